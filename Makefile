@@ -1,0 +1,50 @@
+# Giao Ban: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+CONFIG ?= configs/example.toml
+SYSTEM_PACKAGES := chromium redis-server iproute2
+
+.PHONY: run test venv dev system-packages lint typecheck bench clean
+
+$(BIN)/giaoban: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+venv: $(BIN)/giaoban
+
+$(VENV)/.dev: $(BIN)/giaoban
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+dev: $(VENV)/.dev
+
+# Installs the Debian packages the tests drive (real Chromium, real redis-server),
+# only when one is missing.
+system-packages:
+	@missing=""; \
+	for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+run: venv
+	$(BIN)/giaoban serve --config $(CONFIG)
+
+test: dev system-packages
+	$(BIN)/python -m pytest tests
+
+lint: dev
+	$(BIN)/ruff check sfu signaling rooms web tests bench
+	$(BIN)/mypy
+
+bench: dev
+	$(BIN)/python bench/forwarding.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

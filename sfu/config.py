@@ -1,0 +1,29 @@
+"""Settings of the media plane: what the SFU needs to know, and nothing about accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class IceServer:
+    """One STUN or TURN server on the ministry network."""
+
+    urls: list[str]
+    username: str = ""
+    credential: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SfuSettings:
+    announced_addresses: list[str] = field(default_factory=list)
+    """IP addresses the SFU binds and puts in its ICE host candidates; empty = every
+    non-loopback interface address."""
+    ice_servers: list[IceServer] = field(default_factory=list)
+    """STUN/TURN servers; empty means none at all (never a public STUN server)."""
+    workers: int = 0
+    """SFU worker processes; 0 = one per core."""
+    keyframe_retry_ms: int = 500
+    """How often a consumer still waiting for a keyframe asks the publisher again."""
+    pli_min_interval_ms: int = 300
+    """Coalescing window for keyframe requests relayed to one publisher."""

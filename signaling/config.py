@@ -1,0 +1,266 @@
+"""Configuration: defaults in code, then the TOML file, then GIAOBAN_* overrides, then validation.
+
+Every key is documented in configs/example.toml. An unknown key, a wrong type or an
+invalid value raises ConfigError with a message naming the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sfu.config import IceServer, SfuSettings
+
+from .errors import ConfigError
+
+LANGUAGES = ("vi", "en")
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    secure_cookies: bool = False
+    """Mark cookies Secure; turn on when served over HTTPS."""
+    session_idle_minutes: int = 120
+    """A session unused this long expires."""
+    session_max_hours: int = 12
+    """A session expires this long after sign-in, used or not."""
+
+
+@dataclass(frozen=True, slots=True)
+class LicenceSettings:
+    seats: int = 150
+    """How many accounts may be active at once."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoomSettings:
+    """One dedicated conference room."""
+
+    id: str
+    name: str
+    location: str = ""
+    capacity: int = 20
+
+
+def _default_rooms() -> list[RoomSettings]:
+    return [
+        RoomSettings(id="room-1", name="Phòng họp 1", location="", capacity=40),
+        RoomSettings(id="room-2", name="Phòng họp 2", location="", capacity=20),
+        RoomSettings(id="room-3", name="Phòng họp 3", location="", capacity=12),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    data_dir: str = "data"
+    """Where the database and every file the server writes live."""
+    timezone: str = "Asia/Ho_Chi_Minh"
+    language: str = "vi"
+    """Default UI language: vi or en."""
+    log_level: str = "info"
+    http: HttpSettings = field(default_factory=HttpSettings)
+    sfu: SfuSettings = field(default_factory=SfuSettings)
+    licence: LicenceSettings = field(default_factory=LicenceSettings)
+    rooms: list[RoomSettings] = field(default_factory=_default_rooms)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_path / "giaoban.sqlite3"
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_config(path: str | os.PathLike[str] | None = None,
+                env: Mapping[str, str] | None = None) -> Config:
+    """Build the configuration in the documented order and validate it."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {p}: {exc.strerror}") from exc
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {p} is not valid TOML: {exc}") from exc
+    config = _build(Config, raw, prefix="")
+    config = _apply_env(config, os.environ if env is None else env)
+    validate(config)
+    return config
+
+
+def _build(cls: type[Any], raw: Mapping[str, Any], prefix: str) -> Any:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'}: expected a table")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in fields:
+            known = ", ".join(sorted(fields))
+            raise ConfigError(f"unknown key '{prefix}{key}' (known keys here: {known})")
+    values: dict[str, Any] = {}
+    for name in fields:
+        if name in raw:
+            values[name] = _convert(hints[name], raw[name], f"{prefix}{name}")
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'}: {exc}") from exc
+
+
+def _convert(hint: Any, value: Any, key: str) -> Any:
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, key + ".")
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ConfigError(f"'{key}' must be a list")
+        return [_convert(item, v, f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin in (typing.Union, types.UnionType):
+        raise ConfigError(f"'{key}': unsupported type")
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"'{key}' must be true or false, not {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"'{key}' must be a whole number, not {value!r}")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"'{key}' must be a string, not {value!r}")
+        return value
+    raise ConfigError(f"'{key}': unsupported type {hint!r}")
+
+
+def env_name(key: str) -> str:
+    return "GIAOBAN_" + key.replace(".", "_").upper()
+
+
+def _apply_env(config: Config, env: Mapping[str, str]) -> Config:
+    """Apply GIAOBAN_<SECTION>_<KEY> overrides to scalar keys and lists of strings."""
+    return typing.cast(Config, _override(config, env, ""))
+
+
+def _override(obj: Any, env: Mapping[str, str], prefix: str) -> Any:
+    hints = typing.get_type_hints(type(obj))
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(obj):
+        key = prefix + f.name
+        hint = hints[f.name]
+        current = getattr(obj, f.name)
+        if dataclasses.is_dataclass(hint):
+            changes[f.name] = _override(current, env, key + ".")
+            continue
+        name = env_name(key)
+        if name not in env:
+            continue
+        text = env[name]
+        if hint is str:
+            changes[f.name] = text
+        elif hint is bool:
+            if text.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                raise ConfigError(f"{name} ('{key}') must be true or false, not {text!r}")
+            changes[f.name] = text.lower() in ("1", "true", "yes")
+        elif hint is int:
+            try:
+                changes[f.name] = int(text)
+            except ValueError:
+                raise ConfigError(f"{name} ('{key}') must be a whole number, not {text!r}") from None
+        elif hint == list[str]:
+            changes[f.name] = [part.strip() for part in text.split(",") if part.strip()]
+        else:
+            raise ConfigError(f"{name}: '{key}' cannot be set from the environment")
+    return dataclasses.replace(obj, **changes) if changes else obj
+
+
+# ---------------------------------------------------------------- validation
+
+
+def validate(config: Config) -> None:
+    if not config.data_dir.strip():
+        raise ConfigError("'data_dir' must not be empty")
+    try:
+        ZoneInfo(config.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"'timezone': unknown time zone {config.timezone!r}") from None
+    if config.language not in LANGUAGES:
+        raise ConfigError(f"'language' must be one of {', '.join(LANGUAGES)}, not {config.language!r}")
+    if config.log_level.lower() not in ("debug", "info", "warning", "error"):
+        raise ConfigError(f"'log_level' must be debug, info, warning or error, not {config.log_level!r}")
+    http = config.http
+    if not 1 <= http.port <= 65535:
+        raise ConfigError(f"'http.port' must be between 1 and 65535, not {http.port}")
+    if not http.host:
+        raise ConfigError("'http.host' must not be empty")
+    if http.session_idle_minutes < 1:
+        raise ConfigError("'http.session_idle_minutes' must be at least 1")
+    if http.session_max_hours < 1:
+        raise ConfigError("'http.session_max_hours' must be at least 1")
+    _validate_sfu(config.sfu)
+    if config.licence.seats < 1:
+        raise ConfigError(f"'licence.seats' must be at least 1, not {config.licence.seats}")
+    seen: set[str] = set()
+    for i, room in enumerate(config.rooms):
+        key = f"rooms[{i}]"
+        if not room.id or not room.id.replace("-", "").replace("_", "").isalnum():
+            raise ConfigError(f"'{key}.id' must be letters, digits, '-' or '_', not {room.id!r}")
+        if room.id in seen:
+            raise ConfigError(f"'{key}.id': room id {room.id!r} is used twice")
+        seen.add(room.id)
+        if not room.name.strip():
+            raise ConfigError(f"'{key}.name' must not be empty")
+        if room.capacity < 1:
+            raise ConfigError(f"'{key}.capacity' must be at least 1")
+
+
+def _validate_sfu(sfu: SfuSettings) -> None:
+    for i, address in enumerate(sfu.announced_addresses):
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            raise ConfigError(
+                f"'sfu.announced_addresses[{i}]': {address!r} is not an IP address"
+            ) from None
+    for i, server in enumerate(sfu.ice_servers):
+        if not server.urls:
+            raise ConfigError(f"'sfu.ice_servers[{i}].urls' must list at least one URL")
+        for url in server.urls:
+            if not url.startswith(("stun:", "turn:", "turns:")):
+                raise ConfigError(
+                    f"'sfu.ice_servers[{i}].urls': {url!r} must start with stun:, turn: or turns:"
+                )
+    if sfu.workers < 0:
+        raise ConfigError("'sfu.workers' must be 0 (one per core) or more")
+    if sfu.keyframe_retry_ms < 100:
+        raise ConfigError("'sfu.keyframe_retry_ms' must be at least 100")
+    if sfu.pli_min_interval_ms < 0:
+        raise ConfigError("'sfu.pli_min_interval_ms' must not be negative")
+
+
+__all__ = [
+    "Config", "HttpSettings", "IceServer", "LicenceSettings", "RoomSettings", "SfuSettings",
+    "load_config", "validate", "env_name",
+]
