@@ -1,0 +1,137 @@
+"""The SFU's one small async API, and the typed events it emits.
+
+Signaling talks to the media plane only through `SfuClient`. The API speaks IDs and
+opaque SDP strings; it knows nothing of accounts or meetings. This module imports no
+aiortc, so the control plane can depend on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol, TypeAlias
+
+from .ids import ConsumerId, ProducerId, RouterId, TransportId
+
+Kind = Literal["audio", "video"]
+TransportRole = Literal["publish", "subscribe"]
+
+
+class SfuError(Exception):
+    """A request the SFU cannot carry out; `code` says which kind."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class InvalidSdpError(SfuError):
+    def __init__(self, message: str) -> None:
+        super().__init__("invalid_sdp", message)
+
+
+class UnknownIdError(SfuError):
+    def __init__(self, what: str, ident: str) -> None:
+        super().__init__("unknown_id", f"no {what} with id {ident}")
+
+
+@dataclass(frozen=True, slots=True)
+class ProducerInfo:
+    producer_id: ProducerId
+    transport_id: TransportId
+    mid: str
+    kind: Kind
+    codec: str
+    """MIME type of the publisher's codec, e.g. video/VP8."""
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    answer_sdp: str
+    producers: list[ProducerInfo]
+    """Producers created by this offer (tracks already published are not repeated)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerMid:
+    consumer_id: ConsumerId
+    producer_id: ProducerId
+    mid: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribeOffer:
+    offer_sdp: str
+    consumers: list[ConsumerMid]
+    """Every live consumer of the transport, with the m-line that carries it."""
+
+
+# ---------------------------------------------------------------- events
+
+
+@dataclass(frozen=True, slots=True)
+class TransportConnected:
+    router_id: RouterId
+    transport_id: TransportId
+
+
+@dataclass(frozen=True, slots=True)
+class TransportClosed:
+    router_id: RouterId
+    transport_id: TransportId
+    reason: str
+    """'failed' when ICE/DTLS broke, 'closed' when closed on request."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackPublished:
+    router_id: RouterId
+    producer: ProducerInfo
+
+
+@dataclass(frozen=True, slots=True)
+class ProducerClosed:
+    router_id: RouterId
+    producer_id: ProducerId
+
+
+SfuEvent: TypeAlias = TransportConnected | TransportClosed | TrackPublished | ProducerClosed
+EventListener = Callable[[SfuEvent], None]
+
+
+class SfuClient(Protocol):
+    async def create_router(self) -> RouterId: ...
+
+    async def close_router(self, router_id: RouterId) -> None: ...
+
+    async def create_transport(self, router_id: RouterId, role: TransportRole) -> TransportId: ...
+
+    async def close_transport(self, transport_id: TransportId) -> None: ...
+
+    async def publish(self, transport_id: TransportId, offer_sdp: str) -> PublishResult:
+        """Apply a publisher's offer; answer it and create a producer per new track."""
+        ...
+
+    async def close_producer(self, producer_id: ProducerId) -> None: ...
+
+    async def pause_producer(self, producer_id: ProducerId, paused: bool) -> None: ...
+
+    async def consume(self, transport_id: TransportId, producer_id: ProducerId) -> ConsumerId:
+        """Forward a producer on a subscribe transport (takes effect at the next offer)."""
+        ...
+
+    async def close_consumer(self, consumer_id: ConsumerId) -> None: ...
+
+    async def create_offer(self, transport_id: TransportId) -> SubscribeOffer: ...
+
+    async def apply_answer(self, transport_id: TransportId, answer_sdp: str) -> None: ...
+
+    async def add_ice_candidate(self, transport_id: TransportId, candidate: str,
+                                sdp_mid: str | None, sdp_mline_index: int | None) -> None: ...
+
+    def add_listener(self, listener: EventListener) -> Callable[[], None]:
+        """Receive every event; returns a function that removes the listener."""
+        ...
+
+    async def close(self) -> None: ...

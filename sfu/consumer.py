@@ -1,0 +1,110 @@
+"""A Consumer forwards one producer's packets to one subscriber, without transcoding.
+
+Only the SSRC, payload type, sequence number, timestamp and header extensions are
+rewritten. Video is held back until a keyframe passes; the audio level travels
+unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from aiortc import clock
+from aiortc.rtcrtptransceiver import RTCRtpTransceiver
+from aiortc.rtp import RtpPacket
+
+from . import aiortc_adapter as adapter
+from .codecs import is_keyframe_start
+from .ids import ConsumerId, TransportId
+from .producer import Producer
+from .rewrite import SequenceRewriter
+
+logger = logging.getLogger(__name__)
+
+
+class Consumer:
+    def __init__(self, consumer_id: ConsumerId, transport_id: TransportId, producer: Producer,
+                 transceiver: RTCRtpTransceiver) -> None:
+        self.id = consumer_id
+        self.transport_id = transport_id
+        self.producer = producer
+        self.transceiver = transceiver
+        self.kind = producer.kind
+        self._mime = producer.codec.mimeType
+        self._rewriter = SequenceRewriter(producer.codec.clockRate)
+        self._writer: adapter.PacketWriter | None = None
+        self._payload_type = 0
+        self.active = False
+        """True once the subscriber's transport is connected and the sender started."""
+        self.closed = False
+        self.waiting_for_keyframe = self.kind == "video"
+        # counters for stats
+        self.packets = 0
+        self.bytes = 0
+        self.dropped_waiting_keyframe = 0
+        self.keyframes = 0
+        self.keyframe_requests = 0
+        adapter.on_keyframe_request(transceiver.sender, self._on_subscriber_keyframe_request)
+
+    @property
+    def mid(self) -> str | None:
+        return self.transceiver.mid
+
+    def ready_to_activate(self) -> bool:
+        return not self.active and not self.closed and adapter.sender_ready(self.transceiver.sender)
+
+    def activate(self) -> None:
+        """Start forwarding; video waits for (and asks for) a keyframe first."""
+        codecs = adapter.negotiated_codecs(self.transceiver)
+        self._payload_type = codecs[0].payloadType
+        self._writer = adapter.PacketWriter(self.transceiver.sender)
+        self.active = True
+        self.restart()
+        logger.debug("consumer %s active on mid %s (pt %d)", self.id, self.mid, self._payload_type)
+
+    def restart(self) -> None:
+        """Continue after a gap: new numbering run, and for video, wait for a keyframe."""
+        self._rewriter.resync()
+        if self.kind == "video":
+            self.waiting_for_keyframe = True
+            self.producer.request_keyframe()
+
+    def _on_subscriber_keyframe_request(self) -> None:
+        self.keyframe_requests += 1
+        self.producer.request_keyframe()
+
+    async def forward(self, packet: RtpPacket) -> None:
+        writer = self._writer
+        if not self.active or writer is None:
+            return
+        if self.waiting_for_keyframe:
+            if not is_keyframe_start(self._mime, packet.payload):
+                self.dropped_waiting_keyframe += 1
+                return
+            self.waiting_for_keyframe = False
+            self.keyframes += 1
+            self._rewriter.resync()
+        seq, ts = self._rewriter.rewrite(packet.ssrc, packet.sequence_number, packet.timestamp,
+                                         time.monotonic())
+        out = RtpPacket(payload_type=self._payload_type, marker=packet.marker,
+                        sequence_number=seq, timestamp=ts, ssrc=writer.ssrc,
+                        payload=packet.payload)
+        ntp = clock.current_ntp_time()
+        extensions = out.extensions
+        extensions.mid = writer.mid
+        extensions.abs_send_time = (ntp >> 14) & 0x00FFFFFF
+        extensions.audio_level = packet.extensions.audio_level
+        try:
+            self.bytes += await writer.write(out, ntp)
+            self.packets += 1
+        except ConnectionError:
+            # The subscriber's transport went away; its closure is handled by the router.
+            self.active = False
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.active = False
+        self.producer.remove_consumer(self)

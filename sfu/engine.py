@@ -1,0 +1,153 @@
+"""The in-process SFU: routers in this process, behind the SfuClient interface."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from . import aiortc_adapter as adapter
+from .api import (
+    ConsumerId,
+    EventListener,
+    ProducerId,
+    PublishResult,
+    SfuEvent,
+    SubscribeOffer,
+    TransportRole,
+    UnknownIdError,
+)
+from .config import SfuSettings
+from .ids import RouterId, TransportId
+from .router import Router, new_id
+
+logger = logging.getLogger(__name__)
+
+
+class Engine:
+    """Implements `sfu.api.SfuClient` for routers living in the current process."""
+
+    def __init__(self, settings: SfuSettings) -> None:
+        self.settings = settings
+        self.routers: dict[RouterId, Router] = {}
+        self._listeners: list[EventListener] = []
+        self._started = False
+        self._closed = False
+
+    async def start(self) -> None:
+        """Check aiortc's internals and pin the ICE host addresses; call once."""
+        if self._started:
+            return
+        await adapter.check_compatibility()
+        adapter.use_host_addresses(self.settings.announced_addresses)
+        self._started = True
+
+    # ------------------------------------------------------------ events
+
+    def add_listener(self, listener: EventListener) -> Callable[[], None]:
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return remove
+
+    def _emit(self, event: SfuEvent) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:
+                logger.exception("event listener failed on %s", type(event).__name__)
+
+    # ------------------------------------------------------------ lookups
+
+    def _router(self, router_id: RouterId) -> Router:
+        router = self.routers.get(router_id)
+        if router is None:
+            raise UnknownIdError("router", router_id)
+        return router
+
+    def _router_of_transport(self, transport_id: TransportId) -> Router:
+        for router in self.routers.values():
+            if transport_id in router.transports:
+                return router
+        raise UnknownIdError("transport", transport_id)
+
+    def _router_of_producer(self, producer_id: ProducerId) -> Router:
+        for router in self.routers.values():
+            if producer_id in router.producers:
+                return router
+        raise UnknownIdError("producer", producer_id)
+
+    def _router_of_consumer(self, consumer_id: ConsumerId) -> Router:
+        for router in self.routers.values():
+            if consumer_id in router.consumers:
+                return router
+        raise UnknownIdError("consumer", consumer_id)
+
+    # ------------------------------------------------------------ SfuClient
+
+    async def create_router(self) -> RouterId:
+        await self.start()
+        router = Router(RouterId(new_id("r")), self.settings, self._emit)
+        self.routers[router.id] = router
+        logger.info("router %s created", router.id)
+        return router.id
+
+    async def close_router(self, router_id: RouterId) -> None:
+        router = self.routers.pop(router_id, None)
+        if router is not None:
+            await router.close()
+            logger.info("router %s closed", router_id)
+
+    async def create_transport(self, router_id: RouterId, role: TransportRole) -> TransportId:
+        return self._router(router_id).create_transport(role).id
+
+    async def close_transport(self, transport_id: TransportId) -> None:
+        try:
+            router = self._router_of_transport(transport_id)
+        except UnknownIdError:
+            return
+        await router.close_transport(transport_id)
+
+    async def publish(self, transport_id: TransportId, offer_sdp: str) -> PublishResult:
+        return await self._router_of_transport(transport_id).publish(transport_id, offer_sdp)
+
+    async def close_producer(self, producer_id: ProducerId) -> None:
+        try:
+            router = self._router_of_producer(producer_id)
+        except UnknownIdError:
+            return
+        await router.close_producer(producer_id)
+
+    async def pause_producer(self, producer_id: ProducerId, paused: bool) -> None:
+        self._router_of_producer(producer_id).producer(producer_id).set_paused(paused)
+
+    async def consume(self, transport_id: TransportId, producer_id: ProducerId) -> ConsumerId:
+        return self._router_of_transport(transport_id).consume(transport_id, producer_id).id
+
+    async def close_consumer(self, consumer_id: ConsumerId) -> None:
+        try:
+            router = self._router_of_consumer(consumer_id)
+        except UnknownIdError:
+            return
+        router.close_consumer(consumer_id)
+
+    async def create_offer(self, transport_id: TransportId) -> SubscribeOffer:
+        return await self._router_of_transport(transport_id).create_offer(transport_id)
+
+    async def apply_answer(self, transport_id: TransportId, answer_sdp: str) -> None:
+        await self._router_of_transport(transport_id).apply_answer(transport_id, answer_sdp)
+
+    async def add_ice_candidate(self, transport_id: TransportId, candidate: str,
+                                sdp_mid: str | None, sdp_mline_index: int | None) -> None:
+        transport = self._router_of_transport(transport_id).transport(transport_id)
+        await transport.add_ice_candidate(candidate, sdp_mid, sdp_mline_index)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for router_id in list(self.routers):
+            await self.close_router(router_id)
+        self._listeners.clear()

@@ -1,0 +1,202 @@
+"""A Router is one live meeting's media hub: its transports, producers and consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable
+
+from . import aiortc_adapter as adapter
+from .api import (
+    ConsumerMid,
+    ProducerClosed,
+    ProducerInfo,
+    PublishResult,
+    SfuError,
+    SfuEvent,
+    SubscribeOffer,
+    TrackPublished,
+    TransportClosed,
+    TransportConnected,
+    TransportRole,
+    UnknownIdError,
+)
+from .config import SfuSettings
+from .consumer import Consumer
+from .ids import ConsumerId, ProducerId, RouterId, TransportId
+from .producer import Producer
+from .transport import Transport
+
+logger = logging.getLogger(__name__)
+
+ACTIVATION_POLL_S = 0.02
+ACTIVATION_TIMEOUT_S = 10.0
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(6)}"
+
+
+class Router:
+    def __init__(self, router_id: RouterId, settings: SfuSettings,
+                 emit: Callable[[SfuEvent], None]) -> None:
+        self.id = router_id
+        self.settings = settings
+        self._emit = emit
+        self.transports: dict[TransportId, Transport] = {}
+        self.producers: dict[ProducerId, Producer] = {}
+        self.consumers: dict[ConsumerId, Consumer] = {}
+        self._activators: dict[TransportId, asyncio.Task[None]] = {}
+        self.closed = False
+
+    # ------------------------------------------------------------ transports
+
+    def create_transport(self, role: TransportRole) -> Transport:
+        transport = Transport(TransportId(new_id("t")), self.id, role, self.settings,
+                              self._transport_state_changed)
+        self.transports[transport.id] = transport
+        return transport
+
+    def transport(self, transport_id: TransportId) -> Transport:
+        transport = self.transports.get(transport_id)
+        if transport is None:
+            raise UnknownIdError("transport", transport_id)
+        return transport
+
+    def _transport_state_changed(self, transport: Transport, state: str) -> None:
+        if state == "connected":
+            self._emit(TransportConnected(self.id, transport.id))
+            if transport.role == "subscribe":
+                self._schedule_activation(transport)
+        elif state in ("failed", "closed") and not transport.closed:
+            self._emit(TransportClosed(self.id, transport.id, reason=state))
+
+    async def close_transport(self, transport_id: TransportId, reason: str = "closed") -> None:
+        transport = self.transports.pop(transport_id, None)
+        if transport is None:
+            return
+        task = self._activators.pop(transport_id, None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        for producer in [p for p in self.producers.values() if p.transport_id == transport_id]:
+            await self.close_producer(producer.id)
+        for consumer in [c for c in self.consumers.values() if c.transport_id == transport_id]:
+            self.consumers.pop(consumer.id, None)
+            consumer.close()
+        await transport.close()
+        self._emit(TransportClosed(self.id, transport_id, reason=reason))
+
+    # ------------------------------------------------------------ producers
+
+    async def publish(self, transport_id: TransportId, offer_sdp: str) -> PublishResult:
+        transport = self.transport(transport_id)
+        answer = await transport.answer_offer(offer_sdp)
+        known = {p.mid for p in self.producers.values() if p.transport_id == transport_id}
+        created: list[ProducerInfo] = []
+        for transceiver in transport.receiving_transceivers():
+            if transceiver.mid in known:
+                continue
+            codecs = [c for c in adapter.negotiated_codecs(transceiver)
+                      if c.mimeType.lower() != "video/rtx"]
+            if not codecs:
+                continue
+            producer = Producer(ProducerId(new_id("p")), transport_id, transceiver, codecs[0],
+                                self.settings)
+            self.producers[producer.id] = producer
+            created.append(producer.info)
+            logger.info("router %s: producer %s (%s %s) on transport %s", self.id, producer.id,
+                        producer.kind, producer.codec.mimeType, transport_id)
+            self._emit(TrackPublished(self.id, producer.info))
+        return PublishResult(answer_sdp=answer, producers=created)
+
+    def producer(self, producer_id: ProducerId) -> Producer:
+        producer = self.producers.get(producer_id)
+        if producer is None:
+            raise UnknownIdError("producer", producer_id)
+        return producer
+
+    async def close_producer(self, producer_id: ProducerId) -> None:
+        producer = self.producers.pop(producer_id, None)
+        if producer is None:
+            return
+        for consumer in list(producer.consumers):
+            self.close_consumer(consumer.id)
+        await producer.close()
+        self._emit(ProducerClosed(self.id, producer_id))
+
+    # ------------------------------------------------------------ consumers
+
+    def consume(self, transport_id: TransportId, producer_id: ProducerId) -> Consumer:
+        transport = self.transport(transport_id)
+        producer = self.producer(producer_id)
+        if producer.transport_id == transport_id:
+            raise SfuError("own_track", "a transport cannot consume its own producer")
+        transceiver = transport.add_sending_transceiver(producer.kind, producer.codec)
+        consumer = Consumer(ConsumerId(new_id("c")), transport_id, producer, transceiver)
+        self.consumers[consumer.id] = consumer
+        producer.add_consumer(consumer)
+        return consumer
+
+    def close_consumer(self, consumer_id: ConsumerId) -> None:
+        consumer = self.consumers.pop(consumer_id, None)
+        if consumer is None:
+            return
+        consumer.close()
+        transport = self.transports.get(consumer.transport_id)
+        if transport is not None and not transport.closed:
+            transport.release_transceiver(consumer.transceiver)
+
+    async def create_offer(self, transport_id: TransportId) -> SubscribeOffer:
+        transport = self.transport(transport_id)
+        sdp = await transport.create_offer()
+        consumers = [ConsumerMid(c.id, c.producer.id, str(c.mid))
+                     for c in self.consumers.values()
+                     if c.transport_id == transport_id and c.mid is not None]
+        return SubscribeOffer(offer_sdp=sdp, consumers=consumers)
+
+    async def apply_answer(self, transport_id: TransportId, answer_sdp: str) -> None:
+        transport = self.transport(transport_id)
+        await transport.apply_answer(answer_sdp)
+        self._schedule_activation(transport)
+
+    def _schedule_activation(self, transport: Transport) -> None:
+        """Start consumers as soon as aiortc has started their senders.
+
+        aiortc starts a sender shortly after the answer is applied and DTLS is up; sending
+        before that fails, and a keyframe sent into the void is a keyframe lost.
+        """
+        current = self._activators.get(transport.id)
+        if current is not None and not current.done():
+            return
+        self._activators[transport.id] = asyncio.create_task(
+            self._activate_consumers(transport), name=f"activate-{transport.id}")
+
+    async def _activate_consumers(self, transport: Transport) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ACTIVATION_TIMEOUT_S
+        while not transport.closed and loop.time() < deadline:
+            if transport.connection_state == "connected":
+                pending = False
+                for consumer in self.consumers.values():
+                    if consumer.transport_id != transport.id or consumer.active:
+                        continue
+                    if consumer.ready_to_activate():
+                        consumer.activate()
+                    elif not consumer.closed:
+                        pending = True
+                if not pending:
+                    return
+            await asyncio.sleep(ACTIVATION_POLL_S)
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for transport_id in list(self.transports):
+            await self.close_transport(transport_id)
+        for task in self._activators.values():
+            task.cancel()
+        await asyncio.gather(*self._activators.values(), return_exceptions=True)
+        self._activators.clear()

@@ -1,0 +1,193 @@
+"""A Transport is one participant's RTCPeerConnection, in one of two roles.
+
+- publish: the browser offers its tracks, the SFU answers and receives.
+- subscribe: the SFU offers the tracks it forwards, the browser answers.
+
+Splitting the two directions (as mediasoup-client does) means each side always
+offers in the same direction, so there is never an offer collision.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from aiortc import (
+    MediaStreamTrack,
+    RTCBundlePolicy,
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCSessionDescription,
+)
+from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
+from aiortc.rtcrtptransceiver import RTCRtpTransceiver
+from aiortc.sdp import candidate_from_sdp
+
+from .api import InvalidSdpError, SfuError, TransportRole
+from .config import SfuSettings
+from .ids import RouterId, TransportId
+
+logger = logging.getLogger(__name__)
+
+MAX_SDP_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, AssertionError)
+
+
+class SilentTrack(MediaStreamTrack):
+    """Occupies a forwarding sender: its recv() never returns, so aiortc encodes nothing.
+
+    The forwarded packets are written to the sender's transport by the Consumer.
+    """
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self._never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def recv(self) -> None:  # type: ignore[override]
+        await self._never
+
+
+def rtc_configuration(settings: SfuSettings) -> RTCConfiguration:
+    # Always an explicit list: aiortc falls back to a public STUN server otherwise.
+    servers = [RTCIceServer(urls=s.urls, username=s.username or None,
+                            credential=s.credential or None) for s in settings.ice_servers]
+    return RTCConfiguration(iceServers=servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+
+
+def codec_preferences(codec: RTCRtpCodecParameters) -> list[RTCRtpCodecCapability]:
+    """Offer a subscriber exactly the publisher's codec (plus RTX for video)."""
+    prefs = [RTCRtpCodecCapability(mimeType=codec.mimeType, clockRate=codec.clockRate,
+                                   channels=codec.channels, parameters=dict(codec.parameters))]
+    if codec.mimeType.lower().startswith("video/"):
+        prefs.append(RTCRtpCodecCapability(mimeType="video/rtx", clockRate=codec.clockRate))
+    return prefs
+
+
+class Transport:
+    def __init__(self, transport_id: TransportId, router_id: RouterId, role: TransportRole,
+                 settings: SfuSettings,
+                 on_state: Callable[[Transport, str], None]) -> None:
+        self.id = transport_id
+        self.router_id = router_id
+        self.role = role
+        self.pc = RTCPeerConnection(rtc_configuration(settings))
+        self.closed = False
+        self._on_state = on_state
+        self._free: list[RTCRtpTransceiver] = []
+        self._released: list[RTCRtpTransceiver] = []
+        self._lock = asyncio.Lock()
+        self.pc.on("connectionstatechange", self._state_changed)
+
+    @property
+    def connection_state(self) -> str:
+        return str(self.pc.connectionState)
+
+    def _state_changed(self) -> None:
+        state = self.pc.connectionState
+        logger.info("transport %s (%s) %s", self.id, self.role, state)
+        self._on_state(self, state)
+
+    # ------------------------------------------------------------ publish role
+
+    async def answer_offer(self, offer_sdp: str) -> str:
+        """Apply the publisher's offer and return the answer (with host candidates)."""
+        self._require_role("publish")
+        async with self._lock:
+            try:
+                await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
+            except MAX_SDP_ERRORS as exc:
+                raise InvalidSdpError(f"the offer could not be applied: {exc}") from exc
+            except Exception as exc:  # aiortc's InvalidStateError, OperationError
+                raise InvalidSdpError(f"the offer was refused: {exc}") from exc
+            answer = await self.pc.createAnswer()
+            await self.pc.setLocalDescription(answer)
+            return str(self.pc.localDescription.sdp)
+
+    def receiving_transceivers(self) -> list[RTCRtpTransceiver]:
+        return [t for t in self.pc.getTransceivers()
+                if t.mid is not None and t.currentDirection in ("recvonly", "sendrecv")]
+
+    # ------------------------------------------------------------ subscribe role
+
+    def add_sending_transceiver(self, kind: str,
+                                codec: RTCRtpCodecParameters) -> RTCRtpTransceiver:
+        """A sendonly transceiver for a new consumer; reuses one released earlier."""
+        self._require_role("subscribe")
+        transceiver = next((t for t in self._free if t.kind == kind), None)
+        if transceiver is not None:
+            self._free.remove(transceiver)
+            transceiver.direction = "sendonly"
+        else:
+            transceiver = self.pc.addTransceiver(SilentTrack(kind), direction="sendonly")
+        transceiver.setCodecPreferences(codec_preferences(codec))
+        return transceiver
+
+    def release_transceiver(self, transceiver: RTCRtpTransceiver) -> None:
+        """Stop sending on it; it can be reused once the browser has seen it inactive."""
+        transceiver.direction = "inactive"
+        self._released.append(transceiver)
+
+    async def create_offer(self) -> str:
+        self._require_role("subscribe")
+        async with self._lock:
+            if self.pc.signalingState != "stable":
+                raise SfuError("negotiation_in_progress",
+                               "the previous offer has not been answered yet")
+            offer = await self.pc.createOffer()
+            await self.pc.setLocalDescription(offer)
+            return str(self.pc.localDescription.sdp)
+
+    async def apply_answer(self, answer_sdp: str) -> None:
+        self._require_role("subscribe")
+        async with self._lock:
+            if self.pc.signalingState != "have-local-offer":
+                raise SfuError("no_offer", "there is no offer waiting for an answer")
+            try:
+                await self.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
+            except MAX_SDP_ERRORS as exc:
+                raise InvalidSdpError(f"the answer could not be applied: {exc}") from exc
+            except Exception as exc:
+                raise InvalidSdpError(f"the answer was refused: {exc}") from exc
+            # The browser has now seen the released transceivers go inactive.
+            self._free.extend(self._released)
+            self._released.clear()
+
+    # ------------------------------------------------------------ both roles
+
+    async def add_ice_candidate(self, candidate: str, sdp_mid: str | None,
+                                sdp_mline_index: int | None) -> None:
+        if not candidate:
+            return  # end of candidates: aiortc needs no signal
+        text = candidate.removeprefix("candidate:")
+        try:
+            parsed = candidate_from_sdp(text)
+        except MAX_SDP_ERRORS as exc:
+            raise InvalidSdpError(f"the ICE candidate is malformed: {exc}") from exc
+        parsed.sdpMid = sdp_mid
+        parsed.sdpMLineIndex = sdp_mline_index
+        try:
+            await self.pc.addIceCandidate(parsed)
+        except MAX_SDP_ERRORS as exc:
+            raise InvalidSdpError(f"the ICE candidate was refused: {exc}") from exc
+
+    def senders(self) -> list[RTCRtpSender]:
+        return self.pc.getSenders()
+
+    def _require_role(self, role: TransportRole) -> None:
+        if self.role != role:
+            raise SfuError("wrong_role", f"transport {self.id} is a {self.role} transport")
+        if self.closed:
+            raise SfuError("closed", f"transport {self.id} is closed")
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for sender in self.pc.getSenders():
+            track = sender.track
+            if isinstance(track, SilentTrack):
+                track.stop()
+        await self.pc.close()

@@ -1,0 +1,87 @@
+"""Real aiortc peers for tests: a publisher and a subscriber, over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from aiortc import (
+    MediaStreamTrack,
+    RTCBundlePolicy,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+
+from .media import (
+    PatternVideoTrack,
+    ReceivedAudio,
+    ReceivedVideo,
+    ToneAudioTrack,
+    drain_audio,
+    drain_video,
+)
+
+
+def loopback_pc() -> RTCPeerConnection:
+    return RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+
+
+@dataclass
+class Publisher:
+    index: int
+    pc: RTCPeerConnection = field(default_factory=loopback_pc)
+    video: PatternVideoTrack | None = None
+    audio: ToneAudioTrack | None = None
+
+    def __post_init__(self) -> None:
+        self.video = PatternVideoTrack(self.index)
+        self.audio = ToneAudioTrack(self.index)
+        self.pc.addTransceiver(self.audio, direction="sendonly")
+        self.pc.addTransceiver(self.video, direction="sendonly")
+
+    async def offer(self) -> str:
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        return str(self.pc.localDescription.sdp)
+
+    async def accept(self, answer_sdp: str) -> None:
+        await self.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
+
+    def mids(self) -> dict[str, str]:
+        return {t.kind: str(t.mid) for t in self.pc.getTransceivers()}
+
+
+@dataclass
+class Subscriber:
+    pc: RTCPeerConnection = field(default_factory=loopback_pc)
+    video: dict[str, ReceivedVideo] = field(default_factory=dict)
+    audio: dict[str, ReceivedAudio] = field(default_factory=dict)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    mid_labels: dict[str, str] = field(default_factory=dict)
+    """mid -> label (e.g. publisher name), filled from the offer's consumer list."""
+    expected_index: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.pc.on("track", self._on_track)
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        transceiver = next(t for t in self.pc.getTransceivers() if t.receiver.track is track)
+        label = self.mid_labels.get(str(transceiver.mid), str(transceiver.mid))
+        if track.kind == "video":
+            out_v = self.video.setdefault(label, ReceivedVideo())
+            self.tasks.append(asyncio.create_task(
+                drain_video(track, out_v, self.expected_index.get(label))))
+        else:
+            out_a = self.audio.setdefault(label, ReceivedAudio())
+            self.tasks.append(asyncio.create_task(drain_audio(track, out_a)))
+
+    async def answer(self, offer_sdp: str) -> str:
+        await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        return str(self.pc.localDescription.sdp)
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.pc.close()
