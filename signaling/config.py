@@ -188,7 +188,9 @@ def _override(obj: Any, env: Mapping[str, str], prefix: str) -> Any:
             try:
                 changes[f.name] = int(text)
             except ValueError:
-                raise ConfigError(f"{name} ('{key}') must be a whole number, not {text!r}") from None
+                raise ConfigError(
+                    f"{name} ('{key}') must be a whole number, not {text!r}"
+                ) from None
         elif hint == list[str]:
             changes[f.name] = [part.strip() for part in text.split(",") if part.strip()]
         else:
@@ -207,9 +209,13 @@ def validate(config: Config) -> None:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"'timezone': unknown time zone {config.timezone!r}") from None
     if config.language not in LANGUAGES:
-        raise ConfigError(f"'language' must be one of {', '.join(LANGUAGES)}, not {config.language!r}")
+        raise ConfigError(
+            f"'language' must be one of {', '.join(LANGUAGES)}, not {config.language!r}"
+        )
     if config.log_level.lower() not in ("debug", "info", "warning", "error"):
-        raise ConfigError(f"'log_level' must be debug, info, warning or error, not {config.log_level!r}")
+        raise ConfigError(
+            f"'log_level' must be debug, info, warning or error, not {config.log_level!r}"
+        )
     http = config.http
     if not 1 <= http.port <= 65535:
         raise ConfigError(f"'http.port' must be between 1 and 65535, not {http.port}")
