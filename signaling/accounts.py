@@ -159,7 +159,10 @@ class AccountService:
         return self.get(name)
 
     def set_active(self, username: str, active: bool) -> Account:
-        """Activate (needs a free seat) or deactivate an account; deactivating signs it out."""
+        """Activate (needs a free seat) or deactivate an account.
+
+        A deactivated account cannot sign in, and its open sessions expire on next use.
+        """
         account = self.get(username)
         try:
             with self._store.transaction() as db:
@@ -167,8 +170,6 @@ class AccountService:
                     "UPDATE accounts SET active = ? WHERE username = ?",
                     (1 if active else 0, account.username),
                 )
-                if not active:
-                    db.execute("DELETE FROM sessions WHERE username = ?", (account.username,))
         except sqlite3.IntegrityError as exc:
             raise self._translate(exc, account.username) from exc
         log.info("account %s %s", account.username, "activated" if active else "deactivated")

@@ -1,0 +1,164 @@
+"""Configuration loading: defaults, then TOML, then GIAOBAN_* overrides, then validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from signaling.config import Config, load_config
+from signaling.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "giaoban.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_file_or_environment() -> None:
+    config = load_config(None, env={})
+    assert config == Config()
+    assert config.http.port == 8080
+    assert config.licence.seats == 150
+    assert config.timezone == "Asia/Ho_Chi_Minh"
+    assert [room.id for room in config.rooms] == ["room-1", "room-2", "room-3"]
+    assert config.sfu.ice_servers == []
+
+
+def test_example_file_loads_and_matches_code_defaults() -> None:
+    config = load_config(REPO / "configs" / "example.toml", env={})
+    defaults = Config()
+    assert config.http == defaults.http
+    assert config.sfu == defaults.sfu
+    assert config.licence == defaults.licence
+    assert config.data_dir == defaults.data_dir
+    assert [(r.id, r.capacity) for r in config.rooms] == [
+        (r.id, r.capacity) for r in defaults.rooms
+    ]
+
+
+def test_file_overrides_defaults_and_keeps_the_rest(tmp_path: Path) -> None:
+    path = write(tmp_path, '[http]\nport = 9000\n[licence]\nseats = 5\n')
+    config = load_config(path, env={})
+    assert config.http.port == 9000
+    assert config.licence.seats == 5
+    assert config.http.host == "127.0.0.1"
+    assert config.data_dir == "data"
+
+
+def test_environment_overrides_file(tmp_path: Path) -> None:
+    path = write(tmp_path, '[http]\nport = 9000\n')
+    env = {
+        "GIAOBAN_HTTP_PORT": "9100",
+        "GIAOBAN_DATA_DIR": str(tmp_path / "d"),
+        "GIAOBAN_HTTP_SECURE_COOKIES": "true",
+        "GIAOBAN_SFU_ANNOUNCED_ADDRESSES": "10.0.0.5, 10.0.0.6",
+    }
+    config = load_config(path, env=env)
+    assert config.http.port == 9100
+    assert config.data_dir == str(tmp_path / "d")
+    assert config.http.secure_cookies is True
+    assert config.sfu.announced_addresses == ["10.0.0.5", "10.0.0.6"]
+
+
+def test_process_environment_is_used_only_when_env_is_not_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GIAOBAN_HTTP_PORT", "9200")
+    assert load_config(None, env={}).http.port == 8080
+    assert load_config(None).http.port == 9200
+
+
+def test_rooms_from_file(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[rooms]]\nid = "hall"\nname = "Hội trường"\ncapacity = 80\n')
+    config = load_config(path, env={})
+    assert len(config.rooms) == 1
+    assert (config.rooms[0].id, config.rooms[0].name, config.rooms[0].capacity) == (
+        "hall", "Hội trường", 80,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("bogus = 1\n", "'bogus'"),
+        ("[http]\nbogus = 1\n", "'http.bogus'"),
+        ("[licence]\nseat = 3\n", "'licence.seat'"),
+    ],
+)
+def test_unknown_key_is_named(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(ConfigError, match="unknown key") as info:
+        load_config(write(tmp_path, text), env={})
+    assert key in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[http]\nport = "80"\n', "'http.port' must be a whole number"),
+        ("[http]\nport = true\n", "'http.port' must be a whole number"),
+        ('[http]\nsecure_cookies = "yes"\n', "'http.secure_cookies' must be true or false"),
+        ("timezone = 7\n", "'timezone' must be a string"),
+        ('[sfu]\nannounced_addresses = "10.0.0.1"\n', "'sfu.announced_addresses' must be a list"),
+        ('http = "x"\n', "http: expected a table"),
+    ],
+)
+def test_wrong_type_is_named(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text), env={})
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[http]\nport = 70000\n", "'http.port'"),
+        ("[licence]\nseats = 0\n", "'licence.seats'"),
+        ('timezone = "Mars/Olympus"\n', "'timezone'"),
+        ('language = "fr"\n', "'language'"),
+        ('log_level = "loud"\n', "'log_level'"),
+        ('data_dir = "  "\n', "'data_dir'"),
+        ('[sfu]\nannounced_addresses = ["not-an-ip"]\n', "'sfu.announced_addresses[0]'"),
+        ('[[sfu.ice_servers]]\nurls = ["http://x"]\n', "'sfu.ice_servers[0].urls'"),
+        (
+            '[[rooms]]\nid = "a"\nname = "A"\n[[rooms]]\nid = "a"\nname = "B"\n',
+            "'rooms[1].id'",
+        ),
+    ],
+)
+def test_invalid_value_is_named(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text), env={})
+    assert key in str(info.value)
+
+
+def test_invalid_environment_value_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match="GIAOBAN_HTTP_PORT") as info:
+        load_config(None, env={"GIAOBAN_HTTP_PORT": "eighty"})
+    assert "'http.port'" in str(info.value)
+
+
+def test_environment_value_is_validated_after_override() -> None:
+    with pytest.raises(ConfigError, match="'http.port' must be between 1 and 65535"):
+        load_config(None, env={"GIAOBAN_HTTP_PORT": "0"})
+
+
+def test_corrupt_toml(tmp_path: Path) -> None:
+    path = write(tmp_path, "[http\nport = 1\n")
+    with pytest.raises(ConfigError, match="is not valid TOML") as info:
+        load_config(path, env={})
+    assert str(path) in str(info.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_config(tmp_path / "absent.toml", env={})
+
+
+def test_derived_paths_and_zone(tmp_path: Path) -> None:
+    config = load_config(None, env={"GIAOBAN_DATA_DIR": str(tmp_path)})
+    assert config.database_path == tmp_path / "giaoban.sqlite3"
+    assert config.tz.key == "Asia/Ho_Chi_Minh"
