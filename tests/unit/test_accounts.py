@@ -223,7 +223,10 @@ def test_deactivating_frees_a_seat_and_reactivating_needs_one(store: Store) -> N
 
 def test_cap_lives_in_the_database(store: Store) -> None:
     AccountService(store, seats=1).create("u1", "u1", "official", PASSWORD)
-    with pytest.raises(sqlite3.IntegrityError, match="licence_exhausted"), store.transaction() as db:
+    with (
+        pytest.raises(sqlite3.IntegrityError, match="licence_exhausted"),
+        store.transaction() as db,
+    ):
         db.execute(
             "INSERT INTO accounts (username, display_name, role, password_hash, active,"
             " created_at) VALUES ('raw', 'Raw', 'clerk', 'x', 1, '2025-01-01')"
