@@ -211,14 +211,15 @@ def split_by_day(
 ) -> tuple[list[MeetingRow], list[MeetingRow]]:
     """Today's meetings (ended ones too) and the ones after today, each by start time."""
     local_now = local_time(now, tz)
-    tomorrow = local_now.replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
+    midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+    tomorrow = midnight + dt.timedelta(days=1)
     today: list[MeetingRow] = []
     upcoming: list[MeetingRow] = []
     for meeting in sorted(meetings, key=lambda m: local_time(m.start, tz)):
         if meeting.state == "cancelled":
             continue
         start, end = local_time(meeting.start, tz), local_time(meeting.end, tz)
-        if end.date() < local_now.date():
+        if end <= midnight:
             continue
         row = MeetingRow(
             meeting=meeting, start=start, end=end, organizer_name=name_of(meeting),
