@@ -97,11 +97,25 @@ def _local(config: Config, meeting: Meeting) -> str:
 # ---------------------------------------------------------------- serve
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_HANDLER_NAME = "giaoban"
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr at the configured level; calling it again replaces the handler."""
+    root = logging.getLogger()
+    root.setLevel(level.upper())
+    for handler in list(root.handlers):
+        if handler.get_name() == LOG_HANDLER_NAME:
+            root.removeHandler(handler)
+    handler = logging.StreamHandler()
+    handler.set_name(LOG_HANDLER_NAME)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root.addHandler(handler)
+
+
 def cmd_serve(args: argparse.Namespace, config: Config) -> int:
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(config.log_level)
     store = _open_store(config)
     try:
         password = AccountService(store, config.licence.seats).ensure_first_admin(os.environ)

@@ -11,7 +11,7 @@ from signaling.accounts import AccountService
 from signaling.errors import Conflict, NotFound
 from signaling.ids import MeetingId
 from signaling.meetings import MeetingService
-from signaling.records import AttendanceService
+from signaling.records import Attendance, AttendanceService
 from signaling.store import Store
 
 T0 = datetime(2025, 3, 14, 2, 0, tzinfo=UTC)
@@ -74,7 +74,7 @@ def test_close_open_marks_every_open_record_left(
     attendance.left("p2", at=T0 + timedelta(minutes=3))
     restart = T0 + timedelta(hours=2)
     assert attendance.close_open(at=restart) == 1
-    by_id = {r.participant_id: r for r in attendance.for_meeting(meeting_id)}
+    by_id: dict[str, Attendance] = {r.participant_id: r for r in attendance.for_meeting(meeting_id)}
     assert by_id["p1"].left_at == restart
     assert by_id["p2"].left_at == T0 + timedelta(minutes=3)
     assert attendance.close_open(at=restart) == 0
