@@ -117,6 +117,11 @@ def is_api_path(path: str) -> bool:
     return path.startswith("/api/") or path in ("/api", "/ws", "/healthz", "/metrics")
 
 
+def redirect(location: str | URL) -> web.Response:
+    """A 302 redirect as a plain response (cookies can be set on it, unlike HTTPFound)."""
+    return web.Response(status=302, headers={"Location": str(location)})
+
+
 def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
     http = request.app[CONFIG].http
     response.set_cookie(
@@ -191,7 +196,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 def _error_response(request: web.Request, exc: GiaobanError | None) -> web.StreamResponse:
     if isinstance(exc, Unauthorized) and not is_api_path(request.path):
         if request.method in ("GET", "HEAD"):
-            return web.HTTPFound(URL("/login").with_query(next=request.path_qs))
+            return redirect(URL("/login").with_query(next=request.path_qs))
     if is_api_path(request.path):
         problem: dict[str, Any]
         if exc is None:
@@ -213,7 +218,10 @@ def _error_response(request: web.Request, exc: GiaobanError | None) -> web.Strea
 def _http_exception_response(request: web.Request, exc: web.HTTPException) -> web.StreamResponse:
     """Redirects pass through; aiohttp's own 4xx/5xx get our page or problem+json."""
     if exc.status < 400:
-        return exc
+        response = web.Response(status=exc.status, reason=exc.reason)
+        if "Location" in exc.headers:
+            response.headers["Location"] = exc.headers["Location"]
+        return response
     error: GiaobanError
     if exc.status == 404:
         error = NotFound("This page does not exist")

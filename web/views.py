@@ -19,6 +19,7 @@ from .auth import (
     clear_session_cookie,
     csrf_token,
     other_language,
+    redirect,
     request_account,
     request_language,
     request_session,
@@ -164,7 +165,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     if old is not None:
         request.app[SESSIONS].revoke(old.token)
     session = request.app[SESSIONS].create(account.username)
-    response = web.HTTPFound(next_path)
+    response = redirect(next_path)
     set_session_cookie(request, response, session.token)
     return response
 
@@ -173,7 +174,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     session = request_session(request)
     if session is not None:
         request.app[SESSIONS].revoke(session.token)
-    response = web.HTTPFound("/login")
+    response = redirect("/login")
     clear_session_cookie(response)
     return response
 
