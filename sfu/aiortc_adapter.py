@@ -104,10 +104,11 @@ def use_host_addresses(addresses: Sequence[str]) -> None:
 class _Tap:
     """Stands in for the receiver's jitter buffer: keeps the last packet, builds no frame."""
 
-    __slots__ = ("packet",)
+    __slots__ = ("packet", "sink")
 
-    def __init__(self) -> None:
+    def __init__(self, sink: PacketSink) -> None:
         self.packet: RtpPacket | None = None
+        self.sink = sink
 
     def add(self, packet: RtpPacket) -> tuple[bool, None]:
         self.packet = packet
@@ -121,9 +122,14 @@ def install_receive_tap(receiver: RTCRtpReceiver, sink: PacketSink) -> None:
     """After aiortc has handled each incoming packet, pass the packet to `sink`.
 
     The packet passed on is the one aiortc would have put into its jitter buffer:
-    RTX already unwrapped, with a known payload type.
+    RTX already unwrapped, with a known payload type. Installing again on the same
+    receiver (a track published anew on the same m-line) only replaces the sink.
     """
-    tap = _Tap()
+    current = receiver._RTCRtpReceiver__jitter_buffer  # type: ignore[attr-defined]
+    if isinstance(current, _Tap):
+        current.sink = sink
+        return
+    tap = _Tap(sink)
     receiver._RTCRtpReceiver__jitter_buffer = tap  # type: ignore[attr-defined]
     original = receiver._handle_rtp_packet
 
@@ -132,7 +138,7 @@ def install_receive_tap(receiver: RTCRtpReceiver, sink: PacketSink) -> None:
         forwarded = tap.packet
         if forwarded is not None:
             tap.packet = None
-            await sink(forwarded)
+            await tap.sink(forwarded)
 
     receiver._handle_rtp_packet = handle_rtp_packet  # type: ignore[method-assign]
 

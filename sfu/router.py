@@ -73,7 +73,7 @@ class Router:
             self._emit(TransportClosed(self.id, transport.id, reason=state))
 
     async def close_transport(self, transport_id: TransportId, reason: str = "closed") -> None:
-        transport = self.transports.pop(transport_id, None)
+        transport = self.transports.get(transport_id)
         if transport is None:
             return
         task = self._activators.pop(transport_id, None)
@@ -86,7 +86,9 @@ class Router:
             self.consumers.pop(consumer.id, None)
             consumer.close()
         await transport.close()
-        self._emit(TransportClosed(self.id, transport_id, reason=reason))
+        # Forgotten only once closed, so a cancelled close is finished by Router.close().
+        if self.transports.pop(transport_id, None) is not None:
+            self._emit(TransportClosed(self.id, transport_id, reason=reason))
 
     # ------------------------------------------------------------ producers
 

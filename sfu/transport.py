@@ -24,7 +24,7 @@ from aiortc import (
 )
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
-from aiortc.sdp import candidate_from_sdp
+from aiortc.sdp import SessionDescription, candidate_from_sdp
 
 from .api import InvalidSdpError, SfuError, TransportRole
 from .config import SfuSettings
@@ -33,6 +33,27 @@ from .ids import RouterId, TransportId
 logger = logging.getLogger(__name__)
 
 MAX_SDP_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, AssertionError)
+
+
+def check_description(sdp: str, what: str) -> None:
+    """Refuse a description aiortc would accept but that cannot carry media.
+
+    aiortc parses almost any text starting with v=0 as an empty session; a browser's
+    description always has audio/video sections with ICE credentials and a DTLS
+    fingerprint.
+    """
+    try:
+        parsed = SessionDescription.parse(sdp)
+    except MAX_SDP_ERRORS as exc:
+        raise InvalidSdpError(f"the {what} is not a valid session description: {exc}") from exc
+    media = [m for m in parsed.media if m.kind in ("audio", "video")]
+    if not media:
+        raise InvalidSdpError(f"the {what} has no audio or video section")
+    for m in media:
+        if not m.ice.usernameFragment or not m.ice.password:
+            raise InvalidSdpError(f"the {what}'s {m.kind} section has no ICE credentials")
+        if m.dtls is None or not m.dtls.fingerprints:
+            raise InvalidSdpError(f"the {what}'s {m.kind} section has no DTLS fingerprint")
 
 
 class SilentTrack(MediaStreamTrack):
@@ -79,6 +100,7 @@ class Transport:
         self._free: list[RTCRtpTransceiver] = []
         self._released: list[RTCRtpTransceiver] = []
         self._lock = asyncio.Lock()
+        self._closing: asyncio.Future[None] | None = None
         self.pc.on("connectionstatechange", self._state_changed)
 
     @property
@@ -95,6 +117,7 @@ class Transport:
     async def answer_offer(self, offer_sdp: str) -> str:
         """Apply the publisher's offer and return the answer (with host candidates)."""
         self._require_role("publish")
+        check_description(offer_sdp, "offer")
         async with self._lock:
             try:
                 await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
@@ -133,6 +156,8 @@ class Transport:
     async def create_offer(self) -> str:
         self._require_role("subscribe")
         async with self._lock:
+            if self.closed:
+                raise SfuError("closed", f"transport {self.id} is closed")
             if self.pc.signalingState != "stable":
                 raise SfuError("negotiation_in_progress",
                                "the previous offer has not been answered yet")
@@ -145,6 +170,7 @@ class Transport:
         async with self._lock:
             if self.pc.signalingState != "have-local-offer":
                 raise SfuError("no_offer", "there is no offer waiting for an answer")
+            check_description(answer_sdp, "answer")
             try:
                 await self.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
             except MAX_SDP_ERRORS as exc:
@@ -183,11 +209,18 @@ class Transport:
             raise SfuError("closed", f"transport {self.id} is closed")
 
     async def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        for sender in self.pc.getSenders():
-            track = sender.track
-            if isinstance(track, SilentTrack):
-                track.stop()
-        await self.pc.close()
+        """Close the peer connection; runs to the end even if the caller is cancelled."""
+        if self._closing is None:
+            self.closed = True
+            self._closing = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._closing)
+
+    async def _close(self) -> None:
+        # Wait for an offer or answer in progress: its ICE gathering opens sockets that
+        # only pc.close() releases.
+        async with self._lock:
+            for sender in self.pc.getSenders():
+                track = sender.track
+                if isinstance(track, SilentTrack):
+                    track.stop()
+            await self.pc.close()

@@ -47,6 +47,7 @@ FORM_EXPIRED: Final = "The form has expired; reload the page and try again"
 UNSAFE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_TYPES: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
 LANG_COOKIE_MAX_AGE: Final = 365 * 24 * 3600
+STATIC_PREFIX: Final = "/static/"
 
 SECURITY_HEADERS: Final = {
     "Content-Security-Policy": (
@@ -142,7 +143,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     token = request.cookies.get(SESSION_COOKIE)
     request[_SESSION] = None
     request[_ACCOUNT] = None
-    if token:
+    if token and not request.path.startswith(STATIC_PREFIX):
         await _resolve_session(request, token)
     if request.method in UNSAFE_METHODS:
         await _check_csrf(request)

@@ -1,0 +1,347 @@
+"""Live meetings: who is in each one, what they publish, and what each one receives.
+
+A Conference is one meeting while it is live. It owns one SFU router. Each
+participant has a publish transport (the browser offers) and a subscribe transport
+(the server offers; renegotiated whenever the set of forwarded tracks changes).
+The SFU is reached only through `SfuClient`; SDP stays an opaque string here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sfu.api import ProducerClosed, SfuClient, SfuError, SfuEvent, TransportClosed
+from sfu.config import IceServer
+from sfu.ids import ConsumerId, ProducerId, RouterId, TransportId
+
+from . import protocol as p
+from .accounts import Account
+from .errors import BadRequest, Forbidden, InvalidSdp, NotFound
+from .ids import MeetingId, ParticipantId
+from .meetings import Meeting
+from .records import AttendanceService
+
+logger = logging.getLogger(__name__)
+
+Send = Callable[[p.ServerMessage], Awaitable[None]]
+
+
+@dataclass(eq=False)
+class Participant:
+    id: ParticipantId
+    meeting_id: MeetingId
+    username: str
+    display_name: str
+    send: Send
+    publish_transport: TransportId | None = None
+    subscribe_transport: TransportId | None = None
+    audio_muted: bool = False
+    video_muted: bool = False
+    tracks: dict[ProducerId, p.TrackInfo] = field(default_factory=dict)
+    """What this participant publishes."""
+    consumers: dict[ProducerId, ConsumerId] = field(default_factory=dict)
+    """What this participant receives, by the producer forwarded."""
+    negotiating: bool = False
+    renegotiate: bool = False
+    left: bool = False
+    leaving: asyncio.Future[None] | None = None
+
+    @property
+    def info(self) -> p.ParticipantInfo:
+        return p.ParticipantInfo(participant_id=self.id, username=self.username,
+                                 display_name=self.display_name,
+                                 audio_muted=self.audio_muted, video_muted=self.video_muted)
+
+
+@dataclass(eq=False)
+class Conference:
+    meeting: Meeting
+    router_id: RouterId
+    participants: dict[ParticipantId, Participant] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def tracks(self) -> list[p.TrackInfo]:
+        return [t for part in self.participants.values() for t in part.tracks.values()]
+
+    def track(self, producer_id: ProducerId) -> p.TrackInfo | None:
+        for part in self.participants.values():
+            if producer_id in part.tracks:
+                return part.tracks[producer_id]
+        return None
+
+
+def _sfu_error(exc: SfuError) -> Exception:
+    if exc.code == "invalid_sdp":
+        return InvalidSdp(exc.message)
+    if exc.code == "unknown_id":
+        return NotFound(exc.message)
+    return BadRequest(exc.message)
+
+
+class Conferences:
+    """Every live meeting on this node."""
+
+    def __init__(self, sfu: SfuClient, attendance: AttendanceService,
+                 ice_servers: list[IceServer]) -> None:
+        self._sfu = sfu
+        self._attendance = attendance
+        self._ice_servers = [{"urls": s.urls, **({"username": s.username} if s.username else {}),
+                              **({"credential": s.credential} if s.credential else {})}
+                             for s in ice_servers]
+        self.live: dict[MeetingId, Conference] = {}
+        self._by_transport: dict[TransportId, Participant] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._leaving: set[asyncio.Future[None]] = set()
+        self._remove_listener = sfu.add_listener(self._on_sfu_event)
+
+    # ------------------------------------------------------------ membership
+
+    async def join(self, meeting: Meeting, account: Account, send: Send) -> Participant:
+        if meeting.state == "cancelled":
+            raise Forbidden("This meeting has been cancelled")
+        conference = self.live.get(meeting.id)
+        if conference is None:
+            conference = Conference(meeting=meeting, router_id=await self._sfu.create_router())
+            self.live[meeting.id] = conference
+            logger.info("meeting %s live on router %s", meeting.id, conference.router_id)
+        async with conference.lock:
+            participant = Participant(
+                id=ParticipantId(f"pa-{secrets.token_hex(6)}"), meeting_id=meeting.id,
+                username=account.username, display_name=account.display_name, send=send)
+            participant.publish_transport = await self._sfu.create_transport(
+                conference.router_id, "publish")
+            participant.subscribe_transport = await self._sfu.create_transport(
+                conference.router_id, "subscribe")
+            self._by_transport[participant.publish_transport] = participant
+            self._by_transport[participant.subscribe_transport] = participant
+            others = list(conference.participants.values())
+            conference.participants[participant.id] = participant
+            self._attendance.joined(meeting.id, account.username, participant.id)
+            logger.info("meeting %s: %s joined as %s", meeting.id, account.username, participant.id)
+            await send(p.Joined(meeting_id=meeting.id, title=meeting.title,
+                                participant_id=participant.id,
+                                participants=[x.info for x in conference.participants.values()],
+                                tracks=conference.tracks(), ice_servers=self._ice_servers))
+            for other in others:
+                await self._safe_send(other, p.ParticipantJoined(participant=participant.info))
+            for track in conference.tracks():
+                await self._consume(participant, track.producer_id)
+        self._spawn(self._negotiate(participant))
+        return participant
+
+    async def leave(self, participant: Participant, reason: str = "left") -> None:
+        """Take a participant out; completes even if the caller is cancelled."""
+        if participant.leaving is None:
+            participant.left = True
+            participant.leaving = asyncio.ensure_future(self._leave(participant, reason))
+            self._leaving.add(participant.leaving)
+            participant.leaving.add_done_callback(self._leaving.discard)
+        await asyncio.shield(participant.leaving)
+
+    async def _leave(self, participant: Participant, reason: str) -> None:
+        conference = self.live.get(participant.meeting_id)
+        if conference is None:
+            return
+        async with conference.lock:
+            conference.participants.pop(participant.id, None)
+            for transport in (participant.publish_transport, participant.subscribe_transport):
+                if transport is not None:
+                    self._by_transport.pop(transport, None)
+            for producer_id in list(participant.tracks):
+                await self._remove_track(conference, participant, producer_id)
+            for transport in (participant.publish_transport, participant.subscribe_transport):
+                if transport is not None:
+                    await self._sfu.close_transport(transport)
+            self._attendance.left(participant.id)
+            logger.info("meeting %s: %s left (%s)", participant.meeting_id, participant.username,
+                        reason)
+            for other in conference.participants.values():
+                await self._safe_send(other, p.ParticipantLeft(participant_id=participant.id,
+                                                               username=participant.username))
+            if not conference.participants:
+                self.live.pop(participant.meeting_id, None)
+                await self._sfu.close_router(conference.router_id)
+                logger.info("meeting %s: last participant left, router closed",
+                            participant.meeting_id)
+
+    # ------------------------------------------------------------ publishing
+
+    async def publish(self, participant: Participant, message: p.Publish) -> None:
+        conference = self._conference(participant)
+        assert participant.publish_transport is not None
+        sources = {t.mid: t for t in message.tracks}
+        async with conference.lock:
+            try:
+                result = await self._sfu.publish(participant.publish_transport, message.sdp)
+            except SfuError as exc:
+                raise _sfu_error(exc) from exc
+            created: list[p.TrackInfo] = []
+            for producer in result.producers:
+                declared = sources.get(producer.mid)
+                source: p.Source = (declared.source if declared and declared.kind == producer.kind
+                                    else "microphone" if producer.kind == "audio" else "camera")
+                track = p.TrackInfo(producer_id=producer.producer_id, participant_id=participant.id,
+                                    username=participant.username, kind=producer.kind,
+                                    source=source)
+                participant.tracks[producer.producer_id] = track
+                created.append(track)
+                muted = participant.audio_muted if producer.kind == "audio" else (
+                    participant.video_muted and source == "camera")
+                if muted:
+                    await self._sfu.pause_producer(producer.producer_id, True)
+            await participant.send(p.Published(sdp=result.answer_sdp, tracks=created))
+            for track in created:
+                for other in conference.participants.values():
+                    if other is participant:
+                        continue
+                    await self._safe_send(other, p.TrackPublished(track=track))
+                    await self._consume(other, track.producer_id)
+        for other in list(conference.participants.values()):
+            if other is not participant and created:
+                self._spawn(self._negotiate(other))
+
+    async def unpublish(self, participant: Participant, producer_id: ProducerId) -> None:
+        conference = self._conference(participant)
+        if producer_id not in participant.tracks:
+            raise NotFound(f"you publish no track with id {producer_id}")
+        async with conference.lock:
+            await self._remove_track(conference, participant, producer_id)
+
+    async def _remove_track(self, conference: Conference, participant: Participant,
+                            producer_id: ProducerId) -> None:
+        participant.tracks.pop(producer_id, None)
+        await self._sfu.close_producer(producer_id)
+        for other in conference.participants.values():
+            if other.consumers.pop(producer_id, None) is not None:
+                self._spawn(self._negotiate(other))
+            if other is not participant:
+                await self._safe_send(other, p.TrackUnpublished(producer_id=producer_id,
+                                                                participant_id=participant.id))
+
+    async def mute(self, participant: Participant, kind: p.Kind, muted: bool) -> None:
+        conference = self._conference(participant)
+        async with conference.lock:
+            if kind == "audio":
+                participant.audio_muted = muted
+            else:
+                participant.video_muted = muted
+            for track in participant.tracks.values():
+                if track.kind == kind and (kind == "audio" or track.source == "camera"):
+                    await self._sfu.pause_producer(track.producer_id, muted)
+            for other in conference.participants.values():
+                await self._safe_send(other, p.MuteChanged(participant_id=participant.id,
+                                                           kind=kind, muted=muted))
+
+    # ------------------------------------------------------------ subscribing
+
+    async def _consume(self, participant: Participant, producer_id: ProducerId) -> None:
+        if participant.subscribe_transport is None or producer_id in participant.consumers:
+            return
+        consumer_id = await self._sfu.consume(participant.subscribe_transport, producer_id)
+        participant.consumers[producer_id] = consumer_id
+
+    async def _negotiate(self, participant: Participant) -> None:
+        """Send the subscriber a fresh offer; one at a time, repeated while changes queue."""
+        if participant.negotiating:
+            participant.renegotiate = True
+            return
+        if participant.left or participant.subscribe_transport is None:
+            return
+        if not participant.consumers:
+            return
+        participant.negotiating = True
+        participant.renegotiate = False
+        try:
+            offer = await self._sfu.create_offer(participant.subscribe_transport)
+        except SfuError as exc:
+            participant.negotiating = False
+            logger.warning("participant %s: no offer: %s", participant.id, exc.message)
+            return
+        conference = self.live.get(participant.meeting_id)
+        consumers = []
+        for c in offer.consumers:
+            track = conference.track(c.producer_id) if conference else None
+            if track is not None:
+                consumers.append(p.ConsumerInfo(
+                    mid=c.mid, producer_id=c.producer_id, participant_id=track.participant_id,
+                    username=track.username, kind=track.kind, source=track.source))
+        await self._safe_send(participant, p.Offer(sdp=offer.offer_sdp, consumers=consumers))
+
+    async def answer(self, participant: Participant, sdp: str) -> None:
+        self._conference(participant)
+        if not participant.negotiating or participant.subscribe_transport is None:
+            raise BadRequest("there is no offer waiting for an answer")
+        try:
+            await self._sfu.apply_answer(participant.subscribe_transport, sdp)
+        except SfuError as exc:
+            if exc.code != "invalid_sdp":  # a bad answer leaves the offer waiting for a good one
+                participant.negotiating = False
+            raise _sfu_error(exc) from exc
+        participant.negotiating = False
+        if participant.renegotiate:
+            await self._negotiate(participant)
+
+    async def ice(self, participant: Participant, message: p.Ice) -> None:
+        self._conference(participant)
+        transport = (participant.publish_transport if message.transport == "publish"
+                     else participant.subscribe_transport)
+        if transport is None:
+            raise BadRequest("that transport does not exist yet")
+        try:
+            await self._sfu.add_ice_candidate(transport, message.candidate, message.sdp_mid,
+                                              message.sdp_mline_index)
+        except SfuError as exc:
+            raise _sfu_error(exc) from exc
+
+    # ------------------------------------------------------------ plumbing
+
+    def _conference(self, participant: Participant) -> Conference:
+        conference = self.live.get(participant.meeting_id)
+        if conference is None or participant.left:
+            raise BadRequest("you are not in a meeting; join first")
+        return conference
+
+    def _on_sfu_event(self, event: SfuEvent) -> None:
+        if isinstance(event, TransportClosed) and event.reason == "failed":
+            participant = self._by_transport.get(event.transport_id)
+            if participant is not None and not participant.left:
+                logger.warning("participant %s: transport %s failed", participant.id,
+                               event.transport_id)
+                self._spawn(self._safe_send(participant, p.Error(
+                    code="transport_failed", title="Media connection lost",
+                    detail="The media connection failed; reconnecting.", fatal=True)))
+        elif isinstance(event, ProducerClosed):
+            pass  # producers are closed from here; nothing else to do
+
+    async def _safe_send(self, participant: Participant, message: p.ServerMessage) -> None:
+        if participant.left:
+            return
+        try:
+            await participant.send(message)
+        except (ConnectionError, RuntimeError) as exc:
+            logger.info("participant %s: cannot send %s: %s", participant.id, message.type, exc)
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        async def run() -> None:
+            try:
+                await coro
+            except Exception:
+                logger.exception("background signaling task failed")
+
+        task = asyncio.create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        self._remove_listener()
+        for conference in list(self.live.values()):
+            for participant in list(conference.participants.values()):
+                await self.leave(participant, reason="server shutting down")
+        await asyncio.gather(*self._leaving, return_exceptions=True)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)

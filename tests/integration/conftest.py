@@ -1,0 +1,58 @@
+"""A real Giao Ban server on 127.0.0.1 with real accounts, for integration tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from signaling.config import Config, HttpSettings
+from sfu.config import SfuSettings
+from web.app import create_app
+from web.keys import ACCOUNTS, MEETINGS, SESSIONS
+
+from .client import MeetingClient
+
+
+@dataclass
+class Site:
+    server: TestServer
+    base_url: str
+
+    def account(self, username: str, role: str = "official") -> str:
+        """Create an account and return a signed-in session token for it."""
+        app = self.server.app
+        app[ACCOUNTS].create(username, username.title(), role, "password-123")
+        return str(app[SESSIONS].create(username).token)
+
+    def meeting(self, organizer: str, invitees: list[str]) -> str:
+        return str(self.server.app[MEETINGS].create("Giao ban tuần", organizer,
+                                                    invitees=invitees).id)
+
+    def client(self, username: str, token: str, index: int) -> MeetingClient:
+        return MeetingClient(self.base_url, token, username, index)
+
+
+@pytest.fixture
+async def site(tmp_path: Path) -> AsyncIterator[Site]:
+    config = Config(data_dir=str(tmp_path / "data"), http=HttpSettings(host="127.0.0.1"),
+                    sfu=SfuSettings(announced_addresses=["127.0.0.1"]))
+    server = TestServer(create_app(config), host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield Site(server=server, base_url=str(server.make_url("")).rstrip("/"))
+    finally:
+        await server.close()
+
+
+async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.05)

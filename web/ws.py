@@ -1,0 +1,133 @@
+"""The /ws endpoint: one browser connection, speaking protocol v1.
+
+The session is checked when the socket opens. The first message must be `hello`.
+Every message is validated; a bad one is answered with an `error` and the
+connection, and the meeting, go on for everyone.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import WSMsgType, web
+
+from signaling import protocol as p
+from signaling.accounts import Account
+from signaling.conference import Participant
+from signaling.errors import BadRequest, GiaobanError, InvalidMessage, SessionExpired, Unauthorized
+from sfu.ids import ProducerId
+
+from .auth import SESSION_COOKIE, request_account
+from .keys import CONFERENCES, MEETINGS
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_S = 15.0
+
+
+def error_message(exc: GiaobanError, request_type: str | None = None,
+                  fatal: bool = False) -> p.Error:
+    return p.Error(code=exc.code, title=exc.title, detail=exc.detail, request=request_type,
+                   fatal=fatal, extra=dict(exc.extra))
+
+
+class Connection:
+    """State of one socket: handshake done, and the participant once joined."""
+
+    def __init__(self, request: web.Request, ws: web.WebSocketResponse, account: Account) -> None:
+        self.request = request
+        self.ws = ws
+        self.account = account
+        self.greeted = False
+        self.participant: Participant | None = None
+
+    async def send(self, message: p.ServerMessage) -> None:
+        if self.ws.closed:
+            raise ConnectionError("socket closed")
+        await self.ws.send_str(p.encode(message))
+
+    async def handle(self, message: p.ClientMessage) -> None:
+        conferences = self.request.app[CONFERENCES]
+        if isinstance(message, p.Hello):
+            self.greeted = True
+            await self.send(p.Welcome(version=p.PROTOCOL_VERSION, username=self.account.username,
+                                      display_name=self.account.display_name))
+            return
+        if not self.greeted:
+            raise InvalidMessage("the first message must be hello")
+        if isinstance(message, p.Join):
+            if self.participant is not None:
+                raise BadRequest("this connection has already joined a meeting")
+            meeting = self.request.app[MEETINGS].open_for(message.meeting_id, self.account)
+            self.participant = await conferences.join(meeting, self.account, self.send)
+            return
+        participant = self.participant
+        if participant is None:
+            raise BadRequest("join a meeting first")
+        if isinstance(message, p.Publish):
+            await conferences.publish(participant, message)
+        elif isinstance(message, p.Unpublish):
+            await conferences.unpublish(participant, ProducerId(message.producer_id))
+        elif isinstance(message, p.Answer):
+            await conferences.answer(participant, message.sdp)
+        elif isinstance(message, p.Ice):
+            await conferences.ice(participant, message)
+        elif isinstance(message, p.Mute):
+            await conferences.mute(participant, message.kind, message.muted)
+        elif isinstance(message, p.Leave):
+            self.participant = None
+            await conferences.leave(participant)
+            await self.ws.close()
+
+    async def close(self) -> None:
+        if self.participant is not None:
+            participant, self.participant = self.participant, None
+            await self.request.app[CONFERENCES].leave(participant, reason="disconnected")
+
+
+async def websocket(request: web.Request) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=p.MAX_MESSAGE_BYTES)
+    await ws.prepare(request)
+    account = request_account(request)
+    if account is None:
+        expired = bool(request.cookies.get(SESSION_COOKIE))
+        exc: GiaobanError = (SessionExpired("Your session has expired; sign in again")
+                             if expired else Unauthorized("Sign in to join meetings"))
+        await ws.send_str(p.encode(error_message(exc, fatal=True)))
+        await ws.close()
+        return ws
+    connection = Connection(request, ws, account)
+    try:
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                await _dispatch(connection, msg.data)
+            elif msg.type == WSMsgType.BINARY:
+                await connection.send(error_message(InvalidMessage("binary messages are not used")))
+            elif msg.type == WSMsgType.ERROR:
+                logger.info("socket of %s closed with error %s", account.username, ws.exception())
+    finally:
+        await connection.close()
+    return ws
+
+
+async def _dispatch(connection: Connection, text: str) -> None:
+    request_type: str | None = None
+    try:
+        message = p.parse_client_message(text)
+        request_type = message.type
+        await connection.handle(message)
+    except GiaobanError as exc:
+        logger.info("%s: %s refused: %s", connection.account.username, request_type or "message",
+                    exc.detail)
+        if not connection.ws.closed:
+            await connection.send(error_message(exc, request_type))
+    except Exception:
+        logger.exception("%s: %s failed", connection.account.username, request_type)
+        if not connection.ws.closed:
+            await connection.send(p.Error(code="internal_error", title="Server error",
+                                          detail="The server could not handle this message.",
+                                          request=request_type))
+
+
+def setup_ws(app: web.Application) -> None:
+    app.router.add_get("/ws", websocket)
