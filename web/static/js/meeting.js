@@ -8,6 +8,7 @@ import {
 import { LOCAL_KEY, OWN_SCREEN_KEY, Stage, setStream } from "./stage.js";
 
 const TOAST_MS = 7000;
+const SIGN_IN_AGAIN = new Set(["unauthorized", "session_expired"]);
 
 const root = document.getElementById("meeting-app");
 const strings = JSON.parse(document.getElementById("i18n").textContent);
@@ -160,6 +161,8 @@ function onPhase(phase, detail) {
   } else if (phase === "joined") {
     hideBanner();
     if (previous === "reconnecting") toast(t("reconnected"));
+  } else if (phase === "ended" && detail && SIGN_IN_AGAIN.has(detail.code)) {
+    location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
   } else if (phase === "left" || phase === "ended") {
     showEnded(phase, phase === "ended" && detail ? errorText(detail) : "");
   }
