@@ -28,8 +28,8 @@ import aiortc
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpsender import RTP_HISTORY_SIZE
-from aiortc.rtp import RtpPacket
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
+from aiortc.rtp import RtpPacket
 
 logger = logging.getLogger(__name__)
 

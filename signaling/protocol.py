@@ -90,7 +90,8 @@ class Hello:
         version = _int(d, "version")
         if version != PROTOCOL_VERSION:
             raise InvalidMessage(
-                f"protocol version {version} is not supported; this server speaks {PROTOCOL_VERSION}"
+                f"protocol version {version} is not supported; "
+                f"this server speaks {PROTOCOL_VERSION}"
             )
         return cls(version=version)
 

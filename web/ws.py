@@ -11,11 +11,11 @@ import logging
 
 from aiohttp import WSMsgType, web
 
+from sfu.ids import ProducerId
 from signaling import protocol as p
 from signaling.accounts import Account
 from signaling.conference import Participant
 from signaling.errors import BadRequest, GiaobanError, InvalidMessage, SessionExpired, Unauthorized
-from sfu.ids import ProducerId
 
 from .auth import SESSION_COOKIE, request_account
 from .keys import CONFERENCES, MEETINGS

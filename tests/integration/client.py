@@ -12,12 +12,13 @@ from .peers import Publisher, Subscriber
 
 
 class MeetingClient:
-    def __init__(self, base_url: str, session_token: str, username: str, index: int) -> None:
+    def __init__(self, base_url: str, session_token: str, username: str, index: int,
+                 publisher: Publisher | None = None) -> None:
         self.base_url = base_url
         self.token = session_token
         self.username = username
         self.index = index
-        self.publisher = Publisher(index=index)
+        self.publisher = publisher or Publisher(index=index)
         self.subscriber = Subscriber()
         self.messages: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
@@ -50,10 +51,7 @@ class MeetingClient:
 
     async def publish(self) -> dict[str, Any]:
         sdp = await self.publisher.offer()
-        mids = self.publisher.mids()
-        await self.send({"type": "publish", "sdp": sdp, "tracks": [
-            {"mid": mids["audio"], "kind": "audio", "source": "microphone"},
-            {"mid": mids["video"], "kind": "video", "source": "camera"}]})
+        await self.send({"type": "publish", "sdp": sdp, "tracks": self.publisher.tracks()})
         published = await self.expect("published")
         await self.publisher.accept(published["sdp"])
         return published
@@ -73,7 +71,10 @@ class MeetingClient:
 
     async def _answer(self, offer: dict[str, Any]) -> None:
         for consumer in offer["consumers"]:
-            self.subscriber.mid_labels[consumer["mid"]] = consumer["username"]
+            label = consumer["username"]
+            if consumer["source"] == "screen":
+                label += "/screen"
+            self.subscriber.mid_labels[consumer["mid"]] = label
         answer = await self.subscriber.answer(offer["sdp"])
         await self.send({"type": "answer", "sdp": answer})
 

@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer
 
-from signaling.config import Config, HttpSettings
 from sfu.config import SfuSettings
+from signaling.config import Config, HttpSettings
 from web.app import create_app
 from web.keys import ACCOUNTS, MEETINGS, SESSIONS
 
 from .client import MeetingClient
+from .peers import Publisher
 
 
 @dataclass
@@ -33,8 +34,9 @@ class Site:
         return str(self.server.app[MEETINGS].create("Giao ban tuần", organizer,
                                                     invitees=invitees).id)
 
-    def client(self, username: str, token: str, index: int) -> MeetingClient:
-        return MeetingClient(self.base_url, token, username, index)
+    def client(self, username: str, token: str, index: int,
+               publisher: Publisher | None = None) -> MeetingClient:
+        return MeetingClient(self.base_url, token, username, index, publisher)
 
 
 @pytest.fixture

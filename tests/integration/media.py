@@ -133,7 +133,8 @@ class ReceivedAudio:
         return dominant_frequency(data, 48000)
 
 
-async def drain_video(track: MediaStreamTrack, out: ReceivedVideo, expected_index: int | None = None) -> None:
+async def drain_video(track: MediaStreamTrack, out: ReceivedVideo,
+                      expected_index: int | None = None) -> None:
     while True:
         frame = await track.recv()
         img = frame.to_ndarray(format="rgb24")
@@ -146,7 +147,8 @@ async def drain_video(track: MediaStreamTrack, out: ReceivedVideo, expected_inde
         out.indexes.append(index)
         out.frame_numbers.append(number)
         if expected_index is not None:
-            out.worst_colour_distance = max(out.worst_colour_distance, colour_distance(img, expected_index))
+            out.worst_colour_distance = max(out.worst_colour_distance,
+                                            colour_distance(img, expected_index))
 
 
 async def drain_audio(track: MediaStreamTrack, out: ReceivedAudio) -> None:
@@ -154,7 +156,7 @@ async def drain_audio(track: MediaStreamTrack, out: ReceivedAudio) -> None:
         frame = await track.recv()
         data = frame.to_ndarray()
         # aiortc decodes Opus to interleaved stereo s16: keep the first channel.
-        mono = data.reshape(-1, frame.layout.nb_channels if hasattr(frame.layout, "nb_channels") else len(frame.layout.channels))[:, 0]
+        mono = data.reshape(-1, len(frame.layout.channels))[:, 0]
         out.frames += 1
         out.samples.append(mono.copy())
         if len(out.samples) > 200:

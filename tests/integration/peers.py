@@ -10,6 +10,7 @@ from aiortc import (
     RTCBundlePolicy,
     RTCConfiguration,
     RTCPeerConnection,
+    RTCRtpSender,
     RTCSessionDescription,
 )
 
@@ -24,31 +25,48 @@ from .media import (
 
 
 def loopback_pc() -> RTCPeerConnection:
-    return RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+    return RTCPeerConnection(RTCConfiguration(iceServers=[],
+                                              bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
 
 
 @dataclass
 class Publisher:
     index: int
+    screen_index: int | None = None
+    """When set, also share a 'screen': a second video track with this pattern."""
+    video_codec: str | None = None
+    """Prefer this video codec (e.g. video/H264) instead of aiortc's default VP8."""
     pc: RTCPeerConnection = field(default_factory=loopback_pc)
-    video: PatternVideoTrack | None = None
-    audio: ToneAudioTrack | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+    """mid -> source, known after the first offer."""
 
     def __post_init__(self) -> None:
-        self.video = PatternVideoTrack(self.index)
-        self.audio = ToneAudioTrack(self.index)
-        self.pc.addTransceiver(self.audio, direction="sendonly")
-        self.pc.addTransceiver(self.video, direction="sendonly")
+        self._pending = [("microphone", self.pc.addTransceiver(ToneAudioTrack(self.index),
+                                                               direction="sendonly")),
+                         ("camera", self.pc.addTransceiver(PatternVideoTrack(self.index),
+                                                           direction="sendonly"))]
+        if self.screen_index is not None:
+            self._pending.append(("screen", self.pc.addTransceiver(
+                PatternVideoTrack(self.screen_index, fps=15), direction="sendonly")))
+        if self.video_codec is not None:
+            caps = [c for c in RTCRtpSender.getCapabilities("video").codecs
+                    if c.mimeType.lower() == self.video_codec.lower()]
+            for _, transceiver in self._pending:
+                if transceiver.kind == "video":
+                    transceiver.setCodecPreferences(caps)
 
     async def offer(self) -> str:
         await self.pc.setLocalDescription(await self.pc.createOffer())
+        for source, transceiver in self._pending:
+            self.sources[str(transceiver.mid)] = source
         return str(self.pc.localDescription.sdp)
 
     async def accept(self, answer_sdp: str) -> None:
         await self.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
 
-    def mids(self) -> dict[str, str]:
-        return {t.kind: str(t.mid) for t in self.pc.getTransceivers()}
+    def tracks(self) -> list[dict[str, str]]:
+        return [{"mid": str(t.mid), "kind": t.kind, "source": source}
+                for source, t in self._pending]
 
 
 @dataclass

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from sfu.config import SfuSettings
 from sfu.engine import Engine
 
-from .peers import Publisher, Subscriber
+from .conftest import wait_until
 from .media import TONES
-
-
-async def wait_for(predicate, timeout: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.05)
+from .peers import Publisher, Subscriber
 
 
 @pytest.fixture
@@ -47,9 +37,11 @@ async def test_subscriber_decodes_publishers_own_frames(engine: Engine) -> None:
             subscriber.mid_labels[c.mid] = "pub1"
         subscriber.expected_index["pub1"] = 1
         await engine.apply_answer(sub_t, await subscriber.answer(offer.offer_sdp))
-        await wait_for(lambda: "pub1" in subscriber.video and subscriber.video["pub1"].frames >= 30
-                       and subscriber.audio.get("pub1") and subscriber.audio["pub1"].frames >= 50,
-                       15, "30 video frames and 50 audio frames")
+        def received() -> bool:
+            video, audio = subscriber.video.get("pub1"), subscriber.audio.get("pub1")
+            return bool(video and video.frames >= 30 and audio and audio.frames >= 50)
+
+        await wait_until(received, 15, "30 video frames and 50 audio frames")
         video = subscriber.video["pub1"]
         assert set(video.indexes) == {1}
         numbers = video.frame_numbers
