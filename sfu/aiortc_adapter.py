@@ -27,9 +27,8 @@ import aioice.ice
 import aiortc
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
-from aiortc.rtcrtpsender import RTP_HISTORY_SIZE
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
-from aiortc.rtp import RtpPacket
+from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket
 
 logger = logging.getLogger(__name__)
 

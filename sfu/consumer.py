@@ -57,7 +57,7 @@ class Consumer:
     def activate(self) -> None:
         """Start forwarding; video waits for (and asks for) a keyframe first."""
         codecs = adapter.negotiated_codecs(self.transceiver)
-        self._payload_type = codecs[0].payloadType
+        self._payload_type = int(codecs[0].payloadType or 0)
         self._writer = adapter.PacketWriter(self.transceiver.sender)
         self.active = True
         self.restart()

@@ -7,9 +7,7 @@ from collections.abc import Callable
 
 from . import aiortc_adapter as adapter
 from .api import (
-    ConsumerId,
     EventListener,
-    ProducerId,
     PublishResult,
     SfuEvent,
     SubscribeOffer,
@@ -17,7 +15,7 @@ from .api import (
     UnknownIdError,
 )
 from .config import SfuSettings
-from .ids import RouterId, TransportId
+from .ids import ConsumerId, ProducerId, RouterId, TransportId
 from .router import Router, new_id
 
 logger = logging.getLogger(__name__)

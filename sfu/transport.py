@@ -50,7 +50,7 @@ def check_description(sdp: str, what: str) -> None:
     if not media:
         raise InvalidSdpError(f"the {what} has no audio or video section")
     for m in media:
-        if not m.ice.usernameFragment or not m.ice.password:
+        if m.ice is None or not m.ice.usernameFragment or not m.ice.password:
             raise InvalidSdpError(f"the {what}'s {m.kind} section has no ICE credentials")
         if m.dtls is None or not m.dtls.fingerprints:
             raise InvalidSdpError(f"the {what}'s {m.kind} section has no DTLS fingerprint")

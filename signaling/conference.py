@@ -129,7 +129,7 @@ class Conferences:
             for other in others:
                 await self._safe_send(other, p.ParticipantJoined(participant=participant.info))
             for track in conference.tracks():
-                await self._consume(participant, track.producer_id)
+                await self._consume(participant, ProducerId(track.producer_id))
         self._spawn(self._negotiate(participant))
         return participant
 
@@ -199,7 +199,7 @@ class Conferences:
                     if other is participant:
                         continue
                     await self._safe_send(other, p.TrackPublished(track=track))
-                    await self._consume(other, track.producer_id)
+                    await self._consume(other, ProducerId(track.producer_id))
         for other in list(conference.participants.values()):
             if other is not participant and created:
                 self._spawn(self._negotiate(other))
@@ -231,7 +231,7 @@ class Conferences:
                 participant.video_muted = muted
             for track in participant.tracks.values():
                 if track.kind == kind and (kind == "audio" or track.source == "camera"):
-                    await self._sfu.pause_producer(track.producer_id, muted)
+                    await self._sfu.pause_producer(ProducerId(track.producer_id), muted)
             for other in conference.participants.values():
                 await self._safe_send(other, p.MuteChanged(participant_id=participant.id,
                                                            kind=kind, muted=muted))

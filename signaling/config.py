@@ -132,7 +132,7 @@ def _build(cls: type[Any], raw: Mapping[str, Any], prefix: str) -> Any:
 def _convert(hint: Any, value: Any, key: str) -> Any:
     origin = typing.get_origin(hint)
     if dataclasses.is_dataclass(hint):
-        return _build(hint, value, key + ".")
+        return _build(typing.cast(type[Any], hint), value, key + ".")
     if origin is list:
         (item,) = typing.get_args(hint)
         if not isinstance(value, list):

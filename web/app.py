@@ -52,7 +52,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     closed = app[ATTENDANCE].close_open()
     if closed:
         logger.info("closed %d attendance records left open by the previous run", closed)
-    await app[SFU].start()  # type: ignore[attr-defined]
+    await app[SFU].start()
     yield
     await app[CONFERENCES].close()
     await app[SFU].close()
