@@ -8,8 +8,10 @@ It writes a configuration, creates two accounts and a meeting with `python -m we
 starts `python -m web.cli serve`, then signs both browsers in, opens the meeting page
 and presses Join. It checks, within a bounded time, what each browser really receives
 (RTCPeerConnection.getStats of the subscribe connection) and shows, then mutes one
-microphone and shares one screen. It prints a JSON result (also written to
-DIR/result.json, next to screenshots and the server log) and exits 1 on failure.
+microphone and shares one screen, and leaves. With --rejoin, the secretary then joins
+again and the minister must receive the new tracks. It prints a JSON result (also
+written to DIR/result.json, next to screenshots and the server log) and exits 1 on
+failure.
 """
 
 from __future__ import annotations
@@ -57,8 +59,13 @@ PAGE_STATE = """async () => {
     micOff: [...document.querySelectorAll('[data-testid="participant-tile"]')]
       .filter((e) => !e.querySelector('[data-testid="mic-off-indicator"]').hidden)
       .map((e) => e.dataset.participant).sort(),
-    inbound: [], pairs: [],
+    inbound: [], pairs: [], consumers: {},
   };
+  if (g && g.call) {
+    for (const c of g.call.consumers.values()) {
+      out.consumers[c.mid] = [c.username, c.kind, c.source];
+    }
+  }
   const pc = g && g.subscribePc;
   if (!pc) return out;
   const stats = await pc.getStats();
@@ -205,13 +212,41 @@ async def poll(pages: list[Browser], check: Any, within_s: float) -> tuple[bool,
         await asyncio.sleep(0.5)
 
 
+def counters_from(state: dict[str, Any], username: str) -> dict[str, int]:
+    """Frames decoded from `username`'s camera and audio packets received from them."""
+    counts = {"camera_frames": 0, "audio_packets": 0}
+    for r in state["inbound"]:
+        owner = state["consumers"].get(r["mid"])
+        if owner is None or owner[0] != username:
+            continue
+        if owner[2] == "camera":
+            counts["camera_frames"] += r["framesDecoded"] or 0
+        elif owner[1] == "audio":
+            counts["audio_packets"] += r["packetsReceived"]
+    return counts
+
+
+async def still_receiving(browser: Browser, username: str, within_s: float) -> dict[str, Any]:
+    """Whether `browser` keeps decoding `username`'s camera and receiving their audio."""
+    before = counters_from(await browser.page.evaluate(PAGE_STATE), username)
+    deadline = time.monotonic() + within_s
+    while True:
+        await asyncio.sleep(1.0)
+        after = counters_from(await browser.page.evaluate(PAGE_STATE), username)
+        grew = {k: after[k] - before[k] for k in after}
+        if all(v > 0 for v in grew.values()) or time.monotonic() > deadline:
+            return {"ok": all(v > 0 for v in grew.values()), "grew": grew}
+
+
 def media_flows(state: dict[str, Any]) -> bool:
     video = [r for r in state["inbound"] if r["kind"] == "video" and (r["framesDecoded"] or 0) > 0]
     audio = [r for r in state["inbound"] if r["kind"] == "audio" and r["packetsReceived"] > 0]
     return bool(video) and bool(audio)
 
 
-async def scenario(work: Path, base: str, meeting_id: str, media_s: float) -> dict[str, Any]:
+async def scenario(
+    work: Path, base: str, meeting_id: str, media_s: float, rejoin: bool
+) -> dict[str, Any]:
     result: dict[str, Any] = {"meeting_id": meeting_id, "checks": {}}
     checks = result["checks"]
     everyone = sorted(u[0] for u in USERS)
@@ -233,11 +268,14 @@ async def scenario(work: Path, base: str, meeting_id: str, media_s: float) -> di
                 pair and all(a == "127.0.0.1" for a in pair)
                 for s in states for pair in s["pairs"]
             ) and all(s["pairs"] for s in states)
-            for b in browsers:
+            minister, secretary = browsers
+            for b, other in ((minister, secretary), (secretary, minister)):
+                flow = await still_receiving(b, other.username, 10)
+                checks[f"{b.username}_keeps_receiving"] = flow["ok"]
+                result.setdefault("flow", {})[b.username] = flow["grew"]
                 await b.page.screenshot(path=str(work / f"joined-{b.username}.png"))
 
             # The secretary mutes the microphone: the minister sees the indicator.
-            minister, secretary = browsers
             await secretary.page.click('[data-testid="mic-button"]')
             ok, states = await poll(
                 [minister], lambda b, s: s["micOff"] == [secretary.username], 10
@@ -246,6 +284,9 @@ async def scenario(work: Path, base: str, meeting_id: str, media_s: float) -> di
             pressed = await secretary.page.get_attribute('[data-testid="mic-button"]',
                                                          "aria-pressed")
             checks["mute_button_pressed"] = pressed == "true"
+            await secretary.page.click('[data-testid="mic-button"]')
+            ok, states = await poll([minister], lambda b, s: s["micOff"] == [], 10)
+            checks["unmute_shown"] = ok
 
             # The minister shares a screen: the secretary receives and shows it.
             await minister.page.click('[data-testid="screen-button"]')
@@ -267,6 +308,17 @@ async def scenario(work: Path, base: str, meeting_id: str, media_s: float) -> di
             ok, _ = await poll([minister], lambda b, s: s["tiles"] == [minister.username], 10)
             checks["leave_removes_tile"] = ok
             checks["left_panel_shown"] = await secretary.page.is_visible('[data-testid="ended"]')
+
+            if rejoin:
+                # Rejoining reuses the minister's subscribe m-lines for the new tracks.
+                await secretary.page.click('[data-testid="rejoin-button"]')
+                ok, _ = await poll(browsers, lambda b, s: s["tiles"] == everyone, media_s)
+                checks["rejoin_tiles"] = ok
+                flow = await still_receiving(minister, secretary.username, media_s)
+                checks["rejoin_media_flows"] = flow["ok"]
+                result["rejoin_flow"] = flow["grew"]
+                result["rejoined"] = await minister.page.evaluate(PAGE_STATE)
+                await minister.page.screenshot(path=str(work / "rejoined.png"))
         finally:
             result["problems"] = {b.username: b.problems for b in browsers}
             for b in browsers:
@@ -279,6 +331,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="directory for results and logs")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for media")
+    parser.add_argument("--rejoin", action="store_true",
+                        help="also leave, rejoin and check that media flows again")
     args = parser.parse_args()
     work: Path = args.out.resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -295,7 +349,7 @@ def main() -> int:
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
         wait_healthy(base, server)
-        result.update(asyncio.run(scenario(work, base, meeting_id, args.timeout)))
+        result.update(asyncio.run(scenario(work, base, meeting_id, args.timeout, args.rejoin)))
         result["ok"] = all(result["checks"].values())
         result["screenshots"] = sorted(str(p) for p in work.glob("*.png"))
     except Exception as exc:  # the JSON result must say what went wrong

@@ -112,8 +112,10 @@ export class Call {
     delete this.producers.screen;
     if (producerId && this.client) this.client.unpublish(producerId);
     if (this.screenTransceiver) {
-      // Keep the m-line (no renegotiation); a later share gets a new one.
+      // Stop sending now without renegotiating; the next publish round offers this
+      // m-line as inactive, and a later share gets a new one.
       this.screenTransceiver.sender.replaceTrack(null).catch(() => {});
+      this.screenTransceiver.direction = "inactive";
       this.screenTransceiver = null;
     }
   }
