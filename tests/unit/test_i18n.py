@@ -132,7 +132,7 @@ def test_pages_render_without_missing_strings(lang: str) -> None:
     env = _environment()
     missing: list[str] = []
     rows, _ = views.split_by_day([MEETING], NOW, TZ, lambda m: "Nguyễn Văn An")
-    pages = {
+    pages: dict[str, dict[str, Any]] = {
         "login.html": {"next_path": "/meetings", "username": "", "error": "x"},
         "meetings.html": {"today": rows, "upcoming": [], "today_date": NOW},
         "meeting.html": {
