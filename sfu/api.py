@@ -7,7 +7,7 @@ aiortc, so the control plane can depend on it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeAlias
 
@@ -109,8 +109,12 @@ class SfuClient(Protocol):
 
     async def close_transport(self, transport_id: TransportId) -> None: ...
 
-    async def publish(self, transport_id: TransportId, offer_sdp: str) -> PublishResult:
-        """Apply a publisher's offer; answer it and create a producer per new track."""
+    async def publish(self, transport_id: TransportId, offer_sdp: str,
+                      mids: Collection[str] | None = None) -> PublishResult:
+        """Apply a publisher's offer; answer it and create a producer per new track.
+
+        With `mids`, only those m-lines become producers (the ones the browser declared).
+        """
         ...
 
     async def close_producer(self, producer_id: ProducerId) -> None: ...

@@ -25,14 +25,14 @@ logger = logging.getLogger(__name__)
 
 class Consumer:
     def __init__(self, consumer_id: ConsumerId, transport_id: TransportId, producer: Producer,
-                 transceiver: RTCRtpTransceiver) -> None:
+                 transceiver: RTCRtpTransceiver, numbering: SequenceRewriter) -> None:
         self.id = consumer_id
         self.transport_id = transport_id
         self.producer = producer
         self.transceiver = transceiver
         self.kind = producer.kind
         self._mime = producer.codec.mimeType
-        self._rewriter = SequenceRewriter(producer.codec.clockRate)
+        self._rewriter = numbering
         self._writer: adapter.PacketWriter | None = None
         self._payload_type = 0
         self.active = False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from . import aiortc_adapter as adapter
 from .api import (
@@ -108,8 +108,10 @@ class Engine:
             return
         await router.close_transport(transport_id)
 
-    async def publish(self, transport_id: TransportId, offer_sdp: str) -> PublishResult:
-        return await self._router_of_transport(transport_id).publish(transport_id, offer_sdp)
+    async def publish(self, transport_id: TransportId, offer_sdp: str,
+                      mids: Collection[str] | None = None) -> PublishResult:
+        router = self._router_of_transport(transport_id)
+        return await router.publish(transport_id, offer_sdp, mids)
 
     async def close_producer(self, producer_id: ProducerId) -> None:
         try:

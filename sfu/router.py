@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from . import aiortc_adapter as adapter
 from .api import (
@@ -92,13 +92,14 @@ class Router:
 
     # ------------------------------------------------------------ producers
 
-    async def publish(self, transport_id: TransportId, offer_sdp: str) -> PublishResult:
+    async def publish(self, transport_id: TransportId, offer_sdp: str,
+                      mids: Collection[str] | None = None) -> PublishResult:
         transport = self.transport(transport_id)
         answer = await transport.answer_offer(offer_sdp)
         known = {p.mid for p in self.producers.values() if p.transport_id == transport_id}
         created: list[ProducerInfo] = []
         for transceiver in transport.receiving_transceivers():
-            if transceiver.mid in known:
+            if transceiver.mid in known or (mids is not None and transceiver.mid not in mids):
                 continue
             codecs = [c for c in adapter.negotiated_codecs(transceiver)
                       if c.mimeType.lower() != "video/rtx"]
@@ -135,8 +136,9 @@ class Router:
         producer = self.producer(producer_id)
         if producer.transport_id == transport_id:
             raise SfuError("own_track", "a transport cannot consume its own producer")
-        transceiver = transport.add_sending_transceiver(producer.kind, producer.codec)
-        consumer = Consumer(ConsumerId(new_id("c")), transport_id, producer, transceiver)
+        transceiver, numbering = transport.add_sending_transceiver(producer.kind, producer.codec)
+        consumer = Consumer(ConsumerId(new_id("c")), transport_id, producer, transceiver,
+                            numbering)
         self.consumers[consumer.id] = consumer
         producer.add_consumer(consumer)
         return consumer

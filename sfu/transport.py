@@ -29,6 +29,7 @@ from aiortc.sdp import SessionDescription, candidate_from_sdp
 from .api import InvalidSdpError, SfuError, TransportRole
 from .config import SfuSettings
 from .ids import RouterId, TransportId
+from .rewrite import SequenceRewriter
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,8 @@ class Transport:
         self.closed = False
         self._on_state = on_state
         self._free: list[RTCRtpTransceiver] = []
+        self._numbering: dict[int, SequenceRewriter] = {}
+        """Per sending transceiver: its SSRC keeps one numbering across consumers."""
         self._released: list[RTCRtpTransceiver] = []
         self._lock = asyncio.Lock()
         self._closing: asyncio.Future[None] | None = None
@@ -135,9 +138,13 @@ class Transport:
 
     # ------------------------------------------------------------ subscribe role
 
-    def add_sending_transceiver(self, kind: str,
-                                codec: RTCRtpCodecParameters) -> RTCRtpTransceiver:
-        """A sendonly transceiver for a new consumer; reuses one released earlier."""
+    def add_sending_transceiver(self, kind: str, codec: RTCRtpCodecParameters
+                                ) -> tuple[RTCRtpTransceiver, SequenceRewriter]:
+        """A sendonly transceiver for a new consumer; reuses one released earlier.
+
+        A reused transceiver keeps its SSRC, so the browser sees the same stream: the
+        new consumer continues that stream's sequence numbers and timestamps.
+        """
         self._require_role("subscribe")
         transceiver = next((t for t in self._free if t.kind == kind), None)
         if transceiver is not None:
@@ -146,7 +153,10 @@ class Transport:
         else:
             transceiver = self.pc.addTransceiver(SilentTrack(kind), direction="sendonly")
         transceiver.setCodecPreferences(codec_preferences(codec))
-        return transceiver
+        numbering = self._numbering.setdefault(id(transceiver),
+                                               SequenceRewriter(codec.clockRate))
+        numbering.clock_rate = codec.clockRate
+        return transceiver, numbering
 
     def release_transceiver(self, transceiver: RTCRtpTransceiver) -> None:
         """Stop sending on it; it can be reused once the browser has seen it inactive."""

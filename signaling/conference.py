@@ -176,7 +176,8 @@ class Conferences:
         sources = {t.mid: t for t in message.tracks}
         async with conference.lock:
             try:
-                result = await self._sfu.publish(participant.publish_transport, message.sdp)
+                result = await self._sfu.publish(participant.publish_transport, message.sdp,
+                                                 mids=list(sources) or None)
             except SfuError as exc:
                 raise _sfu_error(exc) from exc
             created: list[p.TrackInfo] = []
