@@ -4,14 +4,17 @@ aiortc is pinned to one exact version. `check_compatibility()` runs at start-up 
 refuses to start, naming the aiortc version, when any hooked attribute has moved.
 
 What is hooked, and why:
-- Receive side: the receiver's jitter buffer is replaced by a tap, so no frame is
-  ever assembled or decoded, while aiortc keeps doing receiver reports, NACKs, RTX
-  unwrapping and REMB. `_handle_rtp_packet` is wrapped per instance so that, once
-  aiortc has finished with a packet, the packet goes to the Producer.
-- Send side: packets are serialized with the sender's header-extension map and
-  written with `RTCDtlsTransport._send_rtp`. The sender's own counters and RTP
+- Receive side: `RTCRtpReceiver._handle_rtp_packet` is replaced per instance by a
+  `ReceiveTap`. It keeps the statistics behind receiver reports, RTX unwrapping, NACK
+  generation and the uplink bandwidth estimate, and hands each packet to the Producer
+  synchronously. No frame is assembled, no payload parsed, nothing decoded.
+- Send side: a `PacketWriter` serializes with the sender's header-extension map,
+  SRTP-protects with the DTLS transport's context and writes the datagram to the
+  nominated ICE pair's socket, synchronously. The sender's own counters and RTP
   history are kept current, so its sender reports carry real figures and NACKs from
   the subscriber are answered (through RTX when negotiated).
+- A subscriber's RTCP is observed per sender (`SenderFeedback`): NACK counts, REMB,
+  and the reception report behind loss, jitter and RTT.
 - A subscriber's PLI/FIR reaches `RTCRtpSender._send_keyframe`, which is replaced per
   instance to ask the publisher instead of a (non-existent) encoder.
 - aioice's host address discovery is replaced by the configured addresses.
@@ -20,30 +23,53 @@ What is hooked, and why:
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aioice.ice
 import aiortc
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
+from aiortc.rate import RemoteBitrateEstimator
+from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtcrtpreceiver import NackGenerator, StreamStatistics
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
-from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RTCP_RTPFB_NACK,
+    RTP_HISTORY_SIZE,
+    AnyRtcpPacket,
+    RtcpPsfbPacket,
+    RtcpRtpfbPacket,
+    RtpPacket,
+    pack_remb_fci,
+    unpack_remb_fci,
+    unwrap_rtx,
+)
 
 logger = logging.getLogger(__name__)
 
 AIORTC_VERSION = "1.16.0"
 
-_RECEIVER_ATTRS = ("_RTCRtpReceiver__jitter_buffer", "_handle_rtp_packet", "_send_rtcp_pli")
+_RECEIVER_ATTRS = (
+    "_handle_rtp_packet", "_send_rtcp_pli", "_send_rtcp_nack", "_send_rtcp", "_enabled",
+    "_RTCRtpReceiver__codecs", "_RTCRtpReceiver__rtx_ssrc", "_RTCRtpReceiver__remote_streams",
+    "_RTCRtpReceiver__nack_generator", "_RTCRtpReceiver__remote_bitrate_estimator",
+    "_RTCRtpReceiver__rtcp_ssrc",
+)
 _SENDER_ATTRS = (
     "_RTCRtpSender__rtp_history", "_RTCRtpSender__ntp_timestamp",
     "_RTCRtpSender__rtp_timestamp", "_RTCRtpSender__packet_count",
     "_RTCRtpSender__octet_count", "_RTCRtpSender__rtp_header_extensions_map",
     "_RTCRtpSender__started", "_RTCRtpSender__mid", "_send_keyframe", "_ssrc",
-    "_handle_rtcp_packet",
+    "_handle_rtcp_packet", "_RTCRtpSender__stats",
 )
 _TRANSCEIVER_ATTRS = ("_codecs",)
-_TRANSPORT_ATTRS = ("_send_rtp", "_rtp_header_extensions_map")
+_TRANSPORT_ATTRS = (
+    "_send_rtp", "_rtp_header_extensions_map", "_state", "_tx_srtp",
+    "_RTCDtlsTransport__tx_bytes", "_RTCDtlsTransport__tx_packets",
+)
+_ICE_CONNECTION_ATTRS = ("_nominated",)
 
 
 class AiortcIncompatible(RuntimeError):
@@ -65,6 +91,7 @@ async def check_compatibility() -> None:
             (transceiver.sender, _SENDER_ATTRS),
             (transceiver, _TRANSCEIVER_ATTRS),
             (transceiver.sender.transport, _TRANSPORT_ATTRS),
+            (transceiver.sender.transport.transport._connection, _ICE_CONNECTION_ATTRS),
         ):
             for name in names:
                 if not hasattr(obj, name):
@@ -100,46 +127,92 @@ def use_host_addresses(addresses: Sequence[str]) -> None:
 # ---------------------------------------------------------------- receive side
 
 
-class _Tap:
-    """Stands in for the receiver's jitter buffer: keeps the last packet, builds no frame."""
-
-    __slots__ = ("packet", "sink")
-
-    def __init__(self, sink: PacketSink) -> None:
-        self.packet: RtpPacket | None = None
-        self.sink = sink
-
-    def add(self, packet: RtpPacket) -> tuple[bool, None]:
-        self.packet = packet
-        return False, None
+PacketSink = Callable[[RtpPacket], None]
 
 
-PacketSink = Callable[[RtpPacket], Awaitable[None]]
+class ReceiveTap:
+    """Takes the place of `RTCRtpReceiver._handle_rtp_packet` on a forwarding receiver.
 
-
-def install_receive_tap(receiver: RTCRtpReceiver, sink: PacketSink) -> None:
-    """After aiortc has handled each incoming packet, pass the packet to `sink`.
-
-    The packet passed on is the one aiortc would have put into its jitter buffer:
-    RTX already unwrapped, with a known payload type. Installing again on the same
-    receiver (a track published anew on the same m-line) only replaces the sink.
+    It keeps what the forwarding needs from aiortc's handler (statistics for receiver
+    reports, RTX unwrapping, NACK generation, the bandwidth estimate of the publisher's
+    uplink) and leaves out frame assembly and payload parsing. Each packet goes to
+    `sink` synchronously, so one incoming packet is forwarded to every consumer
+    without a coroutine hop.
     """
-    current = receiver._RTCRtpReceiver__jitter_buffer  # type: ignore[attr-defined]
-    if isinstance(current, _Tap):
+
+    __slots__ = ("receiver", "sink", "nacks_sent", "uplink_bps", "unknown_payload",
+                 "_codecs", "_rtx_payload_types", "_rtx_ssrc", "_streams", "_nack",
+                 "_estimator")
+
+    def __init__(self, receiver: RTCRtpReceiver, sink: PacketSink) -> None:
+        self.receiver = receiver
+        self.sink = sink
+        self.nacks_sent = 0
+        self.uplink_bps: int | None = None
+        """The publisher's uplink as estimated from abs-send-time (video only)."""
+        self.unknown_payload = 0
+        self._codecs: dict[int, RTCRtpCodecParameters] = receiver._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
+        self._rtx_payload_types: set[int] = set()
+        self._rtx_ssrc: dict[int, int] = receiver._RTCRtpReceiver__rtx_ssrc  # type: ignore[attr-defined]
+        self._streams: dict[int, StreamStatistics] = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
+        self._nack: NackGenerator | None = receiver._RTCRtpReceiver__nack_generator  # type: ignore[attr-defined]
+        self._estimator: RemoteBitrateEstimator | None = (
+            receiver._RTCRtpReceiver__remote_bitrate_estimator)  # type: ignore[attr-defined]
+
+    async def handle(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        if not self.receiver._enabled:
+            return
+        estimator = self._estimator
+        if estimator is not None and packet.extensions.abs_send_time is not None:
+            remb = estimator.add(abs_send_time=packet.extensions.abs_send_time,
+                                 arrival_time_ms=arrival_time_ms,
+                                 payload_size=len(packet.payload) + packet.padding_size,
+                                 ssrc=packet.ssrc)
+            if remb is not None:
+                self.uplink_bps = int(remb[0])
+        codec = self._codecs.get(packet.payload_type)
+        if codec is None:
+            self.unknown_payload += 1
+            return
+        stream = self._streams.get(packet.ssrc)
+        if stream is None:
+            stream = self._streams[packet.ssrc] = StreamStatistics(codec.clockRate)
+        stream.add(packet)
+        if codec.mimeType.lower() == "video/rtx":
+            original_ssrc = self._rtx_ssrc.get(packet.ssrc)
+            apt = codec.parameters.get("apt")
+            if (original_ssrc is None or len(packet.payload) < 2 or not isinstance(apt, int)
+                    or apt not in self._codecs):
+                return
+            packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)
+        nack = self._nack
+        if nack is not None and nack.add(packet):
+            self.nacks_sent += 1
+            await self.receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing))
+        self.sink(packet)
+
+    def stream_counts(self, ssrc: int) -> tuple[int, int, float] | None:
+        """(packets expected, packets received, jitter in seconds) of one source."""
+        stream = self._streams.get(ssrc)
+        if stream is None or stream.max_seq is None:
+            return None
+        return stream.packets_expected, stream.packets_received, stream.jitter / stream._clockrate
+
+
+def install_receive_tap(receiver: RTCRtpReceiver, sink: PacketSink) -> ReceiveTap:
+    """Forward each incoming packet to `sink` once RTX is unwrapped and statistics kept.
+
+    Installing again on the same receiver (a track published anew on the same m-line)
+    only replaces the sink.
+    """
+    current = getattr(receiver, "_giaoban_tap", None)
+    if isinstance(current, ReceiveTap):
         current.sink = sink
-        return
-    tap = _Tap(sink)
-    receiver._RTCRtpReceiver__jitter_buffer = tap  # type: ignore[attr-defined]
-    original = receiver._handle_rtp_packet
-
-    async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
-        await original(packet, arrival_time_ms)
-        forwarded = tap.packet
-        if forwarded is not None:
-            tap.packet = None
-            await tap.sink(forwarded)
-
-    receiver._handle_rtp_packet = handle_rtp_packet  # type: ignore[method-assign]
+        return current
+    tap = ReceiveTap(receiver, sink)
+    receiver._giaoban_tap = tap  # type: ignore[attr-defined]
+    receiver._handle_rtp_packet = tap.handle  # type: ignore[method-assign]
+    return tap
 
 
 async def send_pli(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
@@ -168,25 +241,105 @@ def negotiated_codecs(transceiver: RTCRtpTransceiver) -> list[RTCRtpCodecParamet
     return list(transceiver._codecs)
 
 
-class PacketWriter:
-    """Writes forwarded packets on one sender's transport, keeping the sender's books."""
+class SenderFeedback:
+    """What a subscriber's RTCP says about one sender: NACKs, REMB, reception report.
 
-    __slots__ = ("_sender", "_history", "_ext_map", "mid", "ssrc")
+    aiortc's own handling still runs (it answers NACKs from the sender's history,
+    through RTX when negotiated, and keeps the remote-inbound statistics).
+    """
+
+    __slots__ = ("sender", "nacks", "remb_bps")
+
+    def __init__(self, sender: RTCRtpSender) -> None:
+        self.sender = sender
+        self.nacks = 0
+        """Packets the subscriber asked to be sent again."""
+        self.remb_bps: int | None = None
+        """The subscriber's latest receiver-estimated maximum bitrate for this sender."""
+
+    def report(self) -> tuple[int, float, float, float | None] | None:
+        """(packets lost, fraction lost 0..1, jitter in RTP units, RTT in seconds)."""
+        stats = self.sender._RTCRtpSender__stats  # type: ignore[attr-defined]
+        for entry in stats.values():
+            if entry.type == "remote-inbound-rtp":
+                return (int(entry.packetsLost), entry.fractionLost / 256, float(entry.jitter),
+                        entry.roundTripTime)
+        return None
+
+
+def install_sender_feedback(sender: RTCRtpSender) -> SenderFeedback:
+    """Observe the subscriber's RTCP for `sender`; a sender reused by a new consumer
+    keeps its one observer, with the REMB forgotten."""
+    current = getattr(sender, "_giaoban_feedback", None)
+    if isinstance(current, SenderFeedback):
+        current.remb_bps = None
+        return current
+    feedback = SenderFeedback(sender)
+    sender._giaoban_feedback = feedback  # type: ignore[attr-defined]
+    original = sender._handle_rtcp_packet
+    ssrc = int(sender._ssrc)
+
+    async def handle_rtcp_packet(packet: AnyRtcpPacket) -> None:
+        if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+            feedback.nacks += len(packet.lost)
+        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            try:
+                bitrate, ssrcs = unpack_remb_fci(packet.fci)
+            except ValueError:
+                return
+            if ssrc in ssrcs:
+                feedback.remb_bps = int(bitrate)
+            return
+        await original(packet)
+
+    sender._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
+    return feedback
+
+
+async def send_remb(receiver: RTCRtpReceiver, bitrate: int, ssrcs: list[int]) -> None:
+    """Tell the publisher behind `receiver` the bitrate it may send at."""
+    rtcp_ssrc = receiver._RTCRtpReceiver__rtcp_ssrc  # type: ignore[attr-defined]
+    if rtcp_ssrc is None:
+        return
+    await receiver._send_rtcp(RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0,
+                                             fci=pack_remb_fci(bitrate, ssrcs)))
+
+
+class PacketWriter:
+    """Writes forwarded packets on one sender's transport, keeping the sender's books.
+
+    Writing is synchronous: serialize, SRTP-protect and hand the datagram to the
+    nominated ICE pair's socket, as aiortc's `_send_rtp` would through four awaits.
+    """
+
+    __slots__ = ("_sender", "_dtls", "_history", "_ext_map", "mid", "ssrc")
 
     def __init__(self, sender: RTCRtpSender) -> None:
         self._sender = sender
+        self._dtls = sender.transport
         self._history: dict[int, RtpPacket] = sender._RTCRtpSender__rtp_history  # type: ignore[attr-defined]
         self._ext_map: Any = sender._RTCRtpSender__rtp_header_extensions_map  # type: ignore[attr-defined]
         self.mid: str | None = sender._RTCRtpSender__mid  # type: ignore[attr-defined]
         self.ssrc = int(sender._ssrc)
 
-    async def write(self, packet: RtpPacket, ntp_time: int) -> int:
-        """Serialize and send; return the number of bytes of payload sent."""
-        sender = self._sender
-        data = packet.serialize(self._ext_map)
-        await sender.transport._send_rtp(data)
+    def write(self, packet: RtpPacket, ntp_time: int) -> int:
+        """Serialize and send; return the number of bytes of payload sent.
+
+        Raises ConnectionError when the transport is not (or no longer) connected.
+        """
+        dtls = self._dtls
+        if dtls._state is not DtlsState.CONNECTED:
+            raise ConnectionError("transport not connected")
+        pair = dtls.transport._connection._nominated.get(1)
+        if pair is None or pair.protocol.transport is None:
+            raise ConnectionError("no nominated ICE pair")
+        data = dtls._tx_srtp.protect(packet.serialize(self._ext_map))
+        pair.protocol.transport.sendto(data, pair.remote_addr)
+        dtls._RTCDtlsTransport__tx_bytes += len(data)  # type: ignore[attr-defined]
+        dtls._RTCDtlsTransport__tx_packets += 1  # type: ignore[attr-defined]
         self._history[packet.sequence_number % RTP_HISTORY_SIZE] = packet
         size = len(packet.payload)
+        sender = self._sender
         sender._RTCRtpSender__ntp_timestamp = ntp_time  # type: ignore[attr-defined]
         sender._RTCRtpSender__rtp_timestamp = packet.timestamp  # type: ignore[attr-defined]
         sender._RTCRtpSender__packet_count += 1  # type: ignore[attr-defined]

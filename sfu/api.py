@@ -96,7 +96,68 @@ class ProducerClosed:
     producer_id: ProducerId
 
 
-SfuEvent: TypeAlias = TransportConnected | TransportClosed | TrackPublished | ProducerClosed
+@dataclass(frozen=True, slots=True)
+class StreamStats:
+    """One producer (inbound from its publisher) or consumer (outbound to a subscriber)."""
+
+    stream_id: str
+    """The producer id or consumer id."""
+    direction: Literal["inbound", "outbound"]
+    kind: Kind
+    transport_id: TransportId
+    producer_id: ProducerId
+    packets: int
+    bytes: int
+    bitrate_bps: float
+    """Payload bits per second over the last sampling interval."""
+    packets_lost: int
+    """Cumulative: counted by the SFU for inbound, reported by the subscriber for outbound."""
+    loss_fraction: float
+    """0..1 over the last interval (last receiver report for outbound)."""
+    jitter_ms: float
+    rtt_ms: float | None
+    """Round trip to the peer from RTCP, when known."""
+    nacks: int
+    plis: int
+    """Keyframe requests: sent to the publisher (inbound) or received from the subscriber."""
+    keyframes: int
+    """Keyframes forwarded (outbound) or keyframe requests answered (inbound)."""
+    paused: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StatsSample:
+    """Every stream of one router at one moment; emitted every few seconds."""
+
+    router_id: RouterId
+    at: float
+    """Unix time of the sample."""
+    streams: tuple[StreamStats, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveSpeaker:
+    """The loudest audio producer of a router changed (None: nobody is speaking)."""
+
+    router_id: RouterId
+    producer_id: ProducerId | None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerLoad:
+    """One SFU worker's load, reported every few seconds."""
+
+    worker: int
+    pid: int
+    alive: bool
+    routers: int
+    streams: int
+    packets_per_s: float
+    cpu_percent: float
+
+
+SfuEvent: TypeAlias = (TransportConnected | TransportClosed | TrackPublished | ProducerClosed
+                       | StatsSample | ActiveSpeaker | WorkerLoad)
 EventListener = Callable[[SfuEvent], None]
 
 
@@ -133,6 +194,10 @@ class SfuClient(Protocol):
 
     async def add_ice_candidate(self, transport_id: TransportId, candidate: str,
                                 sdp_mid: str | None, sdp_mline_index: int | None) -> None: ...
+
+    async def stats(self, router_id: RouterId) -> StatsSample:
+        """The current figures of every producer and consumer of a router."""
+        ...
 
     def add_listener(self, listener: EventListener) -> Callable[[], None]:
         """Receive every event; returns a function that removes the listener."""

@@ -27,3 +27,5 @@ class SfuSettings:
     """How often a consumer still waiting for a keyframe asks the publisher again."""
     pli_min_interval_ms: int = 300
     """Coalescing window for keyframe requests relayed to one publisher."""
+    stats_interval_ms: int = 3000
+    """How often every router's stream figures are sampled and emitted."""

@@ -8,9 +8,7 @@ unchanged.
 from __future__ import annotations
 
 import logging
-import time
 
-from aiortc import clock
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 from aiortc.rtp import RtpPacket
 
@@ -46,6 +44,7 @@ class Consumer:
         self.keyframes = 0
         self.keyframe_requests = 0
         adapter.on_keyframe_request(transceiver.sender, self._on_subscriber_keyframe_request)
+        self.feedback = adapter.install_sender_feedback(transceiver.sender)
 
     @property
     def mid(self) -> str | None:
@@ -74,9 +73,11 @@ class Consumer:
         self.keyframe_requests += 1
         self.producer.request_keyframe()
 
-    async def forward(self, packet: RtpPacket) -> None:
+    def forward(self, packet: RtpPacket, now: float, ntp: int) -> None:
+        """Send one of the producer's packets; `now` is monotonic seconds, `ntp` the
+        NTP time, both read once per incoming packet by the producer."""
         writer = self._writer
-        if not self.active or writer is None:
+        if writer is None or not self.active:
             return
         if self.waiting_for_keyframe:
             if not is_keyframe_start(self._mime, packet.payload):
@@ -84,19 +85,22 @@ class Consumer:
                 return
             self.waiting_for_keyframe = False
             self.keyframes += 1
+            producer = self.producer
+            if producer.last_keyframe_seq != packet.sequence_number:
+                producer.last_keyframe_seq = packet.sequence_number
+                producer.keyframes += 1
             self._rewriter.resync()
         seq, ts = self._rewriter.rewrite(packet.ssrc, packet.sequence_number, packet.timestamp,
-                                         time.monotonic())
+                                         now)
         out = RtpPacket(payload_type=self._payload_type, marker=packet.marker,
                         sequence_number=seq, timestamp=ts, ssrc=writer.ssrc,
                         payload=packet.payload)
-        ntp = clock.current_ntp_time()
         extensions = out.extensions
         extensions.mid = writer.mid
         extensions.abs_send_time = (ntp >> 14) & 0x00FFFFFF
         extensions.audio_level = packet.extensions.audio_level
         try:
-            self.bytes += await writer.write(out, ntp)
+            self.bytes += writer.write(out, ntp)
             self.packets += 1
         except ConnectionError:
             # The subscriber's transport went away; its closure is handled by the router.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Collection
 
@@ -10,6 +11,7 @@ from .api import (
     EventListener,
     PublishResult,
     SfuEvent,
+    StatsSample,
     SubscribeOffer,
     TransportRole,
     UnknownIdError,
@@ -30,6 +32,7 @@ class Engine:
         self._listeners: list[EventListener] = []
         self._started = False
         self._closed = False
+        self._sampling: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Check aiortc's internals and pin the ICE host addresses; call once."""
@@ -38,6 +41,16 @@ class Engine:
         await adapter.check_compatibility()
         adapter.use_host_addresses(self.settings.announced_addresses)
         self._started = True
+        self._sampling = asyncio.create_task(self._sample_stats(), name="sfu-stats")
+
+    async def _sample_stats(self) -> None:
+        """Emit every router's `StatsSample` each stats interval, off the forwarding path."""
+        interval = self.settings.stats_interval_ms / 1000
+        while True:
+            await asyncio.sleep(interval)
+            for router in list(self.routers.values()):
+                if router.streams_count():
+                    self._emit(router.stats(periodic=True))
 
     # ------------------------------------------------------------ events
 
@@ -144,10 +157,16 @@ class Engine:
         transport = self._router_of_transport(transport_id).transport(transport_id)
         await transport.add_ice_candidate(candidate, sdp_mid, sdp_mline_index)
 
+    async def stats(self, router_id: RouterId) -> StatsSample:
+        return self._router(router_id).stats()
+
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        if self._sampling is not None:
+            self._sampling.cancel()
+            await asyncio.gather(self._sampling, return_exceptions=True)
         for router_id in list(self.routers):
             await self.close_router(router_id)
         self._listeners.clear()

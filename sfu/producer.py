@@ -1,4 +1,10 @@
-"""A Producer is one incoming track. It fans each packet out to its consumers."""
+"""A Producer is one incoming track. It fans each packet out to its consumers.
+
+Fan-out is synchronous: the receive tap calls `_on_packet`, which reads the clocks
+once and hands the packet to every consumer in turn. A background task does the
+slower work: keyframe requests to the publisher (coalesced), and once a second the
+bitrate the publisher may send at, the minimum of what its subscribers can take.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from aiortc import clock
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 from aiortc.rtp import RtpPacket
@@ -20,6 +27,10 @@ if TYPE_CHECKING:
     from .consumer import Consumer
 
 logger = logging.getLogger(__name__)
+
+REMB_INTERVAL_S = 1.0
+REMB_FLOOR_BPS = 150_000
+"""A weak subscriber lowers the publisher's bitrate, but never below this."""
 
 
 class Producer:
@@ -40,30 +51,39 @@ class Producer:
         self.packets = 0
         self.bytes = 0
         self.keyframe_requests_sent = 0
+        self.remb_sent_bps: int | None = None
+        self.keyframes = 0
+        """Keyframes that ended at least one consumer's wait."""
+        self.last_keyframe_seq: int | None = None
         self._retry_s = settings.keyframe_retry_ms / 1000
         self._min_interval_s = settings.pli_min_interval_ms / 1000
         self._keyframe_wanted = False
         self._last_pli = 0.0
+        self._last_remb = 0.0
         self._wake = asyncio.Event()
         self._keyframe_task: asyncio.Task[None] | None = None
         if self.kind == "video":
             self._keyframe_task = asyncio.create_task(self._request_keyframes(),
                                                       name=f"keyframes-{producer_id}")
-        adapter.install_receive_tap(self.receiver, self._on_packet)
+        self.tap = adapter.install_receive_tap(self.receiver, self._on_packet)
 
     @property
     def info(self) -> ProducerInfo:
         return ProducerInfo(producer_id=self.id, transport_id=self.transport_id, mid=self.mid,
                             kind=self.kind, codec=self.codec.mimeType)
 
-    async def _on_packet(self, packet: RtpPacket) -> None:
+    def _on_packet(self, packet: RtpPacket) -> None:
         if self.closed or self.paused or packet.payload_type != self.codec.payloadType:
             return
         self.media_ssrc = packet.ssrc
         self.packets += 1
         self.bytes += len(packet.payload)
-        for consumer in self.consumers:
-            await consumer.forward(packet)
+        consumers = self.consumers
+        if consumers:
+            now = time.monotonic()
+            ntp = clock.current_ntp_time()
+            for consumer in consumers:
+                consumer.forward(packet, now, ntp)
 
     def add_consumer(self, consumer: Consumer) -> None:
         self.consumers = (*self.consumers, consumer)
@@ -86,9 +106,34 @@ class Producer:
                 consumer.restart()
             self.request_keyframe()
 
+    def aggregate_bitrate(self) -> int | None:
+        """The bitrate the publisher may send at: the minimum of its uplink estimate and
+        of every active subscriber's REMB, never below the floor; None when unknown."""
+        estimates = [c.feedback.remb_bps for c in self.consumers
+                     if c.active and c.feedback.remb_bps is not None]
+        if self.tap.uplink_bps is not None:
+            estimates.append(self.tap.uplink_bps)
+        if not estimates:
+            return None
+        return max(REMB_FLOOR_BPS, min(estimates))
+
+    async def _send_remb(self, now: float) -> None:
+        if self.media_ssrc is None or now - self._last_remb < REMB_INTERVAL_S:
+            return
+        self._last_remb = now
+        bitrate = self.aggregate_bitrate()
+        if bitrate is None:
+            return
+        self.remb_sent_bps = bitrate
+        try:
+            await adapter.send_remb(self.receiver, bitrate, [self.media_ssrc])
+        except ConnectionError:
+            pass
+
     async def _request_keyframes(self) -> None:
         """Send PLIs: on request (coalesced), and every retry interval while any
-        consumer is still waiting for a keyframe, so no waiting consumer is forgotten."""
+        consumer is still waiting for a keyframe, so no waiting consumer is forgotten.
+        Once a second, send the publisher the aggregated REMB."""
         while True:
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=0.1)
@@ -98,6 +143,7 @@ class Producer:
             if self.media_ssrc is None or self.paused:
                 continue
             now = time.monotonic()
+            await self._send_remb(now)
             since = now - self._last_pli
             waiting = any(c.waiting_for_keyframe for c in self.consumers if c.active)
             if (self._keyframe_wanted and since >= self._min_interval_s) or (

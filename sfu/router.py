@@ -15,6 +15,7 @@ from .api import (
     PublishResult,
     SfuError,
     SfuEvent,
+    StatsSample,
     SubscribeOffer,
     TrackPublished,
     TransportClosed,
@@ -26,6 +27,7 @@ from .config import SfuSettings
 from .consumer import Consumer
 from .ids import ConsumerId, ProducerId, RouterId, TransportId
 from .producer import Producer
+from .stats import StatsSampler
 from .transport import Transport
 
 logger = logging.getLogger(__name__)
@@ -48,7 +50,16 @@ class Router:
         self.producers: dict[ProducerId, Producer] = {}
         self.consumers: dict[ConsumerId, Consumer] = {}
         self._activators: dict[TransportId, asyncio.Task[None]] = {}
+        self._sampler = StatsSampler(router_id)
         self.closed = False
+
+    def streams_count(self) -> int:
+        return len(self.producers) + len(self.consumers)
+
+    def stats(self, periodic: bool = False) -> StatsSample:
+        """Every stream's figures; only the periodic sampler moves the rate window on."""
+        return self._sampler.sample(list(self.producers.values()),
+                                    list(self.consumers.values()), periodic)
 
     # ------------------------------------------------------------ transports
 

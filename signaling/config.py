@@ -264,6 +264,8 @@ def _validate_sfu(sfu: SfuSettings) -> None:
         raise ConfigError("'sfu.keyframe_retry_ms' must be at least 100")
     if sfu.pli_min_interval_ms < 0:
         raise ConfigError("'sfu.pli_min_interval_ms' must not be negative")
+    if not 500 <= sfu.stats_interval_ms <= 60_000:
+        raise ConfigError("'sfu.stats_interval_ms' must be between 500 and 60000")
 
 
 __all__ = [
