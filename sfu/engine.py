@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import time
 from collections.abc import Callable, Collection
 
 from . import aiortc_adapter as adapter
@@ -15,6 +17,7 @@ from .api import (
     SubscribeOffer,
     TransportRole,
     UnknownIdError,
+    WorkerLoad,
 )
 from .config import SfuSettings
 from .ids import ConsumerId, ProducerId, RouterId, TransportId
@@ -26,8 +29,9 @@ logger = logging.getLogger(__name__)
 class Engine:
     """Implements `sfu.api.SfuClient` for routers living in the current process."""
 
-    def __init__(self, settings: SfuSettings) -> None:
+    def __init__(self, settings: SfuSettings, worker: int = 0) -> None:
         self.settings = settings
+        self.worker = worker
         self.routers: dict[RouterId, Router] = {}
         self._listeners: list[EventListener] = []
         self._started = False
@@ -44,13 +48,30 @@ class Engine:
         self._sampling = asyncio.create_task(self._sample_stats(), name="sfu-stats")
 
     async def _sample_stats(self) -> None:
-        """Emit every router's `StatsSample` each stats interval, off the forwarding path."""
+        """Each stats interval, emit every router's `StatsSample` and this process's
+        `WorkerLoad`, off the forwarding path."""
         interval = self.settings.stats_interval_ms / 1000
+        last_wall, last_cpu, last_packets = time.monotonic(), time.process_time(), 0
         while True:
             await asyncio.sleep(interval)
             for router in list(self.routers.values()):
                 if router.streams_count():
                     self._emit(router.stats(periodic=True))
+            wall, cpu, packets = time.monotonic(), time.process_time(), self.packets_total()
+            elapsed = max(wall - last_wall, 1e-6)
+            self._emit(self.load(cpu_percent=100 * (cpu - last_cpu) / elapsed,
+                                 packets_per_s=(packets - last_packets) / elapsed))
+            last_wall, last_cpu, last_packets = wall, cpu, packets
+
+    def packets_total(self) -> int:
+        """Packets received from publishers plus packets forwarded, since start."""
+        return sum(router.packets_total() for router in self.routers.values())
+
+    def load(self, cpu_percent: float, packets_per_s: float) -> WorkerLoad:
+        return WorkerLoad(worker=self.worker, pid=os.getpid(), alive=True,
+                          routers=len(self.routers),
+                          streams=sum(r.streams_count() for r in self.routers.values()),
+                          packets_per_s=packets_per_s, cpu_percent=cpu_percent)
 
     # ------------------------------------------------------------ events
 

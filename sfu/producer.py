@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from aiortc import clock
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
@@ -33,6 +33,16 @@ REMB_FLOOR_BPS = 150_000
 """A weak subscriber lowers the publisher's bitrate, but never below this."""
 
 
+class PacketSink(Protocol):
+    """Anything besides consumers that takes a producer's packets (e.g. a recorder).
+
+    `on_packet` runs on the forwarding path: it must only hand the packet on (to a
+    queue, say) and return at once.
+    """
+
+    def on_packet(self, packet: RtpPacket, now: float) -> None: ...
+
+
 class Producer:
     def __init__(self, producer_id: ProducerId, transport_id: TransportId,
                  transceiver: RTCRtpTransceiver, codec: RTCRtpCodecParameters,
@@ -44,6 +54,7 @@ class Producer:
         self.codec = codec
         self.receiver = transceiver.receiver
         self.consumers: tuple[Consumer, ...] = ()
+        self.sinks: tuple[PacketSink, ...] = ()
         self.paused = False
         self.closed = False
         self.media_ssrc: int | None = None
@@ -84,12 +95,21 @@ class Producer:
             ntp = clock.current_ntp_time()
             for consumer in consumers:
                 consumer.forward(packet, now, ntp)
+        for sink in self.sinks:
+            sink.on_packet(packet, time.monotonic())
 
     def add_consumer(self, consumer: Consumer) -> None:
         self.consumers = (*self.consumers, consumer)
 
     def remove_consumer(self, consumer: Consumer) -> None:
         self.consumers = tuple(c for c in self.consumers if c is not consumer)
+
+    def add_sink(self, sink: PacketSink) -> None:
+        self.sinks = (*self.sinks, sink)
+        self.request_keyframe()
+
+    def remove_sink(self, sink: PacketSink) -> None:
+        self.sinks = tuple(s for s in self.sinks if s is not sink)
 
     def request_keyframe(self) -> None:
         """Ask the publisher for a keyframe soon; requests within the window coalesce."""
@@ -161,6 +181,7 @@ class Producer:
             return
         self.closed = True
         self.consumers = ()
+        self.sinks = ()
         if self._keyframe_task is not None:
             self._keyframe_task.cancel()
             try:

@@ -53,6 +53,10 @@ class Router:
         self._sampler = StatsSampler(router_id)
         self.closed = False
 
+    def packets_total(self) -> int:
+        return (sum(p.packets for p in self.producers.values())
+                + sum(c.packets for c in self.consumers.values()))
+
     def streams_count(self) -> int:
         return len(self.producers) + len(self.consumers)
 

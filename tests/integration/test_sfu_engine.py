@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sfu.api import StatsSample
+from sfu.api import StatsSample, WorkerLoad
 from sfu.config import SfuSettings
 from sfu.engine import Engine
 from sfu.producer import REMB_FLOOR_BPS
@@ -59,7 +59,9 @@ async def test_stats_and_bitrate_feedback_describe_real_streams() -> None:
     engine = Engine(SfuSettings(announced_addresses=["127.0.0.1"], stats_interval_ms=500))
     await engine.start()
     samples: list[StatsSample] = []
+    loads: list[WorkerLoad] = []
     engine.add_listener(lambda e: samples.append(e) if isinstance(e, StatsSample) else None)
+    engine.add_listener(lambda e: loads.append(e) if isinstance(e, WorkerLoad) else None)
     router = await engine.create_router()
     pub_t = await engine.create_transport(router, "publish")
     sub_t = await engine.create_transport(router, "subscribe")
@@ -94,6 +96,9 @@ async def test_stats_and_bitrate_feedback_describe_real_streams() -> None:
         await wait_until(lambda: producer.remb_sent_bps is not None, 10, "an aggregated REMB")
         assert producer.remb_sent_bps is not None
         assert producer.remb_sent_bps >= REMB_FLOOR_BPS
+        # The engine reports its own load alongside.
+        assert loads and loads[-1].streams == 4 and loads[-1].packets_per_s > 50
+        assert loads[-1].cpu_percent > 0
     finally:
         await subscriber.close()
         await publisher.pc.close()
