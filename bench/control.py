@@ -113,7 +113,13 @@ def child_main(factory: str, conn: Connection, options: dict[str, Any], lifetime
     _die_with_parent(parent_pid)
     module_name, _, attr = factory.partition(":")
     make = getattr(importlib.import_module(module_name), attr)
-    asyncio.run(_serve(conn, make, options, lifetime))
+    loop_factory = None
+    if options.get("loop") == "uvloop":
+        import uvloop
+
+        loop_factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(_serve(conn, make, options, lifetime))
 
 
 async def _serve(conn: Connection, make: Any, options: dict[str, Any], lifetime: float) -> None:

@@ -53,6 +53,8 @@ class Options:
     """VP8 bitrate of the publisher and of MediaRelay's encoders; 0 = aiortc's REMB."""
     video_timeout: float
     """Base time allowed for every subscriber to decode video (plus 1 s per subscriber)."""
+    loop: str = "uvloop"
+    """Event loop of the SFU process."""
 
 
 def _loadavg() -> float | None:
@@ -101,15 +103,15 @@ def run_one(ctx: Any, impl: str, n: int, opts: Options, say: Progress) -> dict[s
     lifetime = STARTUP_TIMEOUT_S + video_timeout + opts.warmup + opts.seconds + LIFETIME_SLACK_S
     children: list[Child] = []
 
-    def spawn(name: str, factory: str) -> Child:
-        options = {"index": PUBLISHER_INDEX, "bitrate": opts.bitrate}
+    def spawn(name: str, factory: str, loop: str = "asyncio") -> Child:
+        options = {"index": PUBLISHER_INDEX, "bitrate": opts.bitrate, "loop": loop}
         child = Child(ctx, name, factory, options, lifetime)
         children.append(child)
         return child
 
     try:
         say("starting processes…")
-        sfu = spawn(f"sfu-{impl}", SFUS[impl])
+        sfu = spawn(f"sfu-{impl}", SFUS[impl], opts.loop)
         publisher = spawn("publisher", "bench.peers:Publisher")
         loads = [spawn(f"subscribers-{j + 1}", "bench.peers:Subscribers")
                  for j in range(math.ceil(n / opts.per_process))]
@@ -264,6 +266,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--bitrate", type=int, default=DEFAULT_BITRATE,
                         help="VP8 bitrate in bit/s of the publisher and of MediaRelay's "
                              "encoders; 0 leaves aiortc's REMB rate control (default 1500000)")
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop",
+                        help="event loop of the SFU process; the server runs on uvloop "
+                             "(default uvloop)")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.add_argument("--save", metavar="PATH", help="also write that JSON object to PATH")
     args = parser.parse_args(argv)
@@ -291,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     impls = list(IMPLS) if args.impl == "both" else [args.impl]
     opts = Options(seconds=args.seconds, warmup=args.warmup, per_process=args.per_process,
-                   bitrate=args.bitrate, video_timeout=args.video_timeout)
+                   bitrate=args.bitrate, video_timeout=args.video_timeout, loop=args.loop)
     ctx = multiprocessing.get_context("spawn")
     rows: list[dict[str, Any]] = []
     interrupted = False
@@ -323,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
                    "bitrate": args.bitrate, "media": "640x480 VP8 30 fps + Opus 48 kHz",
                    "interrupted": interrupted},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "aiortc": aiortc.__version__, "loop": "asyncio (default)"},
+                    "aiortc": aiortc.__version__, "loop": args.loop},
     }, indent=2)
     if args.save:
         Path(args.save).write_text(report + "\n", encoding="utf-8")

@@ -22,13 +22,22 @@ What is hooked, and why:
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import struct
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import aioice.ice
 import aiortc
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
+import pylibsrtp
+from aiortc import (
+    RTCConfiguration,
+    RTCDtlsTransport,
+    RTCPeerConnection,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    clock,
+)
 from aiortc.rate import RemoteBitrateEstimator
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
@@ -39,6 +48,7 @@ from aiortc.rtp import (
     RTCP_RTPFB_NACK,
     RTP_HISTORY_SIZE,
     AnyRtcpPacket,
+    HeaderExtensionsMap,
     RtcpPsfbPacket,
     RtcpRtpfbPacket,
     RtpPacket,
@@ -65,11 +75,13 @@ _SENDER_ATTRS = (
     "_handle_rtcp_packet", "_RTCRtpSender__stats",
 )
 _TRANSCEIVER_ATTRS = ("_codecs",)
+_EXTENSIONS_MAP_ATTRS = ("_HeaderExtensionsMap__ids",)
 _TRANSPORT_ATTRS = (
     "_send_rtp", "_rtp_header_extensions_map", "_state", "_tx_srtp",
-    "_RTCDtlsTransport__tx_bytes", "_RTCDtlsTransport__tx_packets",
+    "_RTCDtlsTransport__tx_bytes", "_RTCDtlsTransport__tx_packets", "_rx_srtp",
+    "_RTCDtlsTransport__rx_bytes", "_RTCDtlsTransport__rx_packets", "_rtp_router",
 )
-_ICE_CONNECTION_ATTRS = ("_nominated",)
+_ICE_CONNECTION_ATTRS = ("_nominated", "data_received")
 
 
 class AiortcIncompatible(RuntimeError):
@@ -92,6 +104,7 @@ async def check_compatibility() -> None:
             (transceiver, _TRANSCEIVER_ATTRS),
             (transceiver.sender.transport, _TRANSPORT_ATTRS),
             (transceiver.sender.transport.transport._connection, _ICE_CONNECTION_ATTRS),
+            (transceiver.sender.transport._rtp_header_extensions_map, _EXTENSIONS_MAP_ATTRS),
         ):
             for name in names:
                 if not hasattr(obj, name):
@@ -160,6 +173,10 @@ class ReceiveTap:
             receiver._RTCRtpReceiver__remote_bitrate_estimator)  # type: ignore[attr-defined]
 
     async def handle(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        """aiortc's entry point, for packets that arrive the usual way."""
+        self.receive(packet, arrival_time_ms)
+
+    def receive(self, packet: RtpPacket, arrival_time_ms: int) -> None:
         if not self.receiver._enabled:
             return
         estimator = self._estimator
@@ -188,7 +205,9 @@ class ReceiveTap:
         nack = self._nack
         if nack is not None and nack.add(packet):
             self.nacks_sent += 1
-            await self.receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing))
+            # Rare (only after a loss): the one step that needs the event loop.
+            asyncio.ensure_future(self.receiver._send_rtcp_nack(packet.ssrc,
+                                                                sorted(nack.missing)))
         self.sink(packet)
 
     def stream_counts(self, ssrc: int) -> tuple[int, int, float] | None:
@@ -213,6 +232,46 @@ def install_receive_tap(receiver: RTCRtpReceiver, sink: PacketSink) -> ReceiveTa
     receiver._giaoban_tap = tap  # type: ignore[attr-defined]
     receiver._handle_rtp_packet = tap.handle  # type: ignore[method-assign]
     return tap
+
+
+def install_fast_receive(dtls: RTCDtlsTransport) -> None:
+    """Handle incoming SRTP media as each datagram arrives, in the socket's callback.
+
+    aiortc queues every datagram and a task takes it through four nested coroutines
+    before it reaches the receiver. For RTP that reaches a `ReceiveTap` this does the
+    same work (SRTP unprotect, parse, route) synchronously. Everything else (STUN,
+    DTLS, RTCP, packets for other receivers) keeps aiortc's path. Call it once the
+    transport is connected; calling it again does nothing.
+    """
+    connection = dtls.transport._connection
+    if getattr(connection, "_giaoban_fast_receive", False):
+        return
+    connection._giaoban_fast_receive = True  # type: ignore[attr-defined]
+    queued = connection.data_received
+    router = dtls._rtp_router
+    ext_map = dtls._rtp_header_extensions_map
+
+    def data_received(data: bytes, component: int) -> None:
+        srtp = dtls._rx_srtp
+        if (srtp is None or len(data) < 12 or not 127 < data[0] < 192
+                or 191 < data[1] < 209 or dtls._state is not DtlsState.CONNECTED):
+            queued(data, component)
+            return
+        try:
+            plain = srtp.unprotect(data)
+            packet = RtpPacket.parse(plain, ext_map)
+        except (pylibsrtp.Error, ValueError):
+            return
+        dtls._RTCDtlsTransport__rx_bytes += len(data)  # type: ignore[attr-defined]
+        dtls._RTCDtlsTransport__rx_packets += 1  # type: ignore[attr-defined]
+        receiver = router.route_rtp(packet)
+        tap = getattr(receiver, "_giaoban_tap", None)
+        if isinstance(tap, ReceiveTap):
+            tap.receive(packet, clock.current_ms())
+        elif receiver is not None:
+            asyncio.ensure_future(receiver._handle_rtp_packet(packet, clock.current_ms()))
+
+    connection.data_received = data_received  # type: ignore[method-assign]
 
 
 async def send_pli(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
@@ -305,25 +364,90 @@ async def send_remb(receiver: RTCRtpReceiver, bitrate: int, ssrcs: list[int]) ->
                                              fci=pack_remb_fci(bitrate, ssrcs)))
 
 
+_RTP_HEADER = struct.Struct("!BBHII")
+_RTP_HEADER_ONE_BYTE_EXT = struct.Struct("!BBHIIHH")
+_ONE_BYTE_PROFILE = 0xBEDE
+
+
+class HeaderTemplate:
+    """Builds RTP packets for one sender exactly as `RtpPacket.serialize` would.
+
+    The sender's MID, SSRC and header-extension ids do not change while it sends, so
+    the extension block is assembled from prepared bytes instead of aiortc's general
+    serializer, which rebuilds a list of extensions for every packet.
+    """
+
+    __slots__ = ("_ext_map", "mid", "ssrc", "_fast", "_mid_element", "_abs_send_time_byte",
+                 "_audio_level_byte")
+
+    def __init__(self, ext_map: HeaderExtensionsMap, mid: str | None, ssrc: int) -> None:
+        self._ext_map = ext_map
+        self.mid = mid
+        self.ssrc = ssrc
+        ids = ext_map._HeaderExtensionsMap__ids  # type: ignore[attr-defined]
+        mid_bytes = mid.encode() if mid and ids.mid else b""
+        used = [i for i in (ids.mid if mid_bytes else None, ids.abs_send_time, ids.audio_level)
+                if i]
+        # RFC 8285 one-byte extensions; anything else is rare and takes aiortc's path.
+        self._fast = all(i <= 14 for i in used) and len(mid_bytes) <= 16
+        self._mid_element = (bytes([(ids.mid << 4) | (len(mid_bytes) - 1)]) + mid_bytes
+                             if mid_bytes else b"")
+        self._abs_send_time_byte: int | None = (
+            (ids.abs_send_time << 4) | 2 if ids.abs_send_time else None)
+        self._audio_level_byte: int | None = (
+            ids.audio_level << 4 if ids.audio_level else None)
+
+    def serialize(self, payload_type: int, marker: int, seq: int, timestamp: int,
+                  payload: bytes, audio_level: tuple[bool, int] | None, ntp_time: int) -> bytes:
+        if not self._fast:
+            packet = RtpPacket(payload_type=payload_type, marker=marker, sequence_number=seq,
+                               timestamp=timestamp, ssrc=self.ssrc, payload=payload)
+            packet.extensions.mid = self.mid
+            packet.extensions.abs_send_time = (ntp_time >> 14) & 0x00FFFFFF
+            packet.extensions.audio_level = audio_level
+            return packet.serialize(self._ext_map)
+        ext = self._mid_element
+        if self._abs_send_time_byte is not None:
+            t = (ntp_time >> 14) & 0x00FFFFFF
+            ext += bytes((self._abs_send_time_byte, t >> 16, (t >> 8) & 0xFF, t & 0xFF))
+        if audio_level is not None and self._audio_level_byte is not None:
+            ext += bytes((self._audio_level_byte,
+                          (0x80 if audio_level[0] else 0) | (audio_level[1] & 0x7F)))
+        second = (marker << 7) | payload_type
+        if not ext:
+            return _RTP_HEADER.pack(0x80, second, seq, timestamp, self.ssrc) + payload
+        ext += b"\x00" * (-len(ext) % 4)
+        return (_RTP_HEADER_ONE_BYTE_EXT.pack(0x90, second, seq, timestamp, self.ssrc,
+                                              _ONE_BYTE_PROFILE, len(ext) >> 2)
+                + ext + payload)
+
+
 class PacketWriter:
     """Writes forwarded packets on one sender's transport, keeping the sender's books.
 
-    Writing is synchronous: serialize, SRTP-protect and hand the datagram to the
+    Writing is synchronous: build the packet from the sender's `HeaderTemplate`,
+    SRTP-protect it with the DTLS transport's context and hand the datagram to the
     nominated ICE pair's socket, as aiortc's `_send_rtp` would through four awaits.
     """
 
-    __slots__ = ("_sender", "_dtls", "_history", "_ext_map", "mid", "ssrc")
+    __slots__ = ("_sender", "_dtls", "_history", "_template", "mid", "ssrc", "_pair",
+                 "_address")
 
     def __init__(self, sender: RTCRtpSender) -> None:
         self._sender = sender
         self._dtls = sender.transport
         self._history: dict[int, RtpPacket] = sender._RTCRtpSender__rtp_history  # type: ignore[attr-defined]
-        self._ext_map: Any = sender._RTCRtpSender__rtp_header_extensions_map  # type: ignore[attr-defined]
         self.mid: str | None = sender._RTCRtpSender__mid  # type: ignore[attr-defined]
         self.ssrc = int(sender._ssrc)
+        self._template = HeaderTemplate(
+            sender._RTCRtpSender__rtp_header_extensions_map,  # type: ignore[attr-defined]
+            self.mid, self.ssrc)
+        self._pair: Any = None
+        self._address: tuple[str, int] = ("", 0)
 
-    def write(self, packet: RtpPacket, ntp_time: int) -> int:
-        """Serialize and send; return the number of bytes of payload sent.
+    def write(self, payload_type: int, marker: int, seq: int, timestamp: int, payload: bytes,
+              audio_level: tuple[bool, int] | None, ntp_time: int) -> int:
+        """Send one packet; return the number of bytes of payload sent.
 
         Raises ConnectionError when the transport is not (or no longer) connected.
         """
@@ -333,15 +457,22 @@ class PacketWriter:
         pair = dtls.transport._connection._nominated.get(1)
         if pair is None or pair.protocol.transport is None:
             raise ConnectionError("no nominated ICE pair")
-        data = dtls._tx_srtp.protect(packet.serialize(self._ext_map))
-        pair.protocol.transport.sendto(data, pair.remote_addr)
+        if pair is not self._pair:
+            self._pair, self._address = pair, pair.remote_addr
+        data = dtls._tx_srtp.protect(self._template.serialize(
+            payload_type, marker, seq, timestamp, payload, audio_level, ntp_time))
+        pair.protocol.transport.sendto(data, self._address)
         dtls._RTCDtlsTransport__tx_bytes += len(data)  # type: ignore[attr-defined]
         dtls._RTCDtlsTransport__tx_packets += 1  # type: ignore[attr-defined]
-        self._history[packet.sequence_number % RTP_HISTORY_SIZE] = packet
-        size = len(packet.payload)
+        # Kept for retransmission on NACK (aiortc wraps it in RTX when negotiated).
+        kept = RtpPacket(payload_type=payload_type, marker=marker, sequence_number=seq,
+                         timestamp=timestamp, ssrc=self.ssrc, payload=payload)
+        kept.extensions.mid = self.mid
+        self._history[seq % RTP_HISTORY_SIZE] = kept
+        size = len(payload)
         sender = self._sender
         sender._RTCRtpSender__ntp_timestamp = ntp_time  # type: ignore[attr-defined]
-        sender._RTCRtpSender__rtp_timestamp = packet.timestamp  # type: ignore[attr-defined]
+        sender._RTCRtpSender__rtp_timestamp = timestamp  # type: ignore[attr-defined]
         sender._RTCRtpSender__packet_count += 1  # type: ignore[attr-defined]
         sender._RTCRtpSender__octet_count += size  # type: ignore[attr-defined]
         return size

@@ -92,15 +92,9 @@ class Consumer:
             self._rewriter.resync()
         seq, ts = self._rewriter.rewrite(packet.ssrc, packet.sequence_number, packet.timestamp,
                                          now)
-        out = RtpPacket(payload_type=self._payload_type, marker=packet.marker,
-                        sequence_number=seq, timestamp=ts, ssrc=writer.ssrc,
-                        payload=packet.payload)
-        extensions = out.extensions
-        extensions.mid = writer.mid
-        extensions.abs_send_time = (ntp >> 14) & 0x00FFFFFF
-        extensions.audio_level = packet.extensions.audio_level
         try:
-            self.bytes += writer.write(out, ntp)
+            self.bytes += writer.write(self._payload_type, packet.marker, seq, ts,
+                                       packet.payload, packet.extensions.audio_level, ntp)
             self.packets += 1
         except ConnectionError:
             # The subscriber's transport went away; its closure is handled by the router.

@@ -26,6 +26,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 from aiortc.sdp import SessionDescription, candidate_from_sdp
 
+from . import aiortc_adapter as adapter
 from .api import InvalidSdpError, SfuError, TransportRole
 from .config import SfuSettings
 from .ids import RouterId, TransportId
@@ -113,6 +114,9 @@ class Transport:
     def _state_changed(self) -> None:
         state = self.pc.connectionState
         logger.info("transport %s (%s) %s", self.id, self.role, state)
+        if state == "connected" and self.role == "publish":
+            for transceiver in self.pc.getTransceivers():
+                adapter.install_fast_receive(transceiver.receiver.transport)
         self._on_state(self, state)
 
     # ------------------------------------------------------------ publish role

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from aiortc import RTCRtpSender
+from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
+from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
 from sfu import aiortc_adapter
-from sfu.aiortc_adapter import AiortcIncompatible, check_compatibility
+from sfu.aiortc_adapter import AiortcIncompatible, HeaderTemplate, check_compatibility
 
 
 async def test_installed_aiortc_passes() -> None:
@@ -32,3 +34,44 @@ def test_host_addresses_are_pinned(monkeypatch: pytest.MonkeyPatch) -> None:
     aiortc_adapter.use_host_addresses(["127.0.0.1", "::1"])
     assert aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=False) == ["127.0.0.1"]
     assert aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=True) == ["127.0.0.1", "::1"]
+
+
+EXTENSION_URIS = {
+    "mid": "urn:ietf:params:rtp-hdrext:sdes:mid",
+    "abs": "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+    "level": "urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+}
+
+
+def _extension_map(ids: dict[str, int]) -> HeaderExtensionsMap:
+    extensions = HeaderExtensionsMap()
+    extensions.configure(RTCRtpParameters(headerExtensions=[
+        RTCRtpHeaderExtensionParameters(id=i, uri=EXTENSION_URIS[name])
+        for name, i in ids.items()]))
+    return extensions
+
+
+@pytest.mark.parametrize("ids", [
+    {"mid": 4, "abs": 2, "level": 1},   # a browser's audio m-line
+    {"mid": 4, "abs": 2},               # video
+    {"abs": 3},                         # no MID negotiated
+    {},                                 # no extensions at all
+    {"mid": 15, "abs": 2},              # two-byte extensions: aiortc's serializer
+])
+@pytest.mark.parametrize("mid", ["0", "12", None])
+@pytest.mark.parametrize("level", [None, (True, 42), (False, 127)])
+def test_header_template_writes_what_aiortc_writes(ids: dict[str, int], mid: str | None,
+                                                   level: tuple[bool, int] | None) -> None:
+    extensions = _extension_map(ids)
+    template = HeaderTemplate(extensions, mid, ssrc=0x01020304)
+    for seq, ts, marker, ntp in [(0, 0, 0, 0), (65535, 2**32 - 1, 1, 2**64 - 1),
+                                 (1234, 567890, 1, 0x0123456789ABCDEF)]:
+        expected = RtpPacket(payload_type=111, marker=marker, sequence_number=seq,
+                             timestamp=ts, ssrc=0x01020304, payload=b"\x10payload")
+        expected.extensions.mid = mid
+        expected.extensions.abs_send_time = (ntp >> 14) & 0x00FFFFFF
+        expected.extensions.audio_level = level
+        wire = template.serialize(111, marker, seq, ts, b"\x10payload", level, ntp)
+        assert wire == expected.serialize(extensions)
+        parsed = RtpPacket.parse(wire, extensions)
+        assert (parsed.sequence_number, parsed.timestamp, parsed.marker) == (seq, ts, marker)
