@@ -26,6 +26,7 @@ import asyncio
 import logging
 import struct
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import aioice.ice
 import aiortc
