@@ -32,8 +32,8 @@ class InvalidSdpError(SfuError):
 
 
 class UnknownIdError(SfuError):
-    def __init__(self, what: str, ident: str) -> None:
-        super().__init__("unknown_id", f"no {what} with id {ident}")
+    def __init__(self, what: str, ident: str, message: str | None = None) -> None:
+        super().__init__("unknown_id", message or f"no {what} with id {ident}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +97,18 @@ class ProducerClosed:
 
 
 @dataclass(frozen=True, slots=True)
+class RouterClosed:
+    """A router ended without being asked to; 'worker_lost' when its worker died.
+
+    Every transport of the router was closed too (a TransportClosed 'failed' was
+    emitted for each), so its participants must join again, on a new router.
+    """
+
+    router_id: RouterId
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class StreamStats:
     """One producer (inbound from its publisher) or consumer (outbound to a subscriber)."""
 
@@ -157,11 +169,15 @@ class WorkerLoad:
 
 
 SfuEvent: TypeAlias = (TransportConnected | TransportClosed | TrackPublished | ProducerClosed
-                       | StatsSample | ActiveSpeaker | WorkerLoad)
+                       | StatsSample | ActiveSpeaker | WorkerLoad | RouterClosed)
 EventListener = Callable[[SfuEvent], None]
 
 
 class SfuClient(Protocol):
+    async def start(self) -> None:
+        """Prepare the media plane (check aiortc, start workers); safe to call again."""
+        ...
+
     async def create_router(self) -> RouterId: ...
 
     async def close_router(self, router_id: RouterId) -> None: ...

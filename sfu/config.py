@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 
@@ -23,9 +24,17 @@ class SfuSettings:
     """STUN/TURN servers; empty means none at all (never a public STUN server)."""
     workers: int = 0
     """SFU worker processes; 0 = one per core."""
+    in_process: bool = False
+    """Run the SFU inside the server process instead of worker processes (the smallest
+    set-up: one core, no supervisor); `workers` is then ignored."""
     keyframe_retry_ms: int = 500
     """How often a consumer still waiting for a keyframe asks the publisher again."""
     pli_min_interval_ms: int = 300
     """Coalescing window for keyframe requests relayed to one publisher."""
     stats_interval_ms: int = 3000
     """How often every router's stream figures are sampled and emitted."""
+
+
+def worker_count(settings: SfuSettings) -> int:
+    """How many worker processes to run: `workers`, or one per core when it is 0."""
+    return settings.workers or os.cpu_count() or 1

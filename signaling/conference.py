@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from sfu.api import ProducerClosed, SfuClient, SfuError, SfuEvent, TransportClosed
+from sfu.api import RouterClosed, SfuClient, SfuError, SfuEvent, TransportClosed
 from sfu.config import IceServer
 from sfu.ids import ConsumerId, ProducerId, RouterId, TransportId
 
@@ -49,6 +49,8 @@ class Participant:
     renegotiate: bool = False
     left: bool = False
     leaving: asyncio.Future[None] | None = None
+    conference: Conference | None = None
+    """The live conference joined (a meeting may get a new one if its router is lost)."""
 
     @property
     def info(self) -> p.ParticipantInfo:
@@ -72,6 +74,11 @@ class Conference:
             if producer_id in part.tracks:
                 return part.tracks[producer_id]
         return None
+
+
+MEDIA_LOST = "media_lost"
+"""Error code telling a client to join again by itself (its media path is gone)."""
+RETRYABLE_SFU_CODES = frozenset({"worker_unavailable", "unknown_id"})
 
 
 def _sfu_error(exc: SfuError) -> Exception:
@@ -103,21 +110,40 @@ class Conferences:
     async def join(self, meeting: Meeting, account: Account, send: Send) -> Participant:
         if meeting.state == "cancelled":
             raise Forbidden("This meeting has been cancelled")
-        conference = self.live.get(meeting.id)
-        if conference is None:
-            conference = Conference(meeting=meeting, router_id=await self._sfu.create_router())
-            self.live[meeting.id] = conference
-            logger.info("meeting %s live on router %s", meeting.id, conference.router_id)
+        for attempt in (1, 2):
+            conference = self.live.get(meeting.id)
+            if conference is None:
+                conference = Conference(meeting=meeting,
+                                        router_id=await self._sfu.create_router())
+                self.live[meeting.id] = conference
+                logger.info("meeting %s live on router %s", meeting.id, conference.router_id)
+            try:
+                return await self._join(conference, account, send)
+            except SfuError as exc:
+                # The router's worker died under us: move the meeting to a new router.
+                if attempt == 2 or exc.code not in RETRYABLE_SFU_CODES:
+                    raise _sfu_error(exc) from exc
+                logger.warning("meeting %s: router %s unusable (%s); using a new one",
+                               meeting.id, conference.router_id, exc.message)
+                self._forget(conference)
+        raise AssertionError("unreachable")
+
+    async def _join(self, conference: Conference, account: Account, send: Send) -> Participant:
+        meeting = conference.meeting
         async with conference.lock:
+            publish = await self._sfu.create_transport(conference.router_id, "publish")
+            try:
+                subscribe = await self._sfu.create_transport(conference.router_id, "subscribe")
+            except SfuError:
+                await self._sfu.close_transport(publish)
+                raise
             participant = Participant(
                 id=ParticipantId(f"pa-{secrets.token_hex(6)}"), meeting_id=meeting.id,
-                username=account.username, display_name=account.display_name, send=send)
-            participant.publish_transport = await self._sfu.create_transport(
-                conference.router_id, "publish")
-            participant.subscribe_transport = await self._sfu.create_transport(
-                conference.router_id, "subscribe")
-            self._by_transport[participant.publish_transport] = participant
-            self._by_transport[participant.subscribe_transport] = participant
+                username=account.username, display_name=account.display_name, send=send,
+                publish_transport=publish, subscribe_transport=subscribe,
+                conference=conference)
+            self._by_transport[publish] = participant
+            self._by_transport[subscribe] = participant
             others = list(conference.participants.values())
             conference.participants[participant.id] = participant
             self._attendance.joined(meeting.id, account.username, participant.id)
@@ -133,6 +159,11 @@ class Conferences:
         self._spawn(self._negotiate(participant))
         return participant
 
+    def _forget(self, conference: Conference) -> None:
+        """New joins of this meeting get a new conference (and router) from now on."""
+        if self.live.get(conference.meeting.id) is conference:
+            del self.live[conference.meeting.id]
+
     async def leave(self, participant: Participant, reason: str = "left") -> None:
         """Take a participant out; completes even if the caller is cancelled."""
         if participant.leaving is None:
@@ -143,7 +174,7 @@ class Conferences:
         await asyncio.shield(participant.leaving)
 
     async def _leave(self, participant: Participant, reason: str) -> None:
-        conference = self.live.get(participant.meeting_id)
+        conference = participant.conference
         if conference is None:
             return
         async with conference.lock:
@@ -163,7 +194,7 @@ class Conferences:
                 await self._safe_send(other, p.ParticipantLeft(participant_id=participant.id,
                                                                username=participant.username))
             if not conference.participants:
-                self.live.pop(participant.meeting_id, None)
+                self._forget(conference)
                 await self._sfu.close_router(conference.router_id)
                 logger.info("meeting %s: last participant left, router closed",
                             participant.meeting_id)
@@ -301,7 +332,7 @@ class Conferences:
     # ------------------------------------------------------------ plumbing
 
     def _conference(self, participant: Participant) -> Conference:
-        conference = self.live.get(participant.meeting_id)
+        conference = participant.conference
         if conference is None or participant.left:
             raise BadRequest("you are not in a meeting; join first")
         return conference
@@ -312,11 +343,26 @@ class Conferences:
             if participant is not None and not participant.left:
                 logger.warning("participant %s: transport %s failed", participant.id,
                                event.transport_id)
-                self._spawn(self._safe_send(participant, p.Error(
-                    code="transport_failed", title="Media connection lost",
-                    detail="The media connection failed; reconnecting.", fatal=True)))
-        elif isinstance(event, ProducerClosed):
-            pass  # producers are closed from here; nothing else to do
+                self._spawn(self._media_lost(participant, "The media connection failed."))
+        elif isinstance(event, RouterClosed):
+            for conference in list(self.live.values()):
+                if conference.router_id == event.router_id:
+                    logger.error("meeting %s: router %s lost (%s)", conference.meeting.id,
+                                 event.router_id, event.reason)
+                    self._forget(conference)
+                    for participant in list(conference.participants.values()):
+                        self._spawn(self._media_lost(
+                            participant, "The media server restarted."))
+
+    async def _media_lost(self, participant: Participant, detail: str) -> None:
+        """Tell the client to join again by itself, and take it out meanwhile, so the
+        meeting record shows no one who is not really there."""
+        if participant.left:
+            return
+        await self._safe_send(participant, p.Error(
+            code=MEDIA_LOST, title="Media connection lost", detail=detail + " Reconnecting.",
+            fatal=True, extra={"rejoin": True}))
+        await self.leave(participant, reason="media lost")
 
     async def _safe_send(self, participant: Participant, message: p.ServerMessage) -> None:
         if participant.left:

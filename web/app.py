@@ -9,7 +9,11 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from sfu.api import SfuClient, SfuEvent, WorkerLoad
+from sfu.config import worker_count
 from sfu.engine import Engine
+from sfu.pool import WorkerPool
+from sfu.status import STATUS_FILE, WorkerStatus
 from signaling.accounts import AccountService
 from signaling.conference import Conferences
 from signaling.config import Config
@@ -19,7 +23,17 @@ from signaling.sessions import SessionService
 from signaling.store import Store
 
 from .auth import auth_middleware, error_middleware
-from .keys import ACCOUNTS, ATTENDANCE, CONFERENCES, CONFIG, MEETINGS, SESSIONS, SFU, STORE
+from .keys import (
+    ACCOUNTS,
+    ATTENDANCE,
+    CONFERENCES,
+    CONFIG,
+    MEETINGS,
+    SESSIONS,
+    SFU,
+    SFU_STATUS,
+    STORE,
+)
 from .views import setup_pages, setup_templates
 from .ws import setup_ws
 
@@ -37,14 +51,33 @@ def create_app(config: Config) -> web.Application:
                                    absolute=timedelta(hours=config.http.session_max_hours))
     app[MEETINGS] = MeetingService(store, config.tz)
     app[ATTENDANCE] = AttendanceService(store)
-    engine = Engine(config.sfu)
-    app[SFU] = engine
-    app[CONFERENCES] = Conferences(engine, app[ATTENDANCE], config.sfu.ice_servers)
+    sfu = create_sfu(config)
+    app[SFU] = sfu
+    status = WorkerStatus(config.data_path / "run" / STATUS_FILE)
+    app[SFU_STATUS] = status
+
+    def on_load(event: SfuEvent) -> None:
+        if isinstance(event, WorkerLoad):
+            try:
+                status.update(event)
+            except OSError as exc:
+                logger.warning("cannot write the SFU status file: %s", exc)
+
+    sfu.add_listener(on_load)
+    app[CONFERENCES] = Conferences(sfu, app[ATTENDANCE], config.sfu.ice_servers)
     setup_templates(app)
     setup_pages(app)
     setup_ws(app)
     app.cleanup_ctx.append(_lifecycle)
     return app
+
+
+def create_sfu(config: Config) -> SfuClient:
+    """The media plane: worker processes, or the in-process engine when configured."""
+    if config.sfu.in_process:
+        return Engine(config.sfu)
+    return WorkerPool(config.sfu, worker_count(config.sfu), config.data_path / "run",
+                      log_level=config.log_level)
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:

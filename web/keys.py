@@ -5,7 +5,8 @@ from __future__ import annotations
 import jinja2
 from aiohttp import web
 
-from sfu.engine import Engine
+from sfu.api import SfuClient
+from sfu.status import WorkerStatus
 from signaling.accounts import AccountService
 from signaling.conference import Conferences
 from signaling.config import Config
@@ -20,7 +21,9 @@ ACCOUNTS = web.AppKey("accounts", AccountService)
 SESSIONS = web.AppKey("sessions", SessionService)
 MEETINGS = web.AppKey("meetings", MeetingService)
 ATTENDANCE = web.AppKey("attendance", AttendanceService)
-SFU = web.AppKey("sfu", Engine)
+SFU = web.AppKey("sfu", SfuClient)
 """The media plane; signaling uses it only through the `sfu.api.SfuClient` interface."""
+SFU_STATUS = web.AppKey("sfu_status", WorkerStatus)
+"""The SFU workers' latest load figures (also written to a file for the CLI)."""
 CONFERENCES = web.AppKey("conferences", Conferences)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,16 +40,32 @@ class Site:
         return MeetingClient(self.base_url, token, username, index, publisher)
 
 
-@pytest.fixture
-async def site(tmp_path: Path) -> AsyncIterator[Site]:
+@asynccontextmanager
+async def running_site(tmp_path: Path, sfu: SfuSettings) -> AsyncIterator[Site]:
     config = Config(data_dir=str(tmp_path / "data"), http=HttpSettings(host="127.0.0.1"),
-                    sfu=SfuSettings(announced_addresses=["127.0.0.1"]))
+                    sfu=sfu)
     server = TestServer(create_app(config), host="127.0.0.1")
     await server.start_server()
     try:
         yield Site(server=server, base_url=str(server.make_url("")).rstrip("/"))
     finally:
         await server.close()
+
+
+@pytest.fixture
+async def site(tmp_path: Path) -> AsyncIterator[Site]:
+    """The server with the SFU in its own process (the smallest set-up)."""
+    async with running_site(tmp_path, SfuSettings(announced_addresses=["127.0.0.1"],
+                                                  in_process=True)) as running:
+        yield running
+
+
+@pytest.fixture
+async def workers_site(tmp_path: Path) -> AsyncIterator[Site]:
+    """The server with two SFU worker processes, as in production."""
+    async with running_site(tmp_path, SfuSettings(announced_addresses=["127.0.0.1"],
+                                                  workers=2, stats_interval_ms=500)) as running:
+        yield running
 
 
 async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:

@@ -151,7 +151,8 @@ export class Call {
       if (m.participant_id !== this.participantId) this._hook("onMuteChanged", m.participant_id, m.kind, m.muted);
     });
     client.on("error", (m) => {
-      if (m.fatal) this._end(m);
+      if (m.fatal && m.extra && m.extra.rejoin) this._lost(m); // media path gone: join again
+      else if (m.fatal) this._end(m);
       else this._hook("onError", m);
     });
     client.onclose = () => { if (gen === this.generation) this._lost("socket closed"); };

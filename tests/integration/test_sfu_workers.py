@@ -1,0 +1,118 @@
+"""SFU worker processes: placement, load reports, and recovery from a killed worker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+
+from sfu.pool import WorkerPool
+from sfu.status import STATUS_FILE, read_status
+from signaling.store import Store
+from web.keys import CONFERENCES, CONFIG, SFU, STORE
+
+from .conftest import Site, wait_until
+from .test_meeting_media import frames_from, join_and_publish, start_meeting
+
+REJOIN_DELAY_S = 1.0
+"""What the browser waits before its first automatic rejoin (BACKOFF_FIRST_MS)."""
+
+
+def pool_of(site: Site) -> WorkerPool:
+    pool = site.server.app[SFU]
+    assert isinstance(pool, WorkerPool)
+    return pool
+
+
+def open_attendance(store: Store, meeting_id: str) -> list[str]:
+    rows = store.fetch_all("SELECT participant_id FROM attendance "
+                       "WHERE meeting_id = ? AND left_at IS NULL", (meeting_id,))
+    return sorted(str(r["participant_id"]) for r in rows)
+
+
+async def test_meetings_go_to_the_least_loaded_worker(workers_site: Site) -> None:
+    site = workers_site
+    first, first_clients = await start_meeting(site, ["an", "binh"])
+    second, second_clients = await start_meeting(site, ["chi", "dung"])
+    clients = first_clients + second_clients
+    try:
+        for c in first_clients:
+            await join_and_publish(c, first)
+        await wait_until(lambda: all(w.load is not None and w.load.streams > 0
+                                     for w in pool_of(site).workers if w.routers),
+                         10, "the first worker to report its streams")
+        for c in second_clients:
+            await join_and_publish(c, second)
+        live = site.server.app[CONFERENCES].live
+        pool = pool_of(site)
+        owners = {pool._owner[live[m].router_id].index for m in (first, second)}
+        assert owners == {0, 1}, "the second meeting must go to the idle worker"
+        # Load reports reach the status file that `giaoban sfu status` reads.
+        path = site.server.app[CONFIG].data_path / "run" / STATUS_FILE
+        await wait_until(lambda: path.exists() and all(
+            w["streams"] > 0 for w in read_status(path)["workers"]), 10, "both workers' load")
+        workers = read_status(path)["workers"]
+        assert [w["worker"] for w in workers] == [0, 1]
+        assert all(w["alive"] and w["packets_per_s"] > 0 and w["pid"] > 0 for w in workers)
+    finally:
+        for c in clients:
+            await c.close()
+
+
+async def test_a_killed_worker_is_restarted_and_its_meeting_recovers(workers_site: Site
+                                                                      ) -> None:
+    site = workers_site
+    names = ["an", "binh"]
+    meeting_id, clients = await start_meeting(site, names)
+    store = site.server.app[STORE]
+    replacements = []
+    try:
+        for c in clients:
+            await join_and_publish(c, meeting_id)
+        await wait_until(lambda: all(frames_from(c, o) >= 15 for c in clients for o in names
+                                     if o != c.username), 20, "media before the kill")
+        old_participants = sorted(str(c.participant_id) for c in clients)
+        assert open_attendance(store, meeting_id) == old_participants
+        pool = pool_of(site)
+        router_id = site.server.app[CONFERENCES].live[meeting_id].router_id
+        worker = pool._owner[router_id]
+        killed_pid = worker.pid
+
+        os.kill(killed_pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+
+        # Each participant is told to join again by itself, as the browser does.
+        for c in clients:
+            error = await c.expect("error", timeout=5)
+            assert error["code"] == "media_lost" and error["extra"] == {"rejoin": True}
+        await asyncio.sleep(REJOIN_DELAY_S)
+        for c in clients:
+            await c.close()
+        replacements = [site.client(c.username, c.token, c.index) for c in clients]
+        for r in replacements:
+            r.subscriber.expected_index.update({n: i for i, n in enumerate(names)})
+            await join_and_publish(r, meeting_id)
+        await wait_until(lambda: all(frames_from(r, o) >= 5 for r in replacements
+                                     for o in names if o != r.username),
+                         5 - (time.monotonic() - killed_at), "media again within 5 s")
+        for r in replacements:
+            for other in names:
+                if other != r.username:
+                    assert set(r.subscriber.video[other].indexes) == {names.index(other)}
+
+        # The supervisor started the worker again.
+        await wait_until(lambda: worker.alive and worker.pid != killed_pid, 10,
+                         "the killed worker to be restarted")
+        assert worker.restarts == 1
+        # No phantoms: the old participants' attendance is closed, the new ones are open.
+        assert open_attendance(store, meeting_id) == sorted(
+            str(r.participant_id) for r in replacements)
+        rows = store.fetch_all("SELECT participant_id FROM attendance WHERE meeting_id = ? "
+                           "AND left_at IS NOT NULL", (meeting_id,))
+        assert sorted(str(r["participant_id"]) for r in rows) == old_participants
+        print(json.dumps({"media_again_after_s": round(time.monotonic() - killed_at, 2)}))
+    finally:
+        for c in clients + replacements:
+            await c.close()
