@@ -28,6 +28,7 @@ from .records import AttendanceService
 logger = logging.getLogger(__name__)
 
 Send = Callable[[p.ServerMessage], Awaitable[None]]
+Close = Callable[[], Awaitable[object]]
 
 
 @dataclass(eq=False)
@@ -37,6 +38,8 @@ class Participant:
     username: str
     display_name: str
     send: Send
+    close: Close | None = None
+    """Closes this participant's socket; used when the server removes them."""
     publish_transport: TransportId | None = None
     subscribe_transport: TransportId | None = None
     audio_muted: bool = False
@@ -100,7 +103,8 @@ class Conferences:
 
     # ------------------------------------------------------------ membership
 
-    async def join(self, meeting: Meeting, account: Account, send: Send) -> Participant:
+    async def join(self, meeting: Meeting, account: Account, send: Send,
+                   close: Close | None = None) -> Participant:
         if meeting.state == "cancelled":
             raise Forbidden("This meeting has been cancelled")
         conference = self.live.get(meeting.id)
@@ -111,7 +115,8 @@ class Conferences:
         async with conference.lock:
             participant = Participant(
                 id=ParticipantId(f"pa-{secrets.token_hex(6)}"), meeting_id=meeting.id,
-                username=account.username, display_name=account.display_name, send=send)
+                username=account.username, display_name=account.display_name, send=send,
+                close=close)
             participant.publish_transport = await self._sfu.create_transport(
                 conference.router_id, "publish")
             participant.subscribe_transport = await self._sfu.create_transport(
@@ -167,6 +172,25 @@ class Conferences:
                 await self._sfu.close_router(conference.router_id)
                 logger.info("meeting %s: last participant left, router closed",
                             participant.meeting_id)
+
+    async def remove_account(self, username: str, reason: str, detail: str) -> int:
+        """Send every live participant of this account a fatal session_expired error,
+        take them out of their meetings (closing their transports) and close their
+        sockets. Returns how many were removed."""
+        found = [part for conference in list(self.live.values())
+                 for part in list(conference.participants.values())
+                 if part.username == username and not part.left]
+        for participant in found:
+            await self._safe_send(participant, p.Error(
+                code="session_expired", title="Session ended", detail=detail, fatal=True))
+            await self.leave(participant, reason=reason)
+            if participant.close is not None:
+                await participant.close()
+        return len(found)
+
+    def live_usernames(self) -> set[str]:
+        return {part.username for conference in self.live.values()
+                for part in conference.participants.values() if not part.left}
 
     # ------------------------------------------------------------ publishing
 

@@ -10,16 +10,34 @@ from datetime import timedelta
 from aiohttp import web
 
 from sfu.engine import Engine
+from signaling.account_import import AccountImport
 from signaling.accounts import AccountService
+from signaling.api_tokens import ApiTokenService
+from signaling.audit import AuditLog
 from signaling.conference import Conferences
 from signaling.config import Config
 from signaling.meetings import MeetingService
 from signaling.records import AttendanceService
 from signaling.sessions import SessionService
 from signaling.store import Store
+from signaling.throttle import LoginThrottle, rules_from
 
+from .accounts_web import setup_accounts
 from .auth import auth_middleware, error_middleware
-from .keys import ACCOUNTS, ATTENDANCE, CONFERENCES, CONFIG, MEETINGS, SESSIONS, SFU, STORE
+from .keys import (
+    ACCOUNTS,
+    API_TOKENS,
+    ATTENDANCE,
+    AUDIT,
+    CONFERENCES,
+    CONFIG,
+    IMPORTS,
+    MEETINGS,
+    SESSIONS,
+    SFU,
+    STORE,
+    THROTTLE,
+)
 from .views import setup_pages, setup_templates
 from .ws import setup_ws
 
@@ -36,6 +54,10 @@ def create_app(config: Config) -> web.Application:
     app[SESSIONS] = SessionService(store, idle=timedelta(minutes=config.http.session_idle_minutes),
                                    absolute=timedelta(hours=config.http.session_max_hours))
     app[MEETINGS] = MeetingService(store, config.tz)
+    app[AUDIT] = AuditLog(store)
+    app[API_TOKENS] = ApiTokenService(store, app[ACCOUNTS])
+    app[THROTTLE] = LoginThrottle(store, rules_from(config.login))
+    app[IMPORTS] = AccountImport(store, app[ACCOUNTS])
     app[ATTENDANCE] = AttendanceService(store)
     engine = Engine(config.sfu)
     app[SFU] = engine
@@ -43,6 +65,7 @@ def create_app(config: Config) -> web.Application:
     setup_templates(app)
     setup_pages(app)
     setup_ws(app)
+    setup_accounts(app)
     app.cleanup_ctx.append(_lifecycle)
     return app
 
