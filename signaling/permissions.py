@@ -81,9 +81,10 @@ MESSAGES: Final[dict[str, frozenset[str]]] = {
 PASSWORD_CHANGE_ROUTES: Final = frozenset({
     ("GET", "/"), ("GET", "/login"), ("POST", "/login"), ("GET", "/healthz"),
     ("GET", "/static"), ("POST", "/logout"), ("GET", "/account/password"),
-    ("POST", "/account/password"),
+    ("POST", "/account/password"), ("GET", "/ws"),
 })
-"""All an account that must change its password may reach until it has done so."""
+"""All an account that must change its password may reach until it has done so. The
+socket opens, so that the page hears why, but refuses every message (`may_send`)."""
 
 
 def principal(account: Account | None) -> str:
