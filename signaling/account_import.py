@@ -36,6 +36,8 @@ REQUIRED = ("username", "display_name", "role")
 OPTIONAL = ("password",)
 MAX_ROWS = 2000
 MAX_BYTES = 1024 * 1024
+EXTRA_CELLS = "\0extra"
+"""Marks a row with more cells than the header (no header can be named so)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +124,9 @@ def read_csv(text: str) -> list[tuple[int, dict[str, str]]]:
             if len(rows) >= MAX_ROWS:
                 raise BadRequest(f"The file has more than {MAX_ROWS} rows.",
                                  rule="csv_rows", max=MAX_ROWS)
-            if len(cells) > len(header):
-                cells = cells[:len(header)] + ["\0"]  # flagged as a bad row below
             values = dict(zip(header, [*cells, *[""] * (len(header) - len(cells))]))
+            if len(cells) > len(header):
+                values[EXTRA_CELLS] = "yes"  # rejected by the row check
             rows.append((line, values))
     except csv.Error as exc:
         raise BadRequest(f"The file is not valid CSV: {exc}.", rule="csv_invalid") from None
@@ -155,7 +157,7 @@ class AccountImport:
             return ImportRow(line, raw_name, display, role, "rejected", exc.detail,
                              str(exc.extra.get("rule", "")), extra)
 
-        if any("\0" in v for v in values.values()):
+        if EXTRA_CELLS in values:
             return rejected(BadRequest("The row has more cells than the header.",
                                        rule="csv_cells"))
         try:
