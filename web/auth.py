@@ -146,10 +146,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     token = request.cookies.get(SESSION_COOKIE)
     request[_SESSION] = None
     request[_ACCOUNT] = None
-    authorization = request.headers.get("Authorization")
-    if authorization is not None:
-        if not authorization.startswith(BEARER_PREFIX):
-            raise Unauthorized("Use Authorization: Bearer <API token>")
+    authorization = request.headers.get("Authorization", "")
+    if authorization.startswith(BEARER_PREFIX):  # other schemes (a proxy's) are ignored
         secret = authorization.removeprefix(BEARER_PREFIX).strip()
         request[_ACCOUNT] = request.app[API_TOKENS].authenticate(secret)
         return await handler(request)
