@@ -28,6 +28,7 @@ from .records import AttendanceService
 logger = logging.getLogger(__name__)
 
 Send = Callable[[p.ServerMessage], Awaitable[None]]
+Close = Callable[[], Awaitable[object]]
 
 
 @dataclass(eq=False)
@@ -37,6 +38,8 @@ class Participant:
     username: str
     display_name: str
     send: Send
+    close: Close | None = None
+    """Closes this participant's socket; used when the server removes them."""
     publish_transport: TransportId | None = None
     subscribe_transport: TransportId | None = None
     audio_muted: bool = False
@@ -107,7 +110,8 @@ class Conferences:
 
     # ------------------------------------------------------------ membership
 
-    async def join(self, meeting: Meeting, account: Account, send: Send) -> Participant:
+    async def join(self, meeting: Meeting, account: Account, send: Send,
+                   close: Close | None = None) -> Participant:
         if meeting.state == "cancelled":
             raise Forbidden("This meeting has been cancelled")
         for attempt in (1, 2):
@@ -118,7 +122,7 @@ class Conferences:
                 self.live[meeting.id] = conference
                 logger.info("meeting %s live on router %s", meeting.id, conference.router_id)
             try:
-                return await self._join(conference, account, send)
+                return await self._join(conference, account, send, close)
             except SfuError as exc:
                 # The router's worker died under us: move the meeting to a new router.
                 if attempt == 2 or exc.code not in RETRYABLE_SFU_CODES:
@@ -128,7 +132,8 @@ class Conferences:
                 self._forget(conference)
         raise AssertionError("unreachable")
 
-    async def _join(self, conference: Conference, account: Account, send: Send) -> Participant:
+    async def _join(self, conference: Conference, account: Account, send: Send,
+                    close: Close | None) -> Participant:
         meeting = conference.meeting
         async with conference.lock:
             publish = await self._sfu.create_transport(conference.router_id, "publish")
@@ -141,7 +146,7 @@ class Conferences:
                 id=ParticipantId(f"pa-{secrets.token_hex(6)}"), meeting_id=meeting.id,
                 username=account.username, display_name=account.display_name, send=send,
                 publish_transport=publish, subscribe_transport=subscribe,
-                conference=conference)
+                conference=conference, close=close)
             self._by_transport[publish] = participant
             self._by_transport[subscribe] = participant
             others = list(conference.participants.values())
@@ -198,6 +203,25 @@ class Conferences:
                 await self._sfu.close_router(conference.router_id)
                 logger.info("meeting %s: last participant left, router closed",
                             participant.meeting_id)
+
+    async def remove_account(self, username: str, reason: str, detail: str) -> int:
+        """Send every live participant of this account a fatal session_expired error,
+        take them out of their meetings (closing their transports) and close their
+        sockets. Returns how many were removed."""
+        found = [part for conference in list(self.live.values())
+                 for part in list(conference.participants.values())
+                 if part.username == username and not part.left]
+        for participant in found:
+            await self._safe_send(participant, p.Error(
+                code="session_expired", title="Session ended", detail=detail, fatal=True))
+            await self.leave(participant, reason=reason)
+            if participant.close is not None:
+                await participant.close()
+        return len(found)
+
+    def live_usernames(self) -> set[str]:
+        return {part.username for conference in self.live.values()
+                for part in conference.participants.values() if not part.left}
 
     # ------------------------------------------------------------ publishing
 

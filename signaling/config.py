@@ -44,6 +44,16 @@ class LicenceSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class LoginSettings:
+    account_max_failures: int = 5
+    """Failed sign-ins to one account name within the window before it is locked."""
+    address_max_failures: int = 20
+    """Failed sign-ins from one source address within the window before it is locked."""
+    window_minutes: int = 15
+    lockout_minutes: int = 15
+
+
+@dataclass(frozen=True, slots=True)
 class RoomSettings:
     """One dedicated conference room."""
 
@@ -72,6 +82,7 @@ class Config:
     http: HttpSettings = field(default_factory=HttpSettings)
     sfu: SfuSettings = field(default_factory=SfuSettings)
     licence: LicenceSettings = field(default_factory=LicenceSettings)
+    login: LoginSettings = field(default_factory=LoginSettings)
     rooms: list[RoomSettings] = field(default_factory=_default_rooms)
 
     @property
@@ -228,6 +239,11 @@ def validate(config: Config) -> None:
     _validate_sfu(config.sfu)
     if config.licence.seats < 1:
         raise ConfigError(f"'licence.seats' must be at least 1, not {config.licence.seats}")
+    for key in ("account_max_failures", "address_max_failures", "window_minutes",
+                "lockout_minutes"):
+        value = getattr(config.login, key)
+        if value < 1:
+            raise ConfigError(f"'login.{key}' must be at least 1, not {value}")
     seen: set[str] = set()
     for i, room in enumerate(config.rooms):
         key = f"rooms[{i}]"
@@ -269,6 +285,7 @@ def _validate_sfu(sfu: SfuSettings) -> None:
 
 
 __all__ = [
-    "Config", "HttpSettings", "IceServer", "LicenceSettings", "RoomSettings", "SfuSettings",
+    "Config", "HttpSettings", "IceServer", "LicenceSettings", "LoginSettings", "RoomSettings",
+    "SfuSettings",
     "load_config", "validate", "env_name",
 ]

@@ -19,9 +19,23 @@ SCRYPT_R = 8
 SCRYPT_P = 1
 SALT_BYTES = 16
 KEY_BYTES = 32
-MIN_LENGTH = 8
+MIN_LENGTH = 10
 MAX_LENGTH = 1024
 """Longer input is refused so that nobody can make the server hash megabytes."""
+MIN_DISTINCT = 4
+"""At least this many different characters: no "aaaaaaaaaa" or "1212121212"."""
+COMMON = frozenset({
+    "1234567890", "0123456789", "12345678910", "qwertyuiop", "password12", "password123",
+    "password1234", "matkhau123", "matkhau1234", "giaoban123", "giaoban2024", "giaoban2025",
+    "giaoban2026", "abcdefghij", "abc1234567", "admin12345", "administrator", "iloveyou12",
+})
+"""Passwords guessed first; compared in lowercase."""
+
+
+class PasswordRejected(BadRequest):
+    """A password that breaks the policy; `rule` names the broken rule."""
+
+    title, code = "Password not accepted", "password_rejected"
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
@@ -60,9 +74,27 @@ def verify_password(password: str, encoded: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
-def check_policy(password: str) -> None:
-    """Raise BadRequest when the password is too short (or absurdly long)."""
+def check_policy(password: str, username: str = "") -> None:
+    """The one password policy, used by the CLI, the admin pages and the change page.
+
+    Raise PasswordRejected (with `rule` in its extra fields) when the password is
+    shorter than MIN_LENGTH, absurdly long, equal to the username (ignoring case), made of
+    fewer than MIN_DISTINCT different characters, or one of the most common ones.
+    """
     if len(password) < MIN_LENGTH:
-        raise BadRequest(f"The password must be at least {MIN_LENGTH} characters long.")
+        raise PasswordRejected(
+            f"The password must be at least {MIN_LENGTH} characters long.",
+            rule="too_short", min=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        raise BadRequest(f"The password must be at most {MAX_LENGTH} characters long.")
+        raise PasswordRejected(
+            f"The password must be at most {MAX_LENGTH} characters long.",
+            rule="too_long", max=MAX_LENGTH)
+    name = username.strip().lower()
+    lowered = password.lower()
+    if name and lowered == name:
+        raise PasswordRejected(
+            "The password must not be the username.", rule="same_as_username")
+    if len(set(password)) < MIN_DISTINCT or lowered in COMMON:
+        raise PasswordRejected(
+            "The password is too easy to guess; mix more different characters.",
+            rule="too_simple")

@@ -14,25 +14,34 @@ from sfu.config import worker_count
 from sfu.engine import Engine
 from sfu.pool import WorkerPool
 from sfu.status import STATUS_FILE, WorkerStatus
+from signaling.account_import import AccountImport
 from signaling.accounts import AccountService
+from signaling.api_tokens import ApiTokenService
+from signaling.audit import AuditLog
 from signaling.conference import Conferences
 from signaling.config import Config
 from signaling.meetings import MeetingService
 from signaling.records import AttendanceService
 from signaling.sessions import SessionService
 from signaling.store import Store
+from signaling.throttle import LoginThrottle, rules_from
 
+from .accounts_web import setup_accounts
 from .auth import auth_middleware, error_middleware
 from .keys import (
     ACCOUNTS,
+    API_TOKENS,
     ATTENDANCE,
+    AUDIT,
     CONFERENCES,
     CONFIG,
+    IMPORTS,
     MEETINGS,
     SESSIONS,
     SFU,
     SFU_STATUS,
     STORE,
+    THROTTLE,
 )
 from .views import setup_pages, setup_templates
 from .ws import setup_ws
@@ -50,6 +59,10 @@ def create_app(config: Config) -> web.Application:
     app[SESSIONS] = SessionService(store, idle=timedelta(minutes=config.http.session_idle_minutes),
                                    absolute=timedelta(hours=config.http.session_max_hours))
     app[MEETINGS] = MeetingService(store, config.tz)
+    app[AUDIT] = AuditLog(store)
+    app[API_TOKENS] = ApiTokenService(store, app[ACCOUNTS])
+    app[THROTTLE] = LoginThrottle(store, rules_from(config.login))
+    app[IMPORTS] = AccountImport(store, app[ACCOUNTS])
     app[ATTENDANCE] = AttendanceService(store)
     sfu = create_sfu(config)
     app[SFU] = sfu
@@ -68,6 +81,7 @@ def create_app(config: Config) -> web.Application:
     setup_templates(app)
     setup_pages(app)
     setup_ws(app)
+    setup_accounts(app)
     app.cleanup_ctx.append(_lifecycle)
     return app
 

@@ -2,7 +2,9 @@
 
 `auth_middleware` resolves the session cookie into `request["session"]` and
 `request["account"]` (anonymous when missing, unknown or expired) and checks the CSRF
-token of every unsafe request. `error_middleware` turns typed errors into problem+json
+token of every unsafe request. A request with `Authorization: Bearer <API token>` is
+resolved by the token alone: cookies are ignored and there is no CSRF check, since a
+browser never adds that header by itself. `error_middleware` turns typed errors into problem+json
 for the API and translated error pages for people, and adds the security headers to
 every response.
 """
@@ -28,7 +30,7 @@ from signaling.errors import (
 )
 
 from . import i18n
-from .keys import ACCOUNTS, CONFIG, SESSIONS, TEMPLATES
+from .keys import ACCOUNTS, API_TOKENS, CONFIG, SESSIONS, TEMPLATES
 
 if TYPE_CHECKING:
     from signaling.accounts import Account
@@ -43,6 +45,7 @@ CSRF_COOKIE: Final = "giaoban_csrf"
 LANG_COOKIE: Final = "giaoban_lang"
 CSRF_FIELD: Final = "csrf_token"
 CSRF_HEADER: Final = "X-CSRF-Token"
+BEARER_PREFIX: Final = "Bearer "
 FORM_EXPIRED: Final = "The form has expired; reload the page and try again"
 UNSAFE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_TYPES: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -143,6 +146,11 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     token = request.cookies.get(SESSION_COOKIE)
     request[_SESSION] = None
     request[_ACCOUNT] = None
+    authorization = request.headers.get("Authorization", "")
+    if authorization.startswith(BEARER_PREFIX):  # other schemes (a proxy's) are ignored
+        secret = authorization.removeprefix(BEARER_PREFIX).strip()
+        request[_ACCOUNT] = request.app[API_TOKENS].authenticate(secret)
+        return await handler(request)
     if token and not request.path.startswith(STATIC_PREFIX):
         await _resolve_session(request, token)
     if request.method in UNSAFE_METHODS:

@@ -17,10 +17,13 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from signaling.accounts import ROLES, Account, AccountService
+from signaling.audit import CLI_ACTOR
 from signaling.config import Config, load_config
 from signaling.errors import BadRequest, ConfigError, GiaobanError
 from signaling.meetings import Meeting, MeetingService, parse_when
 from signaling.store import Store, StoreError
+
+from . import cli_accounts
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -123,7 +126,8 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
         store.close()
     if password is not None:
         print(f"Created account 'admin' with one-time password: {password}")
-        print("Sign in and change this password now; it is not shown again.", flush=True)
+        print("Sign in with it; you will be asked to choose a new password at once "
+              "(page /account/password). It is not shown again.", flush=True)
     from web.app import serve
 
     serve(config)
@@ -138,7 +142,7 @@ def cmd_accounts_create(args: argparse.Namespace, config: Config) -> int:
     store = _open_store(config)
     try:
         account = AccountService(store, config.licence.seats).create(
-            args.username, args.display_name, args.role, password
+            args.username, args.display_name, args.role, password, CLI_ACTOR
         )
     finally:
         store.close()
@@ -170,7 +174,7 @@ def _set_active(active: bool) -> Command:
         store = _open_store(config)
         try:
             account = AccountService(store, config.licence.seats).set_active(
-                args.username, active
+                args.username, active, CLI_ACTOR
             )
         finally:
             store.close()
@@ -184,7 +188,8 @@ def cmd_accounts_set_password(args: argparse.Namespace, config: Config) -> int:
     password = _read_password(args, sys.stdin)
     store = _open_store(config)
     try:
-        AccountService(store, config.licence.seats).set_password(args.username, password)
+        AccountService(store, config.licence.seats).set_password(
+            args.username, password, CLI_ACTOR)
     finally:
         store.close()
     print(f"Password of {args.username.strip().lower()} changed")
@@ -194,7 +199,8 @@ def cmd_accounts_set_password(args: argparse.Namespace, config: Config) -> int:
 def cmd_accounts_set_role(args: argparse.Namespace, config: Config) -> int:
     store = _open_store(config)
     try:
-        account = AccountService(store, config.licence.seats).set_role(args.username, args.role)
+        account = AccountService(store, config.licence.seats).set_role(
+            args.username, args.role, CLI_ACTOR)
     finally:
         store.close()
     print(f"Account {account.username} now has role {account.role}")
@@ -293,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     role.add_argument("--username", required=True)
     role.add_argument("--role", required=True, help=f"one of: {', '.join(ROLES)}")
     role.set_defaults(func=cmd_accounts_set_role)
+    cli_accounts.add_account_actions(acc, common)
 
     meetings = commands.add_parser("meetings", help="schedule and list meetings")
     mtg = meetings.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -313,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     mlist.add_argument("--user", metavar="USERNAME", help="only meetings of this account")
     mlist.add_argument("--json", action="store_true", help="print JSON")
     mlist.set_defaults(func=cmd_meetings_list)
+    cli_accounts.add_commands(commands, common)
     return parser
 
 

@@ -7,13 +7,17 @@ from aiohttp import web
 
 from sfu.api import SfuClient
 from sfu.status import WorkerStatus
+from signaling.account_import import AccountImport
 from signaling.accounts import AccountService
+from signaling.api_tokens import ApiTokenService
+from signaling.audit import AuditLog
 from signaling.conference import Conferences
 from signaling.config import Config
 from signaling.meetings import MeetingService
 from signaling.records import AttendanceService
 from signaling.sessions import SessionService
 from signaling.store import Store
+from signaling.throttle import LoginThrottle
 
 CONFIG = web.AppKey("config", Config)
 STORE = web.AppKey("store", Store)
@@ -27,3 +31,7 @@ SFU_STATUS = web.AppKey("sfu_status", WorkerStatus)
 """The SFU workers' latest load figures (also written to a file for the CLI)."""
 CONFERENCES = web.AppKey("conferences", Conferences)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
+AUDIT = web.AppKey("audit", AuditLog)
+API_TOKENS = web.AppKey("api_tokens", ApiTokenService)
+THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+IMPORTS = web.AppKey("account_import", AccountImport)

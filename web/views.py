@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from aiohttp import web
 
-from signaling.errors import Forbidden, GiaobanError, Unauthorized
+from signaling.errors import Forbidden, GiaobanError, TooManyRequests, Unauthorized
 
 from . import i18n
 from .auth import (
@@ -26,7 +26,7 @@ from .auth import (
     require_account,
     set_session_cookie,
 )
-from .keys import ACCOUNTS, CONFIG, MEETINGS, SESSIONS, TEMPLATES
+from .keys import ACCOUNTS, CONFIG, MEETINGS, SESSIONS, TEMPLATES, THROTTLE
 
 if TYPE_CHECKING:
     from signaling.meetings import Meeting
@@ -146,10 +146,25 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     password = str(form.get("password", ""))
     next_path = safe_next(str(form.get("next", "")))
     lang = request_language(request)
+    throttle, address = request.app[THROTTLE], request.remote or ""
     try:
         if not username or not password:
             raise Unauthorized("Missing username or password")
-        account = await asyncio.to_thread(request.app[ACCOUNTS].authenticate, username, password)
+        throttle.check(username, address)
+        try:
+            account = await asyncio.to_thread(
+                request.app[ACCOUNTS].authenticate, username, password)
+        except Unauthorized:
+            throttle.failed(username, address)
+            raise
+        throttle.succeeded(username)
+    except TooManyRequests as exc:
+        response = render(
+            request, "login.html", status=429, next_path=next_path, username=username,
+            error=i18n.translate(lang, "login.throttled", minutes=exc.extra["minutes"]),
+        )
+        response.headers["Retry-After"] = str(exc.extra["retry_after"])
+        return response
     except Unauthorized:
         return render(
             request, "login.html", status=401, next_path=next_path, username=username,

@@ -1,6 +1,7 @@
 """The /ws endpoint: one browser connection, speaking protocol v1.
 
-The session is checked when the socket opens. The first message must be `hello`.
+The session is checked when the socket opens, and again (with the permission matrix)
+for every message. The first message must be `hello`.
 Every message is validated; a bad one is answered with an `error` and the
 connection, and the meeting, go on for everyone.
 """
@@ -18,6 +19,7 @@ from signaling.conference import Participant
 from signaling.errors import BadRequest, GiaobanError, InvalidMessage, SessionExpired, Unauthorized
 
 from .auth import SESSION_COOKIE, request_account
+from .guard import check_message
 from .keys import CONFERENCES, MEETINGS
 
 logger = logging.getLogger(__name__)
@@ -59,7 +61,8 @@ class Connection:
             if self.participant is not None:
                 raise BadRequest("this connection has already joined a meeting")
             meeting = self.request.app[MEETINGS].open_for(message.meeting_id, self.account)
-            self.participant = await conferences.join(meeting, self.account, self.send)
+            self.participant = await conferences.join(meeting, self.account, self.send,
+                                                      close=self.ws.close)
             return
         participant = self.participant
         if participant is None:
@@ -115,7 +118,12 @@ async def _dispatch(connection: Connection, text: str) -> None:
     try:
         message = p.parse_client_message(text)
         request_type = message.type
+        connection.account = check_message(connection.request, message.type)
         await connection.handle(message)
+    except Unauthorized as exc:  # signed out meanwhile: this socket is over
+        if not connection.ws.closed:
+            await connection.send(error_message(exc, request_type, fatal=True))
+            await connection.ws.close()
     except GiaobanError as exc:
         logger.info("%s: %s refused: %s", connection.account.username, request_type or "message",
                     exc.detail)

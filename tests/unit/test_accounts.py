@@ -11,7 +11,7 @@ import pytest
 
 from signaling.accounts import ROLES, AccountService
 from signaling.errors import BadRequest, Conflict, LicenceExhausted, NotFound, Unauthorized
-from signaling.passwords import check_policy, hash_password, verify_password
+from signaling.passwords import PasswordRejected, check_policy, hash_password, verify_password
 from signaling.store import Store
 
 PASSWORD = "correct horse"
@@ -44,9 +44,19 @@ def test_malformed_hash_never_verifies(encoded: str) -> None:
 
 
 def test_policy() -> None:
-    check_policy("12345678")
-    with pytest.raises(BadRequest, match="at least 8 characters"):
-        check_policy("1234567")
+    check_policy("tram-chim-9", "lan")
+    check_policy("nguyenvana-2025", "nguyenvana")  # containing it is allowed
+    with pytest.raises(BadRequest, match="at least 10 characters"):
+        check_policy("abcdefghi")
+    with pytest.raises(PasswordRejected, match="not be the username") as info:
+        check_policy("NguyenVanA", "nguyenvana")
+    assert info.value.extra["rule"] == "same_as_username"
+    for easy in ("aaaaaaaaaaaa", "1212121212", "1234567890", "Password123"):
+        with pytest.raises(PasswordRejected, match="too easy") as info:
+            check_policy(easy)
+        assert info.value.extra["rule"] == "too_simple"
+    with pytest.raises(PasswordRejected, match="at most 1024"):
+        check_policy("ab1-" * 300)
 
 
 # ---------------------------------------------------------------- creation
@@ -102,7 +112,7 @@ def test_bad_display_name(accounts: AccountService, name: str) -> None:
 
 
 def test_short_password(accounts: AccountService) -> None:
-    with pytest.raises(BadRequest, match="at least 8 characters"):
+    with pytest.raises(BadRequest, match="at least 10 characters"):
         accounts.create("alice", "Alice", "clerk", "short")
     assert accounts.find("alice") is None
 
@@ -179,7 +189,7 @@ def test_first_admin_password_from_environment(accounts: AccountService) -> None
 
 
 def test_first_admin_environment_password_must_follow_policy(accounts: AccountService) -> None:
-    with pytest.raises(BadRequest, match="GIAOBAN_ADMIN_PASSWORD.*at least 8"):
+    with pytest.raises(BadRequest, match="GIAOBAN_ADMIN_PASSWORD.*at least 10"):
         accounts.ensure_first_admin({"GIAOBAN_ADMIN_PASSWORD": "short"})
     assert accounts.list() == []
 
@@ -201,7 +211,7 @@ def test_seat_cap(store: Store) -> None:
     with pytest.raises(LicenceExhausted) as info:
         accounts.create("u4", "u4", "official", PASSWORD)
     assert "3 of 3 seats are used, 0 left" in str(info.value)
-    assert info.value.extra == {"seats": 3, "seats_used": 3, "seats_left": 0}
+    assert info.value.extra == {"seats": 3, "seats_used": 3, "seats_left": 0, "rule": "no_seat"}
     assert accounts.find("u4") is None
     assert accounts.count_active() == 3
 

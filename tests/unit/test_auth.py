@@ -18,8 +18,9 @@ from signaling.config import Config, HttpSettings
 from signaling.meetings import MeetingService
 from signaling.sessions import SessionService
 from signaling.store import Store
+from signaling.throttle import LoginThrottle, ThrottleRules
 from web import auth
-from web.keys import ACCOUNTS, CONFIG, MEETINGS, SESSIONS
+from web.keys import ACCOUNTS, CONFIG, MEETINGS, SESSIONS, THROTTLE
 from web.views import setup_pages, setup_templates
 
 PASSWORDS = {"an": "an-password-1", "binh": "binh-password-1", "cuong": "cuong-password-1"}
@@ -48,6 +49,7 @@ async def make_client(store: Store) -> AsyncIterator[MakeClient]:
         app[ACCOUNTS] = AccountService(store, 10)
         app[SESSIONS] = SessionService(store, idle=timedelta(hours=1), absolute=timedelta(hours=8))
         app[MEETINGS] = MeetingService(store, config.tz)
+        app[THROTTLE] = LoginThrottle(store, ThrottleRules())
         setup_templates(app)
         setup_pages(app)
         app.router.add_get("/boom", boom)

@@ -129,7 +129,7 @@ def test_duplicate_and_short_password_are_refused(config: Path) -> None:
         "accounts", "create", "--config", str(config), "--username", "eve",
         "--display-name", "Eve", "--role", "clerk", "--password-stdin", stdin="short\n",
     )
-    assert_refused(short, 1, "at least 8 characters")
+    assert_refused(short, 1, "at least 10 characters")
 
 
 def test_seat_cap_from_configuration(tmp_path: Path) -> None:

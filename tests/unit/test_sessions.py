@@ -130,15 +130,38 @@ def test_last_seen_is_written_at_most_once_a_minute(
     assert stored_last_seen() != before
 
 
-def test_deactivated_account_expires_its_sessions(
+def test_deactivated_account_ends_its_sessions(
     sessions: SessionService, accounts: AccountService
 ) -> None:
     session = sessions.create("bob")
+    other = sessions.create("alice")
     accounts.set_active("bob", False)
+    expect_plain_unauthorized(sessions, session.token)
+    accounts.set_active("bob", True)
+    expect_plain_unauthorized(sessions, session.token)  # gone for good
+    assert sessions.get(other.token).username == "alice"
+
+
+def test_password_change_or_reset_ends_every_session(
+    sessions: SessionService, accounts: AccountService
+) -> None:
+    first, second = sessions.create("bob"), sessions.create("bob")
+    accounts.set_password("bob", "a new long secret")
+    expect_plain_unauthorized(sessions, first.token)
+    expect_plain_unauthorized(sessions, second.token)
+    third = sessions.create("bob")
+    accounts.reset_password("bob")
+    expect_plain_unauthorized(sessions, third.token)
+
+
+def test_an_account_deactivated_behind_the_service_expires_on_next_use(
+    sessions: SessionService, store: Store
+) -> None:
+    session = sessions.create("bob")
+    with store.transaction() as db:
+        db.execute("UPDATE accounts SET active = 0 WHERE username = 'bob'")
     with pytest.raises(SessionExpired):
         sessions.get(session.token)
-    accounts.set_active("bob", True)
-    expect_plain_unauthorized(sessions, session.token)
 
 
 def test_revoke(sessions: SessionService) -> None:

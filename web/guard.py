@@ -1,0 +1,146 @@
+"""Enforcement of the permission matrix (signaling/permissions.py) in the web layer.
+
+`permission_middleware` runs after `auth_middleware`: it looks up the matched route in
+the matrix before any handler runs, so no handler re-invents a role check. The socket
+calls `check_message` for every message: it re-reads the session and the account, so
+a deactivated account, a reset password or a changed role takes effect on the very
+next message. `end_participation` and the watcher take a signed-out account out of
+any live meeting within seconds, including changes made with the `giaoban` command
+in another process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from yarl import URL
+
+from signaling import permissions
+from signaling.accounts import Account
+from signaling.errors import Forbidden, SessionExpired, Unauthorized
+
+from .auth import redirect, request_account, request_session
+from .keys import ACCOUNTS, CONFERENCES, SESSIONS
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+PASSWORD_PAGE = "/account/password"
+WATCH_INTERVAL_S = 1.0
+"""How often live participants are checked against the database."""
+SIGN_IN = "Sign in to continue"
+NOT_ALLOWED = "Your role does not allow this"
+CHANGE_FIRST = "Change your password first"
+NOT_IN_MATRIX = "This address is not in the permission matrix"
+SESSION_ENDED = "Your session has ended; sign in again"
+
+
+def route_pattern(request: web.Request) -> str | None:
+    """The matched route's path pattern, e.g. /admin/accounts/{username}."""
+    if request.match_info.http_exception is not None:
+        return None
+    resource = request.match_info.route.resource
+    return None if resource is None else resource.canonical
+
+
+@web.middleware
+async def permission_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    path = route_pattern(request)
+    if path is None:  # no route matched: the handler answers 404 or 405
+        return await handler(request)
+    method = request.method
+    account = request_account(request)
+    if not permissions.known_route(method, path):
+        log.error("route %s %s is missing from the permission matrix", method, path)
+        raise Forbidden(NOT_IN_MATRIX)
+    if permissions.may_use_route(account, method, path):
+        return await handler(request)
+    if account is None:
+        raise Unauthorized(SIGN_IN)
+    role_allowed = account.role in permissions.ROUTES[permissions.route_key(method, path)]
+    if role_allowed and account.must_change_password:
+        if method in ("GET", "HEAD") and not path.startswith("/api/"):
+            return redirect(URL(PASSWORD_PAGE).with_query(next=request.path_qs))
+        raise Forbidden(CHANGE_FIRST, rule="must_change_password")
+    raise Forbidden(NOT_ALLOWED, rule="role_forbidden", role=account.role)
+
+
+# ---------------------------------------------------------------- the socket
+
+
+def socket_account(request: web.Request) -> Account:
+    """The account behind a socket, read afresh; SessionExpired once it is signed out."""
+    session = request_session(request)
+    account: Account | None
+    if session is not None:
+        try:
+            request.app[SESSIONS].get(session.token)
+        except Unauthorized:
+            raise SessionExpired(SESSION_ENDED) from None
+        account = request.app[ACCOUNTS].find(session.username)
+    else:
+        known = request_account(request)
+        account = None if known is None else request.app[ACCOUNTS].find(known.username)
+    if account is None or not account.active:
+        raise SessionExpired(SESSION_ENDED)
+    return account
+
+
+def check_message(request: web.Request, message_type: str) -> Account:
+    """The current account if it may send this message type; Forbidden otherwise."""
+    account = socket_account(request)
+    if not permissions.may_send(account, message_type):
+        if account.must_change_password:
+            raise Forbidden(CHANGE_FIRST, rule="must_change_password")
+        raise Forbidden(f"The role {account.role!r} may not send {message_type!r} messages",
+                        rule="message_forbidden", role=account.role, message=message_type)
+    return account
+
+
+# ---------------------------------------------------------------- removal from meetings
+
+
+async def end_participation(app: web.Application, username: str, reason: str) -> int:
+    """Take every live participant of this account out of its meeting, closing the socket."""
+    removed = await app[CONFERENCES].remove_account(username, reason, SESSION_ENDED)
+    if removed:
+        log.info("removed %s from %d live meetings (%s)", username, removed, reason)
+    return removed
+
+
+async def sweep(app: web.Application) -> int:
+    """Remove the live participants whose accounts are signed out; returns how many."""
+    live = app[CONFERENCES].live_usernames()
+    removed = 0
+    for username in app[ACCOUNTS].signed_out(live):
+        removed += await end_participation(app, username, "signed out")
+    return removed
+
+
+async def _watch(app: web.Application) -> None:
+    while True:
+        await asyncio.sleep(WATCH_INTERVAL_S)
+        try:
+            await sweep(app)
+        except Exception:
+            log.exception("checking live participants failed")
+
+
+WATCHER = web.AppKey("accounts_watcher", asyncio.Task[None])
+
+
+async def start_watcher(app: web.Application) -> None:
+    app[WATCHER] = asyncio.create_task(_watch(app))
+
+
+async def stop_watcher(app: web.Application) -> None:
+    task = app.get(WATCHER)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
