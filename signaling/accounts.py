@@ -7,6 +7,7 @@ No read-then-write in Python can let two concurrent writers exceed it.
 
 from __future__ import annotations
 
+import builtins
 import logging
 import re
 import secrets
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 Role = Literal["admin", "leader", "secretary", "official", "clerk", "it"]
 ROLES: tuple[Role, ...] = get_args(Role)
+AccountKind = Literal["staff", "room"]
+"""A person holding a licence seat, or a dedicated room's own endpoint (no seat)."""
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9._-]{2,32}$")
 DISPLAY_NAME_MAX = 100
@@ -40,8 +43,9 @@ class Account:
     display_name: str
     role: Role
     active: bool
-    """Only active accounts can sign in; each one holds a licence seat."""
+    """Only active accounts can sign in; each active staff account holds a licence seat."""
     created_at: datetime
+    kind: AccountKind = "staff"
 
 
 def normalize_username(text: str) -> Username:
@@ -77,10 +81,11 @@ def _account(row: sqlite3.Row) -> Account:
         role=cast(Role, row["role"]),
         active=bool(row["active"]),
         created_at=from_db(row["created_at"]),
+        kind=cast(AccountKind, row["kind"]),
     )
 
 
-_COLUMNS = "username, display_name, role, active, created_at"
+_COLUMNS = "username, display_name, role, active, created_at, kind"
 _dummy_hash: str | None = None
 
 
@@ -124,7 +129,9 @@ class AccountService:
         return [_account(row) for row in rows]
 
     def count_active(self) -> int:
-        row = self._store.fetch_one("SELECT COUNT(*) FROM accounts WHERE active = 1")
+        row = self._store.fetch_one(
+            "SELECT COUNT(*) FROM accounts WHERE active = 1 AND kind = 'staff'"
+        )
         return int(row[0]) if row is not None else 0
 
     def seats_used(self) -> int:
@@ -133,7 +140,27 @@ class AccountService:
     def seats_left(self) -> int:
         return max(0, self.seats - self.count_active())
 
+    def leaders_of(self, secretary: str) -> builtins.list[str]:
+        rows = self._store.fetch_all(
+            "SELECT leader FROM secretary_assignments WHERE secretary = ? ORDER BY leader",
+            (secretary.strip().lower(),),
+        )
+        return [str(row["leader"]) for row in rows]
+
     # ------------------------------------------------------------ writing
+
+    def assign_secretary(self, secretary: str, leader: str) -> None:
+        """Let `secretary` schedule meetings on behalf of `leader`."""
+        helper, chief = self.get(secretary), self.get(leader)
+        if helper.role != "secretary":
+            raise BadRequest(f"The account {helper.username!r} is not a secretary.")
+        if chief.role != "leader":
+            raise BadRequest(f"The account {chief.username!r} is not a leader.")
+        with self._store.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO secretary_assignments (secretary, leader) VALUES (?, ?)",
+                (helper.username, chief.username),
+            )
 
     def create(self, username: str, display_name: str, role: str, password: str) -> Account:
         """Create an active account; Conflict if taken, LicenceExhausted if no seat is left."""
