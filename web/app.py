@@ -9,17 +9,35 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from rooms.bookings import BookingService
+from rooms.devices import RoomDevices
 from sfu.engine import Engine
 from signaling.accounts import AccountService
 from signaling.conference import Conferences
 from signaling.config import Config
+from signaling.feeds import FeedService
 from signaling.meetings import MeetingService
 from signaling.records import AttendanceService
+from signaling.schedule import ScheduleService
 from signaling.sessions import SessionService
 from signaling.store import Store
 
 from .auth import auth_middleware, error_middleware
-from .keys import ACCOUNTS, ATTENDANCE, CONFERENCES, CONFIG, MEETINGS, SESSIONS, SFU, STORE
+from .keys import (
+    ACCOUNTS,
+    ATTENDANCE,
+    BOOKINGS,
+    CONFERENCES,
+    CONFIG,
+    FEEDS,
+    MEETINGS,
+    ROOM_DEVICES,
+    SCHEDULE,
+    SESSIONS,
+    SFU,
+    STORE,
+)
+from .schedule_routes import setup_schedule
 from .views import setup_pages, setup_templates
 from .ws import setup_ws
 
@@ -35,7 +53,13 @@ def create_app(config: Config) -> web.Application:
     app[ACCOUNTS] = AccountService(store, config.licence.seats)
     app[SESSIONS] = SessionService(store, idle=timedelta(minutes=config.http.session_idle_minutes),
                                    absolute=timedelta(hours=config.http.session_max_hours))
-    app[MEETINGS] = MeetingService(store, config.tz)
+    app[MEETINGS] = MeetingService(
+        store, config.tz, join_window=timedelta(minutes=config.meetings.join_window_minutes),
+        default_recording_policy=config.recording.default_policy)
+    app[BOOKINGS] = BookingService(store, config.rooms, config.tz)
+    app[SCHEDULE] = ScheduleService(store, app[MEETINGS], app[ACCOUNTS], app[BOOKINGS])
+    app[FEEDS] = FeedService(store)
+    app[ROOM_DEVICES] = RoomDevices(store)
     app[ATTENDANCE] = AttendanceService(store)
     engine = Engine(config.sfu)
     app[SFU] = engine
@@ -43,6 +67,7 @@ def create_app(config: Config) -> web.Application:
     setup_templates(app)
     setup_pages(app)
     setup_ws(app)
+    setup_schedule(app)
     app.cleanup_ctx.append(_lifecycle)
     return app
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import jinja2
 from aiohttp import web
 
+from rooms.bookings import BookingService
+from rooms.devices import RoomDevices
 from sfu.engine import Engine
 from signaling.accounts import AccountService
 from signaling.conference import Conferences
 from signaling.config import Config
+from signaling.feeds import FeedService
 from signaling.meetings import MeetingService
 from signaling.records import AttendanceService
+from signaling.schedule import ScheduleService
 from signaling.sessions import SessionService
 from signaling.store import Store
 
@@ -24,3 +28,7 @@ SFU = web.AppKey("sfu", Engine)
 """The media plane; signaling uses it only through the `sfu.api.SfuClient` interface."""
 CONFERENCES = web.AppKey("conferences", Conferences)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
+BOOKINGS = web.AppKey("bookings", BookingService)
+SCHEDULE = web.AppKey("schedule", ScheduleService)
+FEEDS = web.AppKey("feeds", FeedService)
+ROOM_DEVICES = web.AppKey("room_devices", RoomDevices)
