@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 Role = Literal["admin", "leader", "secretary", "official", "clerk", "it"]
 ROLES: tuple[Role, ...] = get_args(Role)
+AccountKind = Literal["staff", "room"]
+"""A person holding a licence seat, or a dedicated room's own endpoint (no seat)."""
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9._-]{2,32}$")
 DISPLAY_NAME_MAX = 100
@@ -49,10 +51,12 @@ class Account:
     display_name: str
     role: Role
     active: bool
-    """Only active accounts can sign in; each one holds a licence seat."""
+    """Only active accounts can sign in; each active staff account holds a licence seat."""
     created_at: datetime
     must_change_password: bool = False
     """Set by a password reset; the account must choose a new password first."""
+    kind: AccountKind = "staff"
+    """'room' for a dedicated room's kiosk device, which takes no seat."""
 
     def snapshot(self) -> dict[str, Any]:
         """What the audit log keeps of an account before and after a change."""
@@ -108,10 +112,11 @@ def _account(row: sqlite3.Row) -> Account:
         active=bool(row["active"]),
         created_at=from_db(row["created_at"]),
         must_change_password=bool(row["must_change_password"]),
+        kind=cast(AccountKind, row["kind"]),
     )
 
 
-_COLUMNS = "username, display_name, role, active, created_at, must_change_password"
+_COLUMNS = "username, display_name, role, active, created_at, must_change_password, kind"
 _dummy_hash: str | None = None
 
 
@@ -177,7 +182,9 @@ class AccountService:
         return [_account(row) for row in rows]
 
     def count_active(self) -> int:
-        row = self._store.fetch_one("SELECT COUNT(*) FROM accounts WHERE active = 1")
+        row = self._store.fetch_one(
+            "SELECT COUNT(*) FROM accounts WHERE active = 1 AND kind = 'staff'"
+        )
         return int(row[0]) if row is not None else 0
 
     def seats_used(self) -> int:

@@ -63,6 +63,21 @@ class RoomSettings:
     capacity: int = 20
 
 
+RECORDING_POLICIES = ("automatic", "on_demand", "off")
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingSettings:
+    join_window_minutes: int = 15
+    """Invitees may join this many minutes before a meeting starts."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingSettings:
+    default_policy: str = "automatic"
+    """Recording policy of a new meeting: automatic, on_demand or off."""
+
+
 def _default_rooms() -> list[RoomSettings]:
     return [
         RoomSettings(id="room-1", name="Phòng họp 1", location="", capacity=40),
@@ -84,6 +99,8 @@ class Config:
     licence: LicenceSettings = field(default_factory=LicenceSettings)
     login: LoginSettings = field(default_factory=LoginSettings)
     rooms: list[RoomSettings] = field(default_factory=_default_rooms)
+    meetings: MeetingSettings = field(default_factory=MeetingSettings)
+    recording: RecordingSettings = field(default_factory=RecordingSettings)
 
     @property
     def data_path(self) -> Path:
@@ -256,6 +273,21 @@ def validate(config: Config) -> None:
             raise ConfigError(f"'{key}.name' must not be empty")
         if room.capacity < 1:
             raise ConfigError(f"'{key}.capacity' must be at least 1")
+    _validate_schedule(config)
+
+
+def _validate_schedule(config: Config) -> None:
+    window = config.meetings.join_window_minutes
+    if not 0 <= window <= 24 * 60:
+        raise ConfigError(
+            f"'meetings.join_window_minutes' must be between 0 and 1440, not {window}"
+        )
+    policy = config.recording.default_policy
+    if policy not in RECORDING_POLICIES:
+        raise ConfigError(
+            f"'recording.default_policy' must be one of {', '.join(RECORDING_POLICIES)},"
+            f" not {policy!r}"
+        )
 
 
 def _validate_sfu(sfu: SfuSettings) -> None:
@@ -287,5 +319,7 @@ def _validate_sfu(sfu: SfuSettings) -> None:
 __all__ = [
     "Config", "HttpSettings", "IceServer", "LicenceSettings", "LoginSettings", "RoomSettings",
     "SfuSettings",
+    "Config", "HttpSettings", "IceServer", "LicenceSettings", "RoomSettings", "SfuSettings",
+    "MeetingSettings", "RecordingSettings",
     "load_config", "validate", "env_name",
 ]

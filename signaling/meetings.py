@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal, get_args
 from zoneinfo import ZoneInfo
 
-from .errors import BadRequest, Forbidden, NotFound
-from .ids import MeetingId, Username
+from .errors import BadRequest, Forbidden, GiaobanError, NotFound
+from .ids import MeetingId, SeriesId, Username
 from .store import Store, from_db, to_db, utcnow
 
 if TYPE_CHECKING:
@@ -28,6 +28,14 @@ log = logging.getLogger(__name__)
 
 MeetingState = Literal["scheduled", "live", "ended", "cancelled"]
 MEETING_STATES: tuple[MeetingState, ...] = get_args(MeetingState)
+RecordingPolicy = Literal["automatic", "on_demand", "off"]
+RECORDING_POLICIES: tuple[RecordingPolicy, ...] = get_args(RecordingPolicy)
+AGENDA_MAX = 5000
+NOT_INVITED = "You are not invited to this meeting"
+
+
+class JoinWindowClosed(GiaobanError):
+    status, title, code = 403, "Not open for joining", "join_window_closed"
 
 TITLE_MAX = 200
 DEFAULT_LENGTH = timedelta(hours=1)
@@ -48,6 +56,15 @@ class Meeting:
     """Invited accounts besides the organizer, in the order given."""
     state: MeetingState
     created_at: datetime
+    agenda: str = ""
+    on_behalf_of: Username | None = None
+    """The leader a secretary or clerk scheduled this meeting for."""
+    recording_policy: RecordingPolicy = "automatic"
+    room_id: str | None = None
+    """The dedicated room booked for this meeting (from its active room booking)."""
+    series_id: SeriesId | None = None
+    occurrence_start: datetime | None = None
+    """In a series: the start the rule gives this occurrence (its RECURRENCE-ID), UTC."""
 
     @property
     def join_url(self) -> str:
@@ -79,16 +96,28 @@ def new_meeting_id() -> MeetingId:
     return MeetingId("".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH)))
 
 
-_COLUMNS = "id, title, organizer, start_at, end_at, state, created_at"
+_COLUMNS = (
+    "id, title, organizer, start_at, end_at, state, created_at, agenda, on_behalf_of,"
+    " recording_policy, series_id, occurrence_start_at,"
+    " (SELECT b.room_id FROM room_bookings AS b WHERE b.meeting_id = meetings.id"
+    "  AND b.state = 'active' ORDER BY b.start_at LIMIT 1) AS room_id"
+)
 
 
 class MeetingService:
     def __init__(
-        self, store: Store, tz: ZoneInfo, now: Callable[[], datetime] = utcnow
+        self, store: Store, tz: ZoneInfo, now: Callable[[], datetime] = utcnow,
+        join_window: timedelta = timedelta(minutes=15),
+        default_recording_policy: str = "automatic",
     ) -> None:
         self._store = store
         self.tz = tz
         self._now = now
+        self.join_window = join_window
+        self.default_recording_policy = check_recording_policy(default_recording_policy)
+
+    def now(self) -> datetime:
+        return self._now()
 
     # ------------------------------------------------------------ writing
 
@@ -99,8 +128,15 @@ class MeetingService:
         start: datetime | None = None,
         end: datetime | None = None,
         invitees: Sequence[str] = (),
+        agenda: str = "",
+        on_behalf_of: str | None = None,
+        recording_policy: str | None = None,
+        series_id: SeriesId | None = None,
     ) -> Meeting:
-        """Schedule a meeting; start defaults to now, end to one hour after start."""
+        """Schedule a meeting; start defaults to now, end to one hour after start.
+
+        Inside an open store transaction it joins that transaction.
+        """
         clean_title = title.strip()
         if not clean_title:
             raise BadRequest("The meeting title must not be empty.")
@@ -112,11 +148,20 @@ class MeetingService:
             raise BadRequest("The meeting must end after it starts.")
         organizer_name = Username(organizer.strip().lower())
         guests = self._clean_invitees(invitees, organizer_name)
+        clean_agenda = check_agenda(agenda)
+        policy = check_recording_policy(recording_policy or self.default_recording_policy)
+        leader = Username(on_behalf_of.strip().lower()) if on_behalf_of else None
         created_at = self._now()
         with self._store.transaction() as db:
-            self._check_active(db, (organizer_name, *guests))
+            self._check_active(db, (organizer_name, *guests, *((leader,) if leader else ())))
             meeting_id = self._insert(
                 db, clean_title, organizer_name, start_utc, end_utc, created_at
+            )
+            db.execute(
+                "UPDATE meetings SET agenda = ?, on_behalf_of = ?, recording_policy = ?,"
+                " series_id = ?, occurrence_start_at = ? WHERE id = ?",
+                (clean_agenda, leader, policy, series_id,
+                 to_db(start_utc) if series_id else None, meeting_id),
             )
             db.executemany(
                 "INSERT INTO meeting_invitees (meeting_id, username, position) VALUES (?, ?, ?)",
@@ -190,13 +235,21 @@ class MeetingService:
         return meetings[0] if meetings else None
 
     def list_for(self, username: str) -> builtins.list[Meeting]:
-        """Meetings the account organises or is invited to, by start time."""
+        """Meetings the account organises, is invited to or has scheduled for it, by start."""
         name = username.strip().lower()
         return self._load(
-            "WHERE organizer = ? OR id IN"
+            "WHERE organizer = ? OR on_behalf_of = ? OR id IN"
             " (SELECT meeting_id FROM meeting_invitees WHERE username = ?)",
-            (name, name),
+            (name, name, name),
         )
+
+    def list_between(self, start: datetime, end: datetime) -> builtins.list[Meeting]:
+        """Every meeting overlapping [start, end), cancelled ones included."""
+        return self._load("WHERE start_at < ? AND end_at > ?", (to_db(end), to_db(start)))
+
+    def list_series(self, series_id: str) -> builtins.list[Meeting]:
+        """The occurrences of one series, cancelled ones included, by start."""
+        return self._load("WHERE series_id = ?", (series_id,))
 
     def list_all(self) -> builtins.list[Meeting]:
         return self._load("", ())
@@ -224,26 +277,95 @@ class MeetingService:
                 invitees=tuple(invited[row["id"]]),
                 state=row["state"],
                 created_at=from_db(row["created_at"]),
+                agenda=row["agenda"],
+                on_behalf_of=Username(row["on_behalf_of"]) if row["on_behalf_of"] else None,
+                recording_policy=row["recording_policy"],
+                room_id=row["room_id"],
+                series_id=SeriesId(row["series_id"]) if row["series_id"] else None,
+                occurrence_start=(from_db(row["occurrence_start_at"])
+                                  if row["occurrence_start_at"] else None),
             )
             for row in rows
         ]
 
     # ------------------------------------------------------------ access
 
-    @staticmethod
-    def may_join(meeting: Meeting, account: Account) -> bool:
-        """The organizer, the invitees and administrators may join."""
+    def room_of_device(self, username: str) -> str | None:
+        """The room whose device account this is, or None."""
+        row = self._store.fetch_one(
+            "SELECT room_id FROM room_devices WHERE username = ?", (username,)
+        )
+        return None if row is None else str(row["room_id"])
+
+    def may_attend(self, meeting: Meeting, account: Account) -> bool:
+        """Whether this account belongs in the meeting at all (the time aside).
+
+        The organizer, the invitees, the leader it was scheduled for and administrators
+        may; IT staff may list meetings but not join them; a room's device account may
+        join only meetings booked in its own room.
+        """
         if not account.active:
             return False
-        return (
-            account.username == meeting.organizer
-            or account.username in meeting.invitees
-            or account.role == "admin"
-        )
+        if account.kind == "room":
+            room = self.room_of_device(account.username)
+            return room is not None and meeting.room_id == room
+        if account.role == "admin":
+            return True
+        if account.role == "it":
+            return False
+        return account.username in (meeting.organizer, meeting.on_behalf_of, *meeting.invitees)
+
+    def join_opens_at(self, meeting: Meeting) -> datetime:
+        return meeting.start - self.join_window
+
+    def is_open(self, meeting: Meeting, now: datetime | None = None) -> bool:
+        """Whether the join window is open: from join_window before the start to the end,
+        or while the meeting is live."""
+        if meeting.state == "cancelled":
+            return False
+        if meeting.state == "live":
+            return True
+        moment = self._now() if now is None else now
+        return self.join_opens_at(meeting) <= moment < meeting.end
+
+    def may_join(self, meeting: Meeting, account: Account) -> bool:
+        """May attend, and the join window is open (administrators: any time it is not
+        cancelled, to check the equipment before a meeting)."""
+        if not self.may_attend(meeting, account):
+            return False
+        if account.role == "admin" and account.kind == "staff":
+            return meeting.state != "cancelled"
+        return self.is_open(meeting)
 
     def open_for(self, meeting_id: str, account: Account) -> Meeting:
-        """The meeting, if this account may join it; NotFound or Forbidden otherwise."""
+        """The meeting, if this account may join it now; NotFound, Forbidden or
+        JoinWindowClosed otherwise."""
         meeting = self.get(meeting_id)
-        if not self.may_join(meeting, account):
-            raise Forbidden("You are not invited to this meeting")
-        return meeting
+        if not self.may_attend(meeting, account):
+            raise Forbidden(NOT_INVITED)
+        if self.may_join(meeting, account):
+            return meeting
+        if meeting.state == "cancelled":
+            raise JoinWindowClosed("This meeting was cancelled")
+        if self._now() >= meeting.end:
+            raise JoinWindowClosed("This meeting has ended")
+        opens = self.join_opens_at(meeting).astimezone(self.tz)
+        raise JoinWindowClosed(
+            f"This meeting opens for joining at {opens:%H:%M} on {opens:%d/%m/%Y}",
+            opens_at=opens.isoformat(),
+        )
+
+
+def check_recording_policy(text: str) -> RecordingPolicy:
+    if text not in RECORDING_POLICIES:
+        raise BadRequest(
+            f"Unknown recording policy {text!r}; choose one of: {', '.join(RECORDING_POLICIES)}."
+        )
+    return text
+
+
+def check_agenda(text: str) -> str:
+    agenda = text.strip()
+    if len(agenda) > AGENDA_MAX:
+        raise BadRequest(f"The agenda must be at most {AGENDA_MAX} characters.")
+    return agenda

@@ -17,14 +17,22 @@ from typing import Final
 from .accounts import ROLES, Account
 
 ANONYMOUS: Final = "anonymous"
-PRINCIPALS: Final[tuple[str, ...]] = (*ROLES, ANONYMOUS)
-"""Every column of the matrix: the six roles, then people who are not signed in."""
+ROOM: Final = "room"
+"""A dedicated room's kiosk device account: whatever its stored role, it only shows its
+room's kiosk and joins the meetings booked in its room."""
+PRINCIPALS: Final[tuple[str, ...]] = (*ROLES, ROOM, ANONYMOUS)
+"""Every column of the matrix: the six roles, room devices, then people not signed in."""
 
 EVERYONE: Final = frozenset(PRINCIPALS)
 SIGNED_IN: Final = frozenset(ROLES)
+"""Every staff account (room devices are listed separately)."""
 ADMIN: Final = frozenset({"admin"})
 MEETING_ROLES: Final = frozenset(ROLES) - {"it"}
 """Everyone who takes part in meetings; IT staff watch and list but do not join."""
+SCHEDULERS: Final = frozenset({"admin", "secretary", "official", "clerk"})
+BOOKERS: Final = frozenset({"admin", "secretary", "clerk"})
+KIOSK: Final = frozenset({ROOM, "admin", "clerk", "it"})
+"""The room's own device, and staff who manage rooms (to check what its screen shows)."""
 
 ROUTES: Final[dict[tuple[str, str], frozenset[str]]] = {
     # Public: sign-in, health, static files. The socket checks the session itself on
@@ -35,14 +43,39 @@ ROUTES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", "/healthz"): EVERYONE,
     ("GET", "/static"): EVERYONE,
     ("GET", "/ws"): EVERYONE,
+    # The unguessable token in the address is the credential of a calendar feed.
+    ("GET", "/feeds/{token}.ics"): EVERYONE,
     # Every signed-in account.
-    ("POST", "/logout"): SIGNED_IN,
+    ("POST", "/logout"): SIGNED_IN | {ROOM},
     ("GET", "/meetings"): SIGNED_IN,
     ("GET", "/account/password"): SIGNED_IN,
     ("POST", "/account/password"): SIGNED_IN,
     ("GET", "/docs/permissions"): SIGNED_IN,
     # Meetings: joining is for those who take part.
     ("GET", "/m/{meeting_id}"): MEETING_ROLES,
+    # Schedule and rooms; which meetings and bookings one may see or change is
+    # decided by signaling/schedule_access.py.
+    ("GET", "/today"): SIGNED_IN,
+    ("GET", "/schedule/new"): SCHEDULERS,
+    ("POST", "/schedule/new"): SCHEDULERS,
+    ("GET", "/calendar"): BOOKERS,
+    ("GET", "/calendar-feed"): SIGNED_IN,
+    ("POST", "/calendar-feed"): SIGNED_IN,
+    ("GET", "/meetings/{meeting_id}.ics"): SIGNED_IN,
+    ("GET", "/rooms/{room_id}/kiosk"): KIOSK,
+    ("GET", "/api/rooms/{room_id}/kiosk"): KIOSK,
+    ("GET", "/rooms/{room_id}/join/{meeting_id}"): KIOSK - {"it"},
+    ("GET", "/api/meetings"): SIGNED_IN,
+    ("POST", "/api/meetings"): SCHEDULERS,
+    ("GET", "/api/meetings/{meeting_id}"): SIGNED_IN,
+    ("PATCH", "/api/meetings/{meeting_id}"): SCHEDULERS,
+    ("DELETE", "/api/meetings/{meeting_id}"): SCHEDULERS,
+    ("GET", "/api/rooms"): SIGNED_IN,
+    ("GET", "/api/bookings"): SIGNED_IN,
+    ("POST", "/api/bookings"): BOOKERS,
+    ("GET", "/api/bookings/{booking_id}"): SIGNED_IN,
+    ("PATCH", "/api/bookings/{booking_id}"): BOOKERS,
+    ("DELETE", "/api/bookings/{booking_id}"): BOOKERS,
     # Administration pages.
     ("GET", "/admin/accounts"): ADMIN,
     ("POST", "/admin/accounts"): ADMIN,
@@ -68,14 +101,14 @@ ROUTES: Final[dict[tuple[str, str], frozenset[str]]] = {
 }
 
 MESSAGES: Final[dict[str, frozenset[str]]] = {
-    "hello": SIGNED_IN,
-    "join": MEETING_ROLES,
-    "publish": MEETING_ROLES,
-    "unpublish": MEETING_ROLES,
-    "answer": MEETING_ROLES,
-    "ice": MEETING_ROLES,
-    "mute": MEETING_ROLES,
-    "leave": MEETING_ROLES,
+    "hello": SIGNED_IN | {ROOM},
+    "join": MEETING_ROLES | {ROOM},
+    "publish": MEETING_ROLES | {ROOM},
+    "unpublish": MEETING_ROLES | {ROOM},
+    "answer": MEETING_ROLES | {ROOM},
+    "ice": MEETING_ROLES | {ROOM},
+    "mute": MEETING_ROLES | {ROOM},
+    "leave": MEETING_ROLES | {ROOM},
 }
 
 PASSWORD_CHANGE_ROUTES: Final = frozenset({
@@ -88,7 +121,9 @@ socket opens, so that the page hears why, but refuses every message (`may_send`)
 
 
 def principal(account: Account | None) -> str:
-    return ANONYMOUS if account is None else account.role
+    if account is None:
+        return ANONYMOUS
+    return ROOM if account.kind == "room" else account.role
 
 
 def route_key(method: str, path: str) -> tuple[str, str]:
@@ -112,7 +147,7 @@ def may_use_route(account: Account | None, method: str, path: str) -> bool:
 def may_send(account: Account | None, message_type: str) -> bool:
     if account is None or account.must_change_password:
         return False
-    return account.role in MESSAGES.get(message_type, frozenset())
+    return principal(account) in MESSAGES.get(message_type, frozenset())
 
 
 def matrix_rows(entries: Iterable[tuple[str, frozenset[str]]]) -> list[tuple[str, list[bool]]]:

@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from rooms.bookings import BookingService
+from rooms.devices import RoomDevices
 from sfu.api import SfuClient, SfuEvent, WorkerLoad
 from sfu.config import worker_count
 from sfu.engine import Engine
@@ -20,8 +22,10 @@ from signaling.api_tokens import ApiTokenService
 from signaling.audit import AuditLog
 from signaling.conference import Conferences
 from signaling.config import Config
+from signaling.feeds import FeedService
 from signaling.meetings import MeetingService
 from signaling.records import AttendanceService
+from signaling.schedule import ScheduleService
 from signaling.sessions import SessionService
 from signaling.store import Store
 from signaling.throttle import LoginThrottle, rules_from
@@ -33,16 +37,21 @@ from .keys import (
     API_TOKENS,
     ATTENDANCE,
     AUDIT,
+    BOOKINGS,
     CONFERENCES,
     CONFIG,
+    FEEDS,
     IMPORTS,
     MEETINGS,
+    ROOM_DEVICES,
+    SCHEDULE,
     SESSIONS,
     SFU,
     SFU_STATUS,
     STORE,
     THROTTLE,
 )
+from .schedule_routes import setup_schedule
 from .views import setup_pages, setup_templates
 from .ws import setup_ws
 
@@ -58,11 +67,17 @@ def create_app(config: Config) -> web.Application:
     app[ACCOUNTS] = AccountService(store, config.licence.seats)
     app[SESSIONS] = SessionService(store, idle=timedelta(minutes=config.http.session_idle_minutes),
                                    absolute=timedelta(hours=config.http.session_max_hours))
-    app[MEETINGS] = MeetingService(store, config.tz)
     app[AUDIT] = AuditLog(store)
     app[API_TOKENS] = ApiTokenService(store, app[ACCOUNTS])
     app[THROTTLE] = LoginThrottle(store, rules_from(config.login))
     app[IMPORTS] = AccountImport(store, app[ACCOUNTS])
+    app[MEETINGS] = MeetingService(
+        store, config.tz, join_window=timedelta(minutes=config.meetings.join_window_minutes),
+        default_recording_policy=config.recording.default_policy)
+    app[BOOKINGS] = BookingService(store, config.rooms, config.tz)
+    app[SCHEDULE] = ScheduleService(store, app[MEETINGS], app[ACCOUNTS], app[BOOKINGS])
+    app[FEEDS] = FeedService(store)
+    app[ROOM_DEVICES] = RoomDevices(store)
     app[ATTENDANCE] = AttendanceService(store)
     sfu = create_sfu(config)
     app[SFU] = sfu
@@ -82,6 +97,7 @@ def create_app(config: Config) -> web.Application:
     setup_pages(app)
     setup_ws(app)
     setup_accounts(app)
+    setup_schedule(app)
     app.cleanup_ctx.append(_lifecycle)
     return app
 

@@ -23,7 +23,7 @@ from signaling.errors import BadRequest, ConfigError, GiaobanError
 from signaling.meetings import Meeting, MeetingService, parse_when
 from signaling.store import Store, StoreError
 
-from . import cli_accounts
+from . import cli_accounts, cli_schedule
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -321,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     mlist.add_argument("--json", action="store_true", help="print JSON")
     mlist.set_defaults(func=cmd_meetings_list)
     cli_accounts.add_commands(commands, common)
+    cli_schedule.add_commands(commands, common)
     return parser
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import jinja2
 from aiohttp import web
 
+from rooms.bookings import BookingService
+from rooms.devices import RoomDevices
 from sfu.api import SfuClient
 from sfu.status import WorkerStatus
 from signaling.account_import import AccountImport
@@ -13,8 +15,10 @@ from signaling.api_tokens import ApiTokenService
 from signaling.audit import AuditLog
 from signaling.conference import Conferences
 from signaling.config import Config
+from signaling.feeds import FeedService
 from signaling.meetings import MeetingService
 from signaling.records import AttendanceService
+from signaling.schedule import ScheduleService
 from signaling.sessions import SessionService
 from signaling.store import Store
 from signaling.throttle import LoginThrottle
@@ -35,3 +39,7 @@ AUDIT = web.AppKey("audit", AuditLog)
 API_TOKENS = web.AppKey("api_tokens", ApiTokenService)
 THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 IMPORTS = web.AppKey("account_import", AccountImport)
+BOOKINGS = web.AppKey("bookings", BookingService)
+SCHEDULE = web.AppKey("schedule", ScheduleService)
+FEEDS = web.AppKey("feeds", FeedService)
+ROOM_DEVICES = web.AppKey("room_devices", RoomDevices)

@@ -434,6 +434,19 @@ function start() {
   });
   updateButtons();
   ensureLocalMedia();
+  if (root.dataset.autoJoin) autoJoin();
+}
+
+/** A room's kiosk joins by itself, leaves when its booking ends and goes back to the kiosk. */
+function autoJoin() {
+  join();
+  const leaveInMs = Number(root.dataset.leaveInMs);
+  const back = root.dataset.returnTo;
+  if (!Number.isFinite(leaveInMs)) return;
+  setTimeout(() => {
+    if (call.phase === "joined") call.leave();
+    if (back) location.assign(back);
+  }, Math.max(0, leaveInMs));
 }
 
 start();
