@@ -29,3 +29,16 @@ class SfuSettings:
     """Coalescing window for keyframe requests relayed to one publisher."""
     stats_interval_ms: int = 3000
     """How often every router's stream figures are sampled and emitted."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecorderSettings:
+    """How the SFU writes recordings; set from the `[recording]` configuration."""
+
+    segment_seconds: int = 10
+    """Each track is written in segments of about this length; a crash loses at most
+    the segment being written."""
+    min_free_mb: int = 500
+    """Recording refuses to start, and stops cleanly, below this much free disk space."""
+    disk_check_ms: int = 2000
+    """How often free disk space is checked while recording."""
