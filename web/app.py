@@ -9,17 +9,20 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from sfu.config import RecorderSettings
 from sfu.engine import Engine
 from signaling.accounts import AccountService
 from signaling.conference import Conferences
 from signaling.config import Config
 from signaling.meetings import MeetingService
+from signaling.recording_control import RecordingControl
 from signaling.records import AttendanceService
 from signaling.sessions import SessionService
 from signaling.store import Store
 
 from .auth import auth_middleware, error_middleware
 from .keys import ACCOUNTS, ATTENDANCE, CONFERENCES, CONFIG, MEETINGS, SESSIONS, SFU, STORE
+from .recordings import create_recording_services, setup_recordings
 from .views import setup_pages, setup_templates
 from .ws import setup_ws
 
@@ -37,12 +40,17 @@ def create_app(config: Config) -> web.Application:
                                    absolute=timedelta(hours=config.http.session_max_hours))
     app[MEETINGS] = MeetingService(store, config.tz)
     app[ATTENDANCE] = AttendanceService(store)
-    engine = Engine(config.sfu)
+    engine = Engine(config.sfu, recording=RecorderSettings(
+        segment_seconds=config.recording.segment_seconds,
+        min_free_mb=config.recording.min_free_mb))
     app[SFU] = engine
-    app[CONFERENCES] = Conferences(engine, app[ATTENDANCE], config.sfu.ice_servers)
+    recording: RecordingControl = create_recording_services(app, engine)
+    app[CONFERENCES] = Conferences(engine, app[ATTENDANCE], config.sfu.ice_servers,
+                                   recording=recording)
     setup_templates(app)
     setup_pages(app)
     setup_ws(app)
+    setup_recordings(app)
     app.cleanup_ctx.append(_lifecycle)
     return app
 
