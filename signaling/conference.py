@@ -272,10 +272,12 @@ class Conferences:
         if self._recording is None:
             raise BadRequest("recording is not available on this server")
         async with conference.lock:
+            before = (conference.recording, conference.recording_reason)
             try:
                 await self._recording.request(conference, account, start)
             finally:
-                await self._broadcast_recording(conference)
+                if (conference.recording, conference.recording_reason) != before:
+                    await self._broadcast_recording(conference)
 
     def _recording_state(self, conference: Conference,
                          participant: Participant) -> p.RecordingState:
