@@ -262,11 +262,12 @@ class FrameAssembler:
         self.frames_dropped = 0
 
     def _extend(self, seq: int) -> int:
-        if self._highest is None:
+        """The sequence number extended beyond 16 bits, nearest the highest seen."""
+        highest = self._highest
+        if highest is None:
             return seq
-        base = self._highest & ~0xFFFF
-        candidates = (base - 0x10000 + seq, base + seq, base + 0x10000 + seq)
-        return min(candidates, key=lambda c: abs(c - self._highest))  # type: ignore[operator]
+        diff = (seq - highest) & 0xFFFF
+        return highest + (diff - 0x10000 if diff >= 0x8000 else diff)
 
     def push(self, sequence_number: int, timestamp: int, marker: bool, payload: bytes,
              ssrc: int = 0) -> list[EncodedFrame]:
@@ -278,9 +279,13 @@ class FrameAssembler:
             return []  # too late: its frame was emitted or given up
         if self._next is None:
             self._next = seq
+        previous = self._packets.get(seq - 1)
+        in_order = self._highest is not None and seq == self._highest + 1
         if self._highest is None or seq > self._highest:
             self._highest = seq
         self._packets[seq] = _Packet(timestamp, marker, payload, ssrc)
+        if in_order and not marker and previous is not None and previous.timestamp == timestamp:
+            return []  # the middle of a frame, in order: nothing can be complete yet
         return self._drain()
 
     def reset(self) -> None:

@@ -19,10 +19,10 @@ reason 'error'. The files already finished stay playable either way.
 from __future__ import annotations
 
 import asyncio
+import collections
 import fractions
 import logging
 import os
-import queue
 import shutil
 import threading
 import time
@@ -53,6 +53,8 @@ logger = logging.getLogger(__name__)
 MAX_QUEUED_PACKETS = 5000
 """Beyond this backlog the writer is stalled; packets are dropped (video then waits
 for a keyframe) rather than memory growing without bound."""
+BATCH_INTERVAL_S = 0.05
+"""The writer thread wakes this often and writes everything queued meanwhile."""
 KEYFRAME_REQUEST_INTERVAL_S = 1.0
 RESYNC_AFTER_S = 3.0
 """A track's RTP clock further than this from the wall clock is anchored again."""
@@ -95,6 +97,7 @@ class TrackRecorder:
         self.kind = producer.kind
         self.codec = producer.codec.mimeType.lower()
         self.clock_rate = int(producer.codec.clockRate)
+        self._time_base = fractions.Fraction(1, self.clock_rate)
         self.dropped = 0
         # writer thread state
         self._assembler = FrameAssembler(self.codec) if self.kind == "video" else None
@@ -119,11 +122,11 @@ class TrackRecorder:
     # ------------------------------------------------------------ event loop side
 
     def on_packet(self, packet: RtpPacket, now: float) -> None:
-        recorder_queue = self.recorder.queue
-        if recorder_queue.qsize() > MAX_QUEUED_PACKETS:
+        pending = self.recorder.pending
+        if len(pending) > MAX_QUEUED_PACKETS:
             self.dropped += 1
             return
-        recorder_queue.put((self, packet, now))
+        pending.append((self, packet, now))
 
     # ------------------------------------------------------------ writer thread side
 
@@ -203,7 +206,7 @@ class TrackRecorder:
         packet = av.Packet(frame.data)
         packet.stream = self._stream
         packet.pts = packet.dts = pts
-        packet.time_base = fractions.Fraction(1, self.clock_rate)
+        packet.time_base = self._time_base
         packet.is_keyframe = frame.keyframe
         self._container.mux(packet)
         self._segment_frames += 1
@@ -287,7 +290,10 @@ class Recorder:
         self.router_id = router_id
         self.directory = directory
         self.settings = settings
-        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.pending: collections.deque[tuple[Any, RtpPacket | None, float]] = \
+            collections.deque()
+        """Packets and control items for the writer thread, which drains it in batches
+        (appending to a deque takes no lock and wakes no thread)."""
         self.wall_offset = time.time() - time.monotonic()
         self.tracks: dict[str, TrackRecorder] = {}
         self.stopped_reason: str | None = None
@@ -329,7 +335,7 @@ class Recorder:
         track = self.tracks.pop(str(producer.id), None)
         if track is not None:
             producer.remove_sink(track)
-            self.queue.put((track, None, 0.0))
+            self.pending.append((track, None, 0.0))
 
     async def stop(self, reason: str = "stopped") -> None:
         """Detach from every producer, finish every segment and end the writer thread."""
@@ -337,7 +343,7 @@ class Recorder:
             self.detach(track.producer)
         if self.stopped_reason is None:
             self.stopped_reason = reason
-        self.queue.put((_STOP, None, 0.0))
+        self.pending.append((_STOP, None, 0.0))
         if self._thread.is_alive():
             await asyncio.to_thread(self._thread.join)
 
@@ -347,25 +353,27 @@ class Recorder:
         interval = self.settings.disk_check_ms / 1000
         last_check = time.monotonic()
         open_tracks: dict[int, TrackRecorder] = {}
+        pending = self.pending
         failed = False
         while True:
+            if not pending:
+                time.sleep(BATCH_INTERVAL_S)
+            stop = False
             try:
-                track, packet, now = self.queue.get(timeout=interval)
-            except queue.Empty:
-                track = None
-            if track is _STOP:
-                break
-            if failed:
-                continue
-            try:
-                if isinstance(track, TrackRecorder):
+                while pending:
+                    track, packet, now = pending.popleft()
+                    if track is _STOP:
+                        stop = True
+                        break
+                    if failed or not isinstance(track, TrackRecorder):
+                        continue
                     if packet is None:
                         open_tracks.pop(id(track), None)
                         track.finish()
                     else:
                         open_tracks[id(track)] = track
                         track.process(packet, now)
-                if time.monotonic() - last_check >= interval:
+                if not failed and time.monotonic() - last_check >= interval:
                     last_check = time.monotonic()
                     check_free_space(self.directory, self.settings.min_free_mb)
             except LowDiskSpace as exc:
@@ -380,6 +388,8 @@ class Recorder:
                 open_tracks.clear()
                 failed = True
                 self._stopped_from_thread("error")
+            if stop:
+                break
         if not failed:
             self._finish_all(open_tracks)
         logger.info("router %s: recording finished (%s)", self.router_id,

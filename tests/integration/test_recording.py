@@ -17,6 +17,8 @@ from aiohttp.test_utils import TestServer
 
 from sfu.config import SfuSettings
 from sfu.recording_files import read_manifests
+from signaling.compose import Spec, compose
+from signaling.compose_layout import fit, speaker
 from signaling.config import Config, HttpSettings, RecordingSettings
 from web import cli
 from web.app import create_app
@@ -24,7 +26,7 @@ from web.keys import RECORDINGS
 
 from .client import MeetingClient
 from .conftest import Site, wait_until
-from .media import TONES
+from .media import TONES, read_pattern
 from .recording_helpers import decode_audio, decode_video, tile_patterns, tone_of, tone_strength
 
 MEETING_S = 8.0
@@ -151,3 +153,18 @@ async def test_three_peers_are_recorded_and_composed(
         assert tone_strength(middle.astype(np.float64), tone) > 0.1, f"{tone} Hz missing"
     # The per-track originals stay after composition.
     assert all_files_exist(listed)
+    # The active-speaker layout: one person large, the others in a strip below.
+    speaker_mp4 = tmp_path / "speaker.mp4"
+    compose(Spec(directory=directory, output=speaker_mp4, layout="speaker", width=640,
+                 height=360), lambda percent, remaining: None)
+    with av.open(str(speaker_mp4)) as container:
+        frames = [f for f in container.decode(container.streams.video[0])
+                  if max(starts) + 1.5 < float(f.time) < duration - 1.5]
+    main_tile = speaker(3, 640, 360)[0]
+    for frame in frames[::15]:
+        img = frame.to_ndarray(format="rgb24")
+        place = fit(320, 240, main_tile)
+        crop = img[place.y:place.y + place.height, place.x:place.x + place.width]
+        small = av.VideoFrame.from_ndarray(np.ascontiguousarray(crop), format="rgb24")
+        index, _ = read_pattern(small.reformat(width=320, height=240).to_ndarray(format="rgb24"))
+        assert index in (0, 1, 2)
