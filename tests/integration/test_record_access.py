@@ -234,3 +234,51 @@ async def test_on_demand_recording_is_started_by_the_organizer_only(site: Site) 
         await organizer.close()
     kinds = [e.kind for e in site.server.app[RECORDINGS].events(meeting_id)]
     assert kinds == ["started", "stopped"]
+
+
+async def test_a_failed_composition_is_retried_from_the_record_page(site: Site) -> None:
+    meeting_id, _, tokens = recorded_meeting(site)
+    recordings = site.server.app[RECORDINGS]
+    job = recordings.queue_compose(meeting_id)
+    claimed = recordings.claim_job()
+    while claimed is not None and claimed.id != job.id:  # the queue may have taken it already
+        claimed = recordings.claim_job()
+    recordings.job_finished(job.id, "the disk was unplugged")
+    url = f"/m/{meeting_id}/record/jobs/{job.id}/retry"
+    sessions = site.server.app[SESSIONS]
+    async with http(site, tokens["lanh_dao"]) as organizer:
+        async with organizer.get(f"/m/{meeting_id}/record") as response:
+            page = await response.text()
+            assert 'data-testid="retry-button"' in page and 'data-status="failed"' in page
+    async with http(site, tokens["khach"]) as guest:
+        async with guest.get(f"/m/{meeting_id}/record") as response:
+            assert 'data-testid="retry-button"' not in await response.text()
+        async with guest.post(url, data={"csrf_token": sessions.get(tokens["khach"]).csrf_token},
+                              allow_redirects=False) as response:
+            assert response.status == 403
+    assert recordings.job(job.id).status == "failed"
+    async with http(site, tokens["lanh_dao"]) as organizer:
+        async with organizer.post(
+                url, data={"csrf_token": sessions.get(tokens["lanh_dao"]).csrf_token},
+                allow_redirects=False) as response:
+            assert response.status == 302
+    assert recordings.job(job.id).status in ("queued", "running", "failed")
+    assert recordings.job(job.id).attempts >= 1
+
+
+async def test_recordings_cut_off_by_a_crash_are_composed_after_restart(tmp_path: Path) -> None:
+    config = Config(data_dir=str(tmp_path / "data"), http=HttpSettings(host="127.0.0.1"),
+                    sfu=SfuSettings(announced_addresses=["127.0.0.1"]))
+    app = create_app(config)
+    site = Site(server=TestServer(app, host="127.0.0.1"), base_url="")
+    site.account("an")
+    meeting_id = site.meeting("an", [])
+    app[RECORDINGS].track_started(meeting_id, "p-1", "video", "an", "camera", "p-1.webm")
+    await site.server.start_server()
+    try:
+        jobs = app[RECORDINGS].jobs(meeting_id)
+        assert len(jobs) == 1
+        assert [r.status for r in app[RECORDINGS].list(meeting_id)] == ["processing"]
+        assert [e.kind for e in app[RECORDINGS].events(meeting_id)] == ["failed"]
+    finally:
+        await site.server.close()
