@@ -18,7 +18,10 @@ from .codecs import H264_FU_A, H264_IDR, H264_SPS, H264_STAP_A, vp8_is_keyframe_
 
 START_CODE = b"\x00\x00\x00\x01"
 REORDER_WINDOW = 150
-"""Packets after a missing one before the missing one is given up for lost."""
+"""Packets after a missing one before the missing one is given up for lost..."""
+REORDER_FRAMES = 8
+"""...or complete frames after it (about a quarter of a second of video): enough for
+a retransmission to arrive, and short after a pause, whose packets never come."""
 
 
 class DepacketizeError(ValueError):
@@ -245,12 +248,14 @@ class _Packet:
 class FrameAssembler:
     """Reassembles the frames of one video stream (VP8 or H.264) from its RTP packets."""
 
-    def __init__(self, codec: str, window: int = REORDER_WINDOW) -> None:
+    def __init__(self, codec: str, window: int = REORDER_WINDOW,
+                 frames_window: int = REORDER_FRAMES) -> None:
         mime = codec.lower()
         if mime not in ("video/vp8", "video/h264"):
             raise ValueError(f"no frame assembly for {codec}")
         self.codec = mime
         self.window = window
+        self.frames_window = frames_window
         self._packets: dict[int, _Packet] = {}
         self._next: int | None = None
         """Extended sequence number of the first packet of the next frame."""
@@ -368,7 +373,8 @@ class FrameAssembler:
     def _give_up_if_stale(self) -> bool:
         """When a packet is missing for too long, skip to the next frame start."""
         assert self._next is not None and self._highest is not None
-        if self._highest - self._next < self.window:
+        if self._highest - self._next < self.window and sum(
+                1 for p in self._packets.values() if p.marker) < self.frames_window:
             return False
         later = sorted(s for s in self._packets if s > self._next)
         missing_ts = self._packets[self._next].timestamp if self._next in self._packets else None
@@ -376,7 +382,7 @@ class FrameAssembler:
         for number in later:
             packet = self._packets[number]
             previous = self._packets.get(number - 1)
-            boundary = (previous is not None and previous.marker) or (
+            boundary = previous is None or previous.marker or (
                 missing_ts is not None and packet.timestamp != missing_ts)
             if boundary and self._starts_frame(packet.payload):
                 restart = number

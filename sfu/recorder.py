@@ -118,6 +118,7 @@ class TrackRecorder:
         self._last_audio_seq: int | None = None
         self._last_keyframe_request = 0.0
         self._due_keyframe_asked = False
+        self._last_wall = 0.0
 
     # ------------------------------------------------------------ event loop side
 
@@ -200,6 +201,7 @@ class TrackRecorder:
                 self._ask_keyframe(wall)
                 return
             self._open_segment(frame, pts)
+        self._last_wall = wall
         if self._last_pts >= 0:
             self._last_delta = pts - self._last_pts
         self._last_pts = pts
@@ -266,6 +268,13 @@ class TrackRecorder:
             start=self._segment_start / self.clock_rate, end=end / self.clock_rate,
             frames=self._segment_frames, bytes=final.stat().st_size))
         write_manifest(self.recorder.directory, manifest)
+
+    def finish_if_idle(self, wall: float) -> None:
+        """A track that sends nothing (muted) does not keep a segment open: a crash
+        during a long silence must not take the minutes before it along."""
+        if (self._container is not None
+                and wall - self._last_wall > self.recorder.settings.segment_seconds):
+            self.finish_segment()
 
     def finish(self) -> None:
         """The track ended (or recording stops): finish its segment, mark it ended."""
@@ -376,6 +385,9 @@ class Recorder:
                 if not failed and time.monotonic() - last_check >= interval:
                     last_check = time.monotonic()
                     check_free_space(self.directory, self.settings.min_free_mb)
+                    wall = time.time()
+                    for open_track in open_tracks.values():
+                        open_track.finish_if_idle(wall)
             except LowDiskSpace as exc:
                 logger.error("ALERT router %s: recording stopped: %s", self.router_id, exc)
                 self._finish_all(open_tracks)

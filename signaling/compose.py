@@ -37,7 +37,7 @@ from sfu.recording_files import (
     read_manifests,
 )
 
-from .compose_layout import Rect, SpeakerTracker, fit, grid, progress, speaker
+from .compose_layout import Rect, SpeakerTracker, close_gaps, fit, grid, progress, speaker
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,8 @@ HOLD_S = 1.0
 JOIN_SHARE = 10.0
 """Percent of the progress bar given to joining the segments."""
 NICE = 10
+LONGEST_GAP_S = 5.0
+"""Longer stretches with nothing recorded (between two sessions) are cut out."""
 
 Progress = Callable[[float, float | None], None]
 
@@ -242,13 +244,14 @@ def compose(spec: Spec, on_progress: Progress) -> dict[str, Any]:
         joined[manifest.track] = join_track(spec.directory, manifest)
         on_progress(JOIN_SHARE * (index + 1) / len(manifests), None)
     origin = min(m.wall_start + m.start for m in manifests)
-    end = max(m.wall_start + m.end for m in manifests)
-    duration = end - origin
+    shifts = close_gaps([(m.wall_start + m.start - origin, m.wall_start + m.end - origin)
+                         for m in manifests], LONGEST_GAP_S)
+    duration = max(m.wall_start + m.end - origin - shift for m, shift in zip(manifests, shifts))
     videos: list[VideoSource] = []
     audios: list[AudioSource] = []
-    for m in manifests:
+    for m, shift in zip(manifests, shifts):
         info = wanted.get(m.track, TrackInfo(m.track))
-        offset = m.wall_start - origin
+        offset = m.wall_start - origin - shift
         if m.kind == "video":
             videos.append(VideoSource(m.transport, info, offset + m.start, offset + m.end,
                                       _video_frames(joined[m.track], offset)))

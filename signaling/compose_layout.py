@@ -99,6 +99,23 @@ class SpeakerTracker:
         return self.current
 
 
+def close_gaps(spans: list[tuple[float, float]], longest_gap_s: float) -> list[float]:
+    """How far to move each span (start, end) earlier so that stretches longer than
+    `longest_gap_s` in which no span is running are cut out of the timeline (a meeting
+    that went live twice is composed without the hour in between)."""
+    order = sorted(range(len(spans)), key=lambda i: spans[i][0])
+    shifts = [0.0] * len(spans)
+    removed = 0.0
+    covered_until: float | None = None
+    for i in order:
+        start, end = spans[i]
+        if covered_until is not None and start - covered_until > longest_gap_s:
+            removed += start - covered_until - longest_gap_s
+        shifts[i] = removed
+        covered_until = end if covered_until is None else max(covered_until, end)
+    return shifts
+
+
 def progress(done_s: float, total_s: float, elapsed_s: float) -> tuple[float, float | None]:
     """(percent, seconds remaining) of a job that has covered `done_s` of `total_s`."""
     if total_s <= 0:

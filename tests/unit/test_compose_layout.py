@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from signaling.compose_layout import Rect, SpeakerTracker, fit, grid, progress, speaker
+from signaling.compose_layout import Rect, SpeakerTracker, close_gaps, fit, grid, progress, speaker
 
 
 def test_grid_tiles_cover_the_canvas_without_overlap() -> None:
@@ -53,3 +53,12 @@ def test_progress_reports_percent_and_time_left() -> None:
     assert progress(25, 100, 10) == (25.0, 30.0)
     assert progress(100, 100, 40) == (100.0, 0.0)
     assert progress(5, 0, 1) == (100.0, 0.0)
+
+
+def test_long_stretches_with_nothing_recorded_are_cut_out() -> None:
+    spans = [(0.0, 600.0), (2.0, 590.0), (4000.0, 4300.0), (4001.0, 4200.0), (4302.0, 4310.0)]
+    shifts = close_gaps(spans, longest_gap_s=5.0)
+    assert shifts[:2] == [0.0, 0.0]
+    assert shifts[2] == shifts[3] == shifts[4] == 4000.0 - 600.0 - 5.0
+    assert close_gaps([(10.0, 20.0), (0.0, 5.0)], 5.0) == [0.0, 0.0]
+    assert close_gaps([], 5.0) == []
