@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sfu.api import RecordingStopped, SfuClient, SfuError
 from sfu.recording_files import extension_for
 
-from .errors import BadRequest, Forbidden, InsufficientStorage
+from .errors import BadRequest, Forbidden, GiaobanError, InsufficientStorage
 from .meeting_record import RecordAccess
 from .recordings import EventKind, RecordingService
 
@@ -42,7 +42,7 @@ class RecordingControl:
             return
         try:
             await self._start(conference)
-        except InsufficientStorage:
+        except GiaobanError:
             pass  # alerted and noted on the record page; the meeting goes on
 
     def may_control(self, conference: Conference, account: Account) -> bool:
@@ -110,10 +110,15 @@ class RecordingControl:
         logger.info("meeting %s: recording stopped (%s)", conference.meeting.id, reason)
 
     async def meeting_over(self, conference: Conference) -> None:
-        """The last participant left: stop, and queue the composition."""
-        await self.stop(conference, "stopped")
-        if any(r.kind == "track" for r in self.recordings.list(conference.meeting.id)):
-            self.recordings.queue_compose(conference.meeting.id)
+        """The last participant left: stop, and queue the composition. Never raises:
+        the meeting must close whatever happens to its recording."""
+        try:
+            await self.stop(conference, "stopped")
+            if any(r.kind == "track" for r in self.recordings.list(conference.meeting.id)):
+                self.recordings.queue_compose(conference.meeting.id)
+        except Exception:
+            logger.exception("ALERT meeting %s: the recording could not be finished",
+                             conference.meeting.id)
 
     def stopped_by_sfu(self, conference: Conference, event: RecordingStopped) -> bool:
         """The SFU stopped recording by itself; True when participants must be told."""
