@@ -31,6 +31,11 @@ class InvalidSdpError(SfuError):
         super().__init__("invalid_sdp", message)
 
 
+class LowDiskError(SfuError):
+    def __init__(self, message: str) -> None:
+        super().__init__("low_disk", message)
+
+
 class UnknownIdError(SfuError):
     def __init__(self, what: str, ident: str, message: str | None = None) -> None:
         super().__init__("unknown_id", message or f"no {what} with id {ident}")
@@ -168,8 +173,23 @@ class WorkerLoad:
     cpu_percent: float
 
 
+@dataclass(frozen=True, slots=True)
+class RecordingStarted:
+    router_id: RouterId
+    directory: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingStopped:
+    router_id: RouterId
+    reason: str
+    """'stopped' on request or when the router closed, 'low_disk' when free space fell
+    below the floor, 'error' when a file could not be written."""
+
+
 SfuEvent: TypeAlias = (TransportConnected | TransportClosed | TrackPublished | ProducerClosed
-                       | StatsSample | ActiveSpeaker | WorkerLoad | RouterClosed)
+                       | StatsSample | ActiveSpeaker | WorkerLoad | RouterClosed
+                       | RecordingStarted | RecordingStopped)
 EventListener = Callable[[SfuEvent], None]
 
 
@@ -213,6 +233,18 @@ class SfuClient(Protocol):
 
     async def stats(self, router_id: RouterId) -> StatsSample:
         """The current figures of every producer and consumer of a router."""
+        ...
+
+    async def start_recording(self, router_id: RouterId, directory: str) -> None:
+        """Record every current and future track of the router into `directory`.
+
+        Starting again on a directory that already holds segments continues their
+        numbering. Raises SfuError 'low_disk' when free space is below the floor.
+        """
+        ...
+
+    async def stop_recording(self, router_id: RouterId) -> None:
+        """Finish every open segment and stop recording; nothing happens when idle."""
         ...
 
     def add_listener(self, listener: EventListener) -> Callable[[], None]:

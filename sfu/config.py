@@ -38,3 +38,16 @@ class SfuSettings:
 def worker_count(settings: SfuSettings) -> int:
     """How many worker processes to run: `workers`, or one per core when it is 0."""
     return settings.workers or os.cpu_count() or 1
+
+
+@dataclass(frozen=True, slots=True)
+class RecorderSettings:
+    """How the SFU writes recordings; set from the `[recording]` configuration."""
+
+    segment_seconds: int = 10
+    """Each track is written in segments of about this length; a crash loses at most
+    the segment being written."""
+    min_free_mb: int = 500
+    """Recording refuses to start, and stops cleanly, below this much free disk space."""
+    disk_check_ms: int = 2000
+    """How often free disk space is checked while recording."""

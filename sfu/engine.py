@@ -19,7 +19,7 @@ from .api import (
     UnknownIdError,
     WorkerLoad,
 )
-from .config import SfuSettings
+from .config import RecorderSettings, SfuSettings
 from .ids import ConsumerId, ProducerId, RouterId, TransportId
 from .router import Router, new_id
 
@@ -29,9 +29,11 @@ logger = logging.getLogger(__name__)
 class Engine:
     """Implements `sfu.api.SfuClient` for routers living in the current process."""
 
-    def __init__(self, settings: SfuSettings, worker: int = 0) -> None:
+    def __init__(self, settings: SfuSettings, worker: int = 0,
+                 recording: RecorderSettings | None = None) -> None:
         self.settings = settings
         self.worker = worker
+        self.recording = recording or RecorderSettings()
         self.routers: dict[RouterId, Router] = {}
         self._listeners: list[EventListener] = []
         self._started = False
@@ -180,6 +182,14 @@ class Engine:
 
     async def stats(self, router_id: RouterId) -> StatsSample:
         return self._router(router_id).stats()
+
+    async def start_recording(self, router_id: RouterId, directory: str) -> None:
+        await self._router(router_id).start_recording(directory, self.recording)
+
+    async def stop_recording(self, router_id: RouterId) -> None:
+        router = self.routers.get(router_id)
+        if router is not None:
+            await router.stop_recording()
 
     async def close(self) -> None:
         if self._closed:

@@ -41,9 +41,16 @@ from .api import (
     UnknownIdError,
     WorkerLoad,
 )
-from .config import SfuSettings
+from .config import RecorderSettings, SfuSettings
 from .ids import ConsumerId, ProducerId, RouterId, TransportId
-from .wire import WireError, decode_error, decode_event, decode_result, encode_settings
+from .wire import (
+    WireError,
+    decode_error,
+    decode_event,
+    decode_result,
+    encode_settings,
+    to_json,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +96,7 @@ class WorkerPool:
     """Implements `sfu.api.SfuClient` with routers spread over worker processes."""
 
     def __init__(self, settings: SfuSettings, count: int, run_dir: Path,
-                 log_level: str = "INFO") -> None:
+                 log_level: str = "INFO", recording: RecorderSettings | None = None) -> None:
         if count < 1:
             raise ValueError("a worker pool needs at least one worker")
         self.settings = settings
@@ -97,6 +104,7 @@ class WorkerPool:
         self.workers = [Worker(index=i, socket_path=run_dir / f"sfu-worker-{i}.sock")
                         for i in range(count)]
         self._log_level = log_level
+        self._recording = recording or RecorderSettings()
         self._listeners: list[EventListener] = []
         self._ids = itertools.count(1)
         self._owner: dict[str, Worker] = {}
@@ -157,7 +165,7 @@ class WorkerPool:
         worker.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "sfu.worker", "--socket", str(worker.socket_path),
             "--index", str(worker.index), "--settings", json.dumps(encode_settings(self.settings)),
-            "--log-level", self._log_level)
+            "--recording", json.dumps(to_json(self._recording)), "--log-level", self._log_level)
         worker.started_at = time.monotonic()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + START_TIMEOUT_S
@@ -418,3 +426,13 @@ class WorkerPool:
         sample: StatsSample = await self._call(self._worker_of("router", router_id), "stats",
                                                router_id=router_id)
         return sample
+
+    async def start_recording(self, router_id: RouterId, directory: str) -> None:
+        await self._call(self._worker_of("router", router_id), "start_recording",
+                         router_id=router_id, directory=directory)
+
+    async def stop_recording(self, router_id: RouterId) -> None:
+        worker = self._owner.get(router_id)
+        if worker is not None:
+            with contextlib.suppress(WorkerUnavailable):
+                await self._call(worker, "stop_recording", router_id=router_id)

@@ -6,13 +6,17 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Callable, Collection
+from pathlib import Path
 
 from . import aiortc_adapter as adapter
 from .api import (
     ConsumerMid,
+    LowDiskError,
     ProducerClosed,
     ProducerInfo,
     PublishResult,
+    RecordingStarted,
+    RecordingStopped,
     SfuError,
     SfuEvent,
     StatsSample,
@@ -23,10 +27,11 @@ from .api import (
     TransportRole,
     UnknownIdError,
 )
-from .config import SfuSettings
+from .config import RecorderSettings, SfuSettings
 from .consumer import Consumer
 from .ids import ConsumerId, ProducerId, RouterId, TransportId
 from .producer import Producer
+from .recorder import LowDiskSpace, Recorder
 from .stats import StatsSampler
 from .transport import Transport
 
@@ -52,6 +57,8 @@ class Router:
         self._activators: dict[TransportId, asyncio.Task[None]] = {}
         self._sampler = StatsSampler(router_id)
         self.closed = False
+        self.recorder: Recorder | None = None
+        self._recorder_stops: set[asyncio.Task[None]] = set()
 
     def packets_total(self) -> int:
         return (sum(p.packets for p in self.producers.values())
@@ -123,6 +130,8 @@ class Router:
             producer = Producer(ProducerId(new_id("p")), transport_id, transceiver, codecs[0],
                                 self.settings)
             self.producers[producer.id] = producer
+            if self.recorder is not None:
+                self.recorder.attach(producer)
             created.append(producer.info)
             logger.info("router %s: producer %s (%s %s) on transport %s", self.id, producer.id,
                         producer.kind, producer.codec.mimeType, transport_id)
@@ -141,6 +150,8 @@ class Router:
             return
         for consumer in list(producer.consumers):
             self.close_consumer(consumer.id)
+        if self.recorder is not None:
+            self.recorder.detach(producer)
         await producer.close()
         self._emit(ProducerClosed(self.id, producer_id))
 
@@ -209,10 +220,48 @@ class Router:
                     return
             await asyncio.sleep(ACTIVATION_POLL_S)
 
+    # ------------------------------------------------------------ recording
+
+    async def start_recording(self, directory: str,
+                              settings: RecorderSettings) -> None:
+        """Attach a recorder to every current and future producer."""
+        if self.recorder is not None:
+            return
+        recorder = Recorder(self.id, Path(directory), settings, self._recording_failed)
+        try:
+            recorder.start()
+        except LowDiskSpace as exc:
+            logger.error("ALERT router %s: recording refused: %s", self.id, exc)
+            raise LowDiskError(str(exc)) from exc
+        except OSError as exc:
+            raise SfuError("recording_failed", f"cannot record into {directory}: "
+                           f"{exc.strerror}") from exc
+        self.recorder = recorder
+        for producer in self.producers.values():
+            recorder.attach(producer)
+        self._emit(RecordingStarted(self.id, directory))
+
+    async def stop_recording(self, reason: str = "stopped") -> None:
+        recorder, self.recorder = self.recorder, None
+        if recorder is None:
+            return
+        await recorder.stop(reason)
+        self._emit(RecordingStopped(self.id, reason))
+
+    def _recording_failed(self, reason: str) -> None:
+        """The recorder stopped itself (low disk, write error): finish it off."""
+        if self.recorder is None or self.recorder.stopped_reason != reason:
+            return
+        task = asyncio.create_task(self.stop_recording(reason), name=f"stop-recording-{self.id}")
+        self._recorder_stops.add(task)
+        task.add_done_callback(self._recorder_stops.discard)
+
     async def close(self) -> None:
         if self.closed:
             return
         self.closed = True
+        await self.stop_recording()
+        await asyncio.gather(*self._recorder_stops, return_exceptions=True)
         for transport_id in list(self.transports):
             await self.close_transport(transport_id)
         for task in self._activators.values():

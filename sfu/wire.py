@@ -22,6 +22,8 @@ from .api import (
     ProducerClosed,
     ProducerInfo,
     PublishResult,
+    RecordingStarted,
+    RecordingStopped,
     RouterClosed,
     SfuError,
     SfuEvent,
@@ -34,17 +36,17 @@ from .api import (
     UnknownIdError,
     WorkerLoad,
 )
-from .config import IceServer, SfuSettings
+from .config import IceServer, RecorderSettings, SfuSettings
 
 METHODS = frozenset({
     "create_router", "close_router", "create_transport", "close_transport", "publish",
     "close_producer", "pause_producer", "consume", "close_consumer", "create_offer",
-    "apply_answer", "add_ice_candidate", "stats",
+    "apply_answer", "add_ice_candidate", "stats", "start_recording", "stop_recording",
 })
 
 _EVENTS: dict[str, type[Any]] = {cls.__name__: cls for cls in (
     TransportConnected, TransportClosed, TrackPublished, ProducerClosed, StatsSample,
-    ActiveSpeaker, WorkerLoad, RouterClosed)}
+    ActiveSpeaker, WorkerLoad, RouterClosed, RecordingStarted, RecordingStopped)}
 
 
 class WireError(ValueError):
@@ -122,3 +124,7 @@ def encode_settings(settings: SfuSettings) -> dict[str, Any]:
 def decode_settings(value: dict[str, Any]) -> SfuSettings:
     servers = [IceServer(**s) for s in value.get("ice_servers", [])]
     return SfuSettings(**{**value, "ice_servers": servers})
+
+
+def decode_recorder_settings(value: dict[str, Any]) -> RecorderSettings:
+    return RecorderSettings(**value)

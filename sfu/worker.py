@@ -23,7 +23,14 @@ from aiohttp import WSMsgType, web
 
 from .api import SfuError, SfuEvent
 from .engine import Engine
-from .wire import METHODS, decode_settings, encode_error, encode_event, to_json
+from .wire import (
+    METHODS,
+    decode_recorder_settings,
+    decode_settings,
+    encode_error,
+    encode_event,
+    to_json,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -103,8 +110,10 @@ def _die_with_parent() -> None:
         pass
 
 
-async def serve(socket_path: str, index: int, settings_json: str) -> None:
-    engine = Engine(decode_settings(json.loads(settings_json)), worker=index)
+async def serve(socket_path: str, index: int, settings_json: str,
+                recording_json: str = "{}") -> None:
+    engine = Engine(decode_settings(json.loads(settings_json)), worker=index,
+                    recording=decode_recorder_settings(json.loads(recording_json)))
     await engine.start()
     server = WorkerServer(engine)
     app = web.Application()
@@ -132,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--socket", required=True, help="Unix socket path to serve on")
     parser.add_argument("--index", type=int, required=True)
     parser.add_argument("--settings", required=True, help="SfuSettings as JSON")
+    parser.add_argument("--recording", default="{}", help="RecorderSettings as JSON")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     _die_with_parent()
@@ -144,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     import uvloop
 
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(serve(args.socket, args.index, args.settings))
+        runner.run(serve(args.socket, args.index, args.settings, args.recording))
     return 0
 
 

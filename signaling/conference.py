@@ -13,8 +13,9 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sfu.api import RouterClosed, SfuClient, SfuError, SfuEvent, TransportClosed
+from sfu.api import RecordingStopped, RouterClosed, SfuClient, SfuError, SfuEvent, TransportClosed
 from sfu.config import IceServer
 from sfu.ids import ConsumerId, ProducerId, RouterId, TransportId
 
@@ -24,6 +25,9 @@ from .errors import BadRequest, Forbidden, InvalidSdp, NotFound
 from .ids import MeetingId, ParticipantId
 from .meetings import Meeting
 from .records import AttendanceService
+
+if TYPE_CHECKING:
+    from .recording_control import RecordingControl
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +72,14 @@ class Conference:
     router_id: RouterId
     participants: dict[ParticipantId, Participant] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    recording: bool = False
+    recording_policy: str = "off"
+    recording_reason: str | None = None
+    """Why the meeting is not being recorded, when it is not."""
+    codecs: dict[str, str] = field(default_factory=dict)
+    """MIME type of each published track's codec, by producer id."""
+    managers: set[ParticipantId] = field(default_factory=set)
+    """Participants who may start and stop the recording."""
 
     def tracks(self) -> list[p.TrackInfo]:
         return [t for part in self.participants.values() for t in part.tracks.values()]
@@ -96,8 +108,10 @@ class Conferences:
     """Every live meeting on this node."""
 
     def __init__(self, sfu: SfuClient, attendance: AttendanceService,
-                 ice_servers: list[IceServer]) -> None:
+                 ice_servers: list[IceServer],
+                 recording: RecordingControl | None = None) -> None:
         self._sfu = sfu
+        self._recording = recording
         self._attendance = attendance
         self._ice_servers = [{"urls": s.urls, **({"username": s.username} if s.username else {}),
                               **({"credential": s.credential} if s.credential else {})}
@@ -121,6 +135,8 @@ class Conferences:
                                         router_id=await self._sfu.create_router())
                 self.live[meeting.id] = conference
                 logger.info("meeting %s live on router %s", meeting.id, conference.router_id)
+                if self._recording is not None:
+                    await self._recording.meeting_live(conference)
             try:
                 return await self._join(conference, account, send, close)
             except SfuError as exc:
@@ -157,6 +173,10 @@ class Conferences:
                                 participant_id=participant.id,
                                 participants=[x.info for x in conference.participants.values()],
                                 tracks=conference.tracks(), ice_servers=self._ice_servers))
+            if self._recording is not None:
+                if self._recording.may_control(conference, account):
+                    conference.managers.add(participant.id)
+                await send(self._recording_state(conference, participant))
             for other in others:
                 await self._safe_send(other, p.ParticipantJoined(participant=participant.info))
             for track in conference.tracks():
@@ -198,8 +218,11 @@ class Conferences:
             for other in conference.participants.values():
                 await self._safe_send(other, p.ParticipantLeft(participant_id=participant.id,
                                                                username=participant.username))
+            conference.managers.discard(participant.id)
             if not conference.participants:
                 self._forget(conference)
+                if self._recording is not None:
+                    await self._recording.meeting_over(conference)
                 await self._sfu.close_router(conference.router_id)
                 logger.info("meeting %s: last participant left, router closed",
                             participant.meeting_id)
@@ -244,6 +267,10 @@ class Conferences:
                                     username=participant.username, kind=producer.kind,
                                     source=source)
                 participant.tracks[producer.producer_id] = track
+                conference.codecs[producer.producer_id] = producer.codec
+                if self._recording is not None:
+                    self._recording.track_published(conference, producer.producer_id,
+                                                    producer.kind, participant.username, source)
                 created.append(track)
                 muted = participant.audio_muted if producer.kind == "audio" else (
                     participant.video_muted and source == "camera")
@@ -291,6 +318,38 @@ class Conferences:
             for other in conference.participants.values():
                 await self._safe_send(other, p.MuteChanged(participant_id=participant.id,
                                                            kind=kind, muted=muted))
+
+    # ------------------------------------------------------------ recording
+
+    async def set_recording(self, participant: Participant, account: Account,
+                            start: bool) -> None:
+        conference = self._conference(participant)
+        if self._recording is None:
+            raise BadRequest("recording is not available on this server")
+        async with conference.lock:
+            before = (conference.recording, conference.recording_reason)
+            try:
+                await self._recording.request(conference, account, start)
+            finally:
+                if (conference.recording, conference.recording_reason) != before:
+                    await self._broadcast_recording(conference)
+
+    def _recording_state(self, conference: Conference,
+                         participant: Participant) -> p.RecordingState:
+        return p.RecordingState(recording=conference.recording,
+                                policy=conference.recording_policy,
+                                reason=conference.recording_reason,
+                                can_control=participant.id in conference.managers)
+
+    async def _broadcast_recording(self, conference: Conference) -> None:
+        for other in list(conference.participants.values()):
+            await self._safe_send(other, self._recording_state(conference, other))
+
+    async def _recording_stopped(self, event: RecordingStopped) -> None:
+        for conference in list(self.live.values()):
+            if conference.router_id == event.router_id and self._recording is not None:
+                if self._recording.stopped_by_sfu(conference, event):
+                    await self._broadcast_recording(conference)
 
     # ------------------------------------------------------------ subscribing
 
@@ -377,6 +436,8 @@ class Conferences:
                     for participant in list(conference.participants.values()):
                         self._spawn(self._media_lost(
                             participant, "The media server restarted."))
+        elif isinstance(event, RecordingStopped):
+            self._spawn(self._recording_stopped(event))
 
     async def _media_lost(self, participant: Participant, detail: str) -> None:
         """Tell the client to join again by itself, and take it out meanwhile, so the

@@ -72,10 +72,23 @@ class MeetingSettings:
     """Invitees may join this many minutes before a meeting starts."""
 
 
+COMPOSE_LAYOUTS = ("grid", "speaker")
+
+
 @dataclass(frozen=True, slots=True)
 class RecordingSettings:
     default_policy: str = "automatic"
-    """Recording policy of a new meeting: automatic, on_demand or off."""
+    """Policy of new meetings: automatic, on_demand or off."""
+    directory: str = ""
+    """Where recordings are written; empty means <data_dir>/recordings."""
+    segment_seconds: int = 10
+    """Length of each recorded segment; a crash loses at most the last one."""
+    min_free_mb: int = 500
+    """Recording refuses to start, and stops cleanly, below this much free space."""
+    retention_days: int = 365
+    """Recordings older than this are deleted by the daily job; 0 keeps them forever."""
+    compose_layout: str = "grid"
+    """Layout of the composed video: grid, or speaker (the active speaker large)."""
 
 
 def _default_rooms() -> list[RoomSettings]:
@@ -105,6 +118,12 @@ class Config:
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir)
+
+    @property
+    def recording_path(self) -> Path:
+        """The directory holding every meeting's recording, as an absolute path."""
+        folder = self.recording.directory or str(self.data_path / "recordings")
+        return Path(folder).absolute()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -261,6 +280,7 @@ def validate(config: Config) -> None:
         value = getattr(config.login, key)
         if value < 1:
             raise ConfigError(f"'login.{key}' must be at least 1, not {value}")
+    _validate_recording(config.recording)
     seen: set[str] = set()
     for i, room in enumerate(config.rooms):
         key = f"rooms[{i}]"
@@ -290,6 +310,21 @@ def _validate_schedule(config: Config) -> None:
         )
 
 
+def _validate_recording(recording: RecordingSettings) -> None:
+    if recording.default_policy not in RECORDING_POLICIES:
+        raise ConfigError(f"'recording.default_policy' must be one of "
+                          f"{', '.join(RECORDING_POLICIES)}, not {recording.default_policy!r}")
+    if not 2 <= recording.segment_seconds <= 300:
+        raise ConfigError("'recording.segment_seconds' must be between 2 and 300")
+    if recording.min_free_mb < 0:
+        raise ConfigError("'recording.min_free_mb' must not be negative")
+    if recording.retention_days < 0:
+        raise ConfigError("'recording.retention_days' must be 0 (keep forever) or more")
+    if recording.compose_layout not in COMPOSE_LAYOUTS:
+        raise ConfigError(f"'recording.compose_layout' must be one of "
+                          f"{', '.join(COMPOSE_LAYOUTS)}, not {recording.compose_layout!r}")
+
+
 def _validate_sfu(sfu: SfuSettings) -> None:
     for i, address in enumerate(sfu.announced_addresses):
         try:
@@ -317,9 +352,7 @@ def _validate_sfu(sfu: SfuSettings) -> None:
 
 
 __all__ = [
-    "Config", "HttpSettings", "IceServer", "LicenceSettings", "LoginSettings", "RoomSettings",
-    "SfuSettings",
-    "Config", "HttpSettings", "IceServer", "LicenceSettings", "RoomSettings", "SfuSettings",
-    "MeetingSettings", "RecordingSettings",
+    "Config", "HttpSettings", "IceServer", "LicenceSettings", "LoginSettings",
+    "MeetingSettings", "RecordingSettings", "RoomSettings", "SfuSettings",
     "load_config", "validate", "env_name",
 ]

@@ -66,6 +66,10 @@ class LicenceExhausted(Conflict):
     title, code = "No licence seat left", "licence_exhausted"
 
 
+class InsufficientStorage(GiaobanError):
+    status, title, code = 507, "Not enough disk space", "low_disk"
+
+
 class TooManyRequests(GiaobanError):
     status, title, code = 429, "Too many requests", "too_many_requests"
 

@@ -76,6 +76,15 @@ ROUTES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", "/api/bookings/{booking_id}"): SIGNED_IN,
     ("PATCH", "/api/bookings/{booking_id}"): BOOKERS,
     ("DELETE", "/api/bookings/{booking_id}"): BOOKERS,
+    # The record of a meeting; who may see it (organizer, invitees, their
+    # secretaries, admins) and change the minutes is decided by signaling/meeting_record.py.
+    ("GET", "/m/{meeting_id}/record"): SIGNED_IN,
+    ("POST", "/m/{meeting_id}/record/minutes"): SIGNED_IN,
+    ("GET", "/m/{meeting_id}/record/attendance.csv"): SIGNED_IN,
+    ("POST", "/m/{meeting_id}/record/jobs/{job_id}/retry"): SIGNED_IN,
+    ("GET", "/api/meetings/{meeting_id}/compose-jobs"): SIGNED_IN,
+    ("GET", "/recordings/{recording_id}"): SIGNED_IN,
+    ("GET", "/admin/recordings"): ADMIN,
     # Administration pages.
     ("GET", "/admin/accounts"): ADMIN,
     ("POST", "/admin/accounts"): ADMIN,
@@ -109,6 +118,7 @@ MESSAGES: Final[dict[str, frozenset[str]]] = {
     "ice": MEETING_ROLES | {ROOM},
     "mute": MEETING_ROLES | {ROOM},
     "leave": MEETING_ROLES | {ROOM},
+    "recording": MEETING_ROLES,
 }
 
 PASSWORD_CHANGE_ROUTES: Final = frozenset({

@@ -5,9 +5,10 @@ Every message is a JSON object with a "type". The first client message must be
 validated dataclass; anything else is answered with an `error` message and the
 connection goes on.
 
-Client -> server: hello, join, publish, unpublish, answer, ice, mute, leave.
+Client -> server: hello, join, publish, unpublish, answer, ice, mute, recording, leave.
 Server -> client: welcome, joined, published, offer, participant_joined,
-participant_left, track_published, track_unpublished, mute_changed, error.
+participant_left, track_published, track_unpublished, mute_changed, recording_state,
+error.
 """
 
 from __future__ import annotations
@@ -189,6 +190,21 @@ class Mute:
         return cls(kind=_choice(d, "kind", KINDS), muted=_bool(d, "muted"))
 
 
+RECORDING_ACTIONS: tuple[str, ...] = ("start", "stop")
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """Start or stop recording the meeting (on-demand meetings; organizer or secretary)."""
+
+    type: ClassVar[str] = "recording"
+    action: Literal["start", "stop"]
+
+    @classmethod
+    def parse(cls, d: dict[str, Any]) -> Recording:
+        return cls(action=_choice(d, "action", RECORDING_ACTIONS))
+
+
 @dataclass(frozen=True, slots=True)
 class Leave:
     type: ClassVar[str] = "leave"
@@ -198,10 +214,11 @@ class Leave:
         return cls()
 
 
-ClientMessage: TypeAlias = Hello | Join | Publish | Unpublish | Answer | Ice | Mute | Leave
+ClientMessage: TypeAlias = (Hello | Join | Publish | Unpublish | Answer | Ice | Mute | Recording
+                            | Leave)
 
 CLIENT_MESSAGES: dict[str, Any] = {
-    m.type: m for m in (Hello, Join, Publish, Unpublish, Answer, Ice, Mute, Leave)
+    m.type: m for m in (Hello, Join, Publish, Unpublish, Answer, Ice, Mute, Recording, Leave)
 }
 
 
@@ -324,6 +341,20 @@ class MuteChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordingState:
+    """Whether the meeting is being recorded; sent on join and on every change."""
+
+    type: ClassVar[str] = "recording_state"
+    recording: bool
+    policy: str
+    """automatic, on_demand or off."""
+    reason: str | None = None
+    """Why it is not recording: 'stopped', 'low_disk', 'refused_low_disk', 'error'."""
+    can_control: bool = False
+    """True when this participant may start and stop it."""
+
+
+@dataclass(frozen=True, slots=True)
 class Error:
     type: ClassVar[str] = "error"
     code: str
@@ -338,7 +369,7 @@ class Error:
 
 ServerMessage: TypeAlias = (
     Welcome | Joined | Published | Offer | ParticipantJoined | ParticipantLeft
-    | TrackPublished | TrackUnpublished | MuteChanged | Error
+    | TrackPublished | TrackUnpublished | MuteChanged | RecordingState | Error
 )
 
 

@@ -12,7 +12,7 @@ from aiohttp import web
 from rooms.bookings import BookingService
 from rooms.devices import RoomDevices
 from sfu.api import SfuClient, SfuEvent, WorkerLoad
-from sfu.config import worker_count
+from sfu.config import RecorderSettings, worker_count
 from sfu.engine import Engine
 from sfu.pool import WorkerPool
 from sfu.status import STATUS_FILE, WorkerStatus
@@ -51,6 +51,7 @@ from .keys import (
     STORE,
     THROTTLE,
 )
+from .recordings import create_recording_services, setup_recordings
 from .schedule_routes import setup_schedule
 from .views import setup_pages, setup_templates
 from .ws import setup_ws
@@ -92,22 +93,27 @@ def create_app(config: Config) -> web.Application:
                 logger.warning("cannot write the SFU status file: %s", exc)
 
     sfu.add_listener(on_load)
-    app[CONFERENCES] = Conferences(sfu, app[ATTENDANCE], config.sfu.ice_servers)
+    recording = create_recording_services(app, sfu)
+    app[CONFERENCES] = Conferences(sfu, app[ATTENDANCE], config.sfu.ice_servers,
+                                   recording=recording)
     setup_templates(app)
     setup_pages(app)
     setup_ws(app)
     setup_accounts(app)
     setup_schedule(app)
+    setup_recordings(app)
     app.cleanup_ctx.append(_lifecycle)
     return app
 
 
 def create_sfu(config: Config) -> SfuClient:
     """The media plane: worker processes, or the in-process engine when configured."""
+    recording = RecorderSettings(segment_seconds=config.recording.segment_seconds,
+                                 min_free_mb=config.recording.min_free_mb)
     if config.sfu.in_process:
-        return Engine(config.sfu)
+        return Engine(config.sfu, recording=recording)
     return WorkerPool(config.sfu, worker_count(config.sfu), config.data_path / "run",
-                      log_level=config.log_level)
+                      log_level=config.log_level, recording=recording)
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:

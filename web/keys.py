@@ -13,10 +13,13 @@ from signaling.account_import import AccountImport
 from signaling.accounts import AccountService
 from signaling.api_tokens import ApiTokenService
 from signaling.audit import AuditLog
+from signaling.compose_jobs import ComposeQueue
 from signaling.conference import Conferences
 from signaling.config import Config
 from signaling.feeds import FeedService
+from signaling.meeting_record import MinutesService, RecordAccess
 from signaling.meetings import MeetingService
+from signaling.recordings import RecordingService
 from signaling.records import AttendanceService
 from signaling.schedule import ScheduleService
 from signaling.sessions import SessionService
@@ -43,3 +46,7 @@ BOOKINGS = web.AppKey("bookings", BookingService)
 SCHEDULE = web.AppKey("schedule", ScheduleService)
 FEEDS = web.AppKey("feeds", FeedService)
 ROOM_DEVICES = web.AppKey("room_devices", RoomDevices)
+RECORDINGS = web.AppKey("recordings", RecordingService)
+RECORD_ACCESS = web.AppKey("record_access", RecordAccess)
+MINUTES = web.AppKey("minutes", MinutesService)
+COMPOSE_QUEUE = web.AppKey("compose_queue", ComposeQueue)

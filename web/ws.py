@@ -77,6 +77,8 @@ class Connection:
             await conferences.ice(participant, message)
         elif isinstance(message, p.Mute):
             await conferences.mute(participant, message.kind, message.muted)
+        elif isinstance(message, p.Recording):
+            await conferences.set_recording(participant, self.account, message.action == "start")
         elif isinstance(message, p.Leave):
             self.participant = None
             await conferences.leave(participant)

@@ -268,6 +268,9 @@ async def scenario(
                 pair and all(a == "127.0.0.1" for a in pair)
                 for s in states for pair in s["pairs"]
             ) and all(s["pairs"] for s in states)
+            # Meetings are recorded by default: everyone sees the indicator.
+            checks["recording_indicator_shown"] = all([
+                await b.page.is_visible('[data-testid="recording-indicator"]') for b in browsers])
             minister, secretary = browsers
             for b, other in ((minister, secretary), (secretary, minister)):
                 flow = await still_receiving(b, other.username, 10)

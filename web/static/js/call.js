@@ -100,6 +100,11 @@ export class Call {
     if (this.client && this.phase === "joined") this.client.mute(kind, muted);
   }
 
+  /** Ask the server to start or stop recording the meeting. */
+  setRecording(start) {
+    if (this.client && this.phase === "joined") this.client.recording(start ? "start" : "stop");
+  }
+
   /** Publish a newly shared screen in its own publish round. */
   publishScreen(track) {
     if (this.phase !== "joined") return Promise.resolve();
@@ -150,6 +155,7 @@ export class Call {
     client.on("mute_changed", (m) => {
       if (m.participant_id !== this.participantId) this._hook("onMuteChanged", m.participant_id, m.kind, m.muted);
     });
+    client.on("recording_state", (m) => this._hook("onRecordingState", m));
     client.on("error", (m) => {
       if (m.fatal && m.extra && m.extra.rejoin) this._lost(m); // media path gone: join again
       else if (m.fatal) this._end(m);

@@ -37,6 +37,8 @@ const el = {
   endedHeading: $("ended-heading"),
   endedDetail: $("ended-detail"),
   rejoinButton: $("rejoin-button"),
+  recordingIndicator: $("recording-indicator"),
+  recordButton: $("record-button"),
   toasts: $("toasts"),
 };
 
@@ -84,6 +86,7 @@ const call = new Call({
       info[kind === "audio" ? "audio_muted" : "video_muted"] = muted;
       showParticipant(id);
     },
+    onRecordingState: showRecording,
     onError: (message) => toast(errorText(message), true),
     onPublishRefused: (err) => toast(errorText(err), true),
   },
@@ -103,6 +106,25 @@ window.giaoban = {
   },
   call,
 };
+
+// ---------------------------------------------------------------- recording
+
+let recording = false;
+
+/** The recording indicator everyone sees, and the button for those who may use it. */
+function showRecording(state) {
+  const was = recording;
+  recording = Boolean(state.recording);
+  el.recordingIndicator.hidden = !recording;
+  el.recordingIndicator.dataset.reason = state.reason || "";
+  el.recordButton.hidden = !state.can_control;
+  el.recordButton.setAttribute("aria-pressed", String(recording));
+  el.recordButton.textContent = recording ? t("record_stop") : t("record_start");
+  if (was && !recording && state.reason && state.reason !== "stopped") toast(t(`recording_${state.reason}`), true);
+  else if (!recording && state.reason === "refused_low_disk") toast(t("recording_refused_low_disk"), true);
+}
+
+el.recordButton.addEventListener("click", () => call.setRecording(!recording));
 
 // ---------------------------------------------------------------- messages
 
@@ -189,6 +211,7 @@ function showCall() {
 }
 
 function showEnded(phase, detail) {
+  el.recordingIndicator.hidden = true;
   participants.clear();
   stage.clearRemote();
   stopLocalMedia();

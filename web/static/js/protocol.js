@@ -28,6 +28,7 @@ export const messages = {
     sdp_mline_index: candidate && candidate.sdpMLineIndex != null ? candidate.sdpMLineIndex : null,
   }),
   mute: (kind, muted) => ({ type: "mute", kind, muted: Boolean(muted) }),
+  recording: (action) => ({ type: "recording", action: action === "start" ? "start" : "stop" }),
   leave: () => ({ type: "leave" }),
 };
 
@@ -112,6 +113,7 @@ export class SignalingClient {
   answer(sdp) { this.send(messages.answer(sdp)); }
   ice(transport, candidate) { this.send(messages.ice(transport, candidate)); }
   mute(kind, muted) { this.send(messages.mute(kind, muted)); }
+  recording(action) { this.send(messages.recording(action)); }
   leave() { this.send(messages.leave()); }
 
   /** Send one client message; silently dropped when the socket is not open. */
