@@ -77,6 +77,8 @@ class Conference:
     recording_reason: str | None = None
     """Why the meeting is not being recorded, when it is not."""
     codecs: dict[str, str] = field(default_factory=dict)
+    lost: bool = False
+    """Its router died with its SFU worker; the meeting goes on in a new conference."""
     """MIME type of each published track's codec, by producer id."""
     managers: set[ParticipantId] = field(default_factory=set)
     """Participants who may start and stop the recording."""
@@ -117,6 +119,7 @@ class Conferences:
                               **({"credential": s.credential} if s.credential else {})}
                              for s in ice_servers]
         self.live: dict[MeetingId, Conference] = {}
+        self._resume_recording: set[MeetingId] = set()
         self._by_transport: dict[TransportId, Participant] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._leaving: set[asyncio.Future[None]] = set()
@@ -137,6 +140,9 @@ class Conferences:
                 logger.info("meeting %s live on router %s", meeting.id, conference.router_id)
                 if self._recording is not None:
                     await self._recording.meeting_live(conference)
+                    if meeting.id in self._resume_recording and not conference.recording:
+                        await self._recording.resume(conference)
+                    self._resume_recording.discard(meeting.id)
             try:
                 return await self._join(conference, account, send, close)
             except SfuError as exc:
@@ -221,7 +227,7 @@ class Conferences:
             conference.managers.discard(participant.id)
             if not conference.participants:
                 self._forget(conference)
-                if self._recording is not None:
+                if self._recording is not None and not conference.lost:
                     await self._recording.meeting_over(conference)
                 await self._sfu.close_router(conference.router_id)
                 logger.info("meeting %s: last participant left, router closed",
@@ -433,6 +439,10 @@ class Conferences:
                     logger.error("meeting %s: router %s lost (%s)", conference.meeting.id,
                                  event.router_id, event.reason)
                     self._forget(conference)
+                    conference.lost = True
+                    if self._recording is not None and self._recording.interrupted(conference):
+                        # Recording goes on in the meeting's next conference.
+                        self._resume_recording.add(conference.meeting.id)
                     for participant in list(conference.participants.values()):
                         self._spawn(self._media_lost(
                             participant, "The media server restarted."))

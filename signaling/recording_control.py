@@ -120,6 +120,26 @@ class RecordingControl:
             logger.exception("ALERT meeting %s: the recording could not be finished",
                              conference.meeting.id)
 
+    def interrupted(self, conference: Conference) -> bool:
+        """The conference's SFU worker died; True when it was recording, so recording
+        resumes (into the same directory, numbering on) when the meeting continues."""
+        if not conference.recording:
+            return False
+        conference.recording = False
+        conference.recording_reason = "interrupted"
+        self.recordings.tracks_stopped(conference.meeting.id)
+        self.recordings.event(conference.meeting.id, "failed", "media server restarted")
+        logger.error("ALERT meeting %s: recording interrupted by a media server restart",
+                     conference.meeting.id)
+        return True
+
+    async def resume(self, conference: Conference) -> None:
+        """Continue an interrupted recording in the meeting's new conference."""
+        try:
+            await self._start(conference)
+        except GiaobanError:
+            pass  # alerted and noted on the record page; the meeting goes on
+
     def stopped_by_sfu(self, conference: Conference, event: RecordingStopped) -> bool:
         """The SFU stopped recording by itself; True when participants must be told."""
         if not conference.recording or event.reason == "stopped":

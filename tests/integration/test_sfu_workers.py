@@ -8,10 +8,12 @@ import os
 import signal
 import time
 
+import pytest
+
 from sfu.pool import WorkerPool
 from sfu.status import STATUS_FILE, read_status
 from signaling.store import Store
-from web.keys import CONFERENCES, CONFIG, SFU, STORE
+from web.keys import CONFERENCES, CONFIG, RECORDINGS, SFU, STORE
 
 from .conftest import Site, wait_until
 from .test_meeting_media import frames_from, join_and_publish, start_meeting
@@ -61,11 +63,13 @@ async def test_meetings_go_to_the_least_loaded_worker(workers_site: Site) -> Non
             await c.close()
 
 
-async def test_a_killed_worker_is_restarted_and_its_meeting_recovers(workers_site: Site
-                                                                      ) -> None:
+@pytest.mark.parametrize("policy", ["automatic", "on_demand"])
+async def test_a_killed_worker_is_restarted_and_its_meeting_recovers(workers_site: Site,
+                                                                      policy: str) -> None:
     site = workers_site
     names = ["an", "binh"]
     meeting_id, clients = await start_meeting(site, names)
+    site.server.app[RECORDINGS].set_policy(meeting_id, policy)
     store = site.server.app[STORE]
     replacements = []
     try:
@@ -73,10 +77,18 @@ async def test_a_killed_worker_is_restarted_and_its_meeting_recovers(workers_sit
             await join_and_publish(c, meeting_id)
         await wait_until(lambda: all(frames_from(c, o) >= 15 for c in clients for o in names
                                      if o != c.username), 20, "media before the kill")
+        if policy == "on_demand":  # the organizer starts it
+            mark = len(clients[0].messages)
+            await clients[0].send({"type": "recording", "action": "start"})
+            await wait_until(lambda: any(m["type"] == "recording_state" and m.get("recording")
+                                         for m in clients[0].messages[mark:]), 5,
+                             "the recording to start")
         old_participants = sorted(str(c.participant_id) for c in clients)
         assert open_attendance(store, meeting_id) == old_participants
         pool = pool_of(site)
-        router_id = site.server.app[CONFERENCES].live[meeting_id].router_id
+        before = site.server.app[CONFERENCES].live[meeting_id]
+        assert before.recording
+        router_id = before.router_id
         worker = pool._owner[router_id]
         killed_pid = worker.pid
 
@@ -102,6 +114,10 @@ async def test_a_killed_worker_is_restarted_and_its_meeting_recovers(workers_sit
                 if other != r.username:
                     assert set(r.subscriber.video[other].indexes) == {names.index(other)}
 
+        # Recording goes on in the meeting's new conference, on a live worker.
+        after = site.server.app[CONFERENCES].live[meeting_id]
+        assert after is not before and after.recording
+        assert before.recording_reason == "interrupted"
         # The supervisor started the worker again.
         await wait_until(lambda: worker.alive and worker.pid != killed_pid, 10,
                          "the killed worker to be restarted")
