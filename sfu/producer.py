@@ -63,6 +63,10 @@ class Producer:
         self.bytes = 0
         self.keyframe_requests_sent = 0
         self.remb_sent_bps: int | None = None
+        self.level_sum = 0
+        """Sum of (127 - RFC 6464 level) over the packets since the speaker detector's
+        last look, and how many packets carried a level."""
+        self.level_count = 0
         self.keyframes = 0
         """Keyframes that ended at least one consumer's wait."""
         self.last_keyframe_seq: int | None = None
@@ -89,6 +93,10 @@ class Producer:
         self.media_ssrc = packet.ssrc
         self.packets += 1
         self.bytes += len(packet.payload)
+        level = packet.extensions.audio_level
+        if level is not None:
+            self.level_sum += 127 - level[1]
+            self.level_count += 1
         consumers = self.consumers
         if consumers:
             now = time.monotonic()
@@ -125,6 +133,15 @@ class Producer:
             for consumer in self.consumers:
                 consumer.restart()
             self.request_keyframe()
+
+    def take_loudness(self) -> float | None:
+        """The mean loudness (127 - level) since the last call; None without levels."""
+        if self.level_count == 0 or self.paused:
+            self.level_sum = self.level_count = 0
+            return None
+        mean = self.level_sum / self.level_count
+        self.level_sum = self.level_count = 0
+        return mean
 
     def aggregate_bitrate(self) -> int | None:
         """The bitrate the publisher may send at: the minimum of its uplink estimate and

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import aiortc_adapter as adapter
 from .api import (
+    ActiveSpeaker,
     ConsumerMid,
     LowDiskError,
     ProducerClosed,
@@ -32,6 +33,7 @@ from .consumer import Consumer
 from .ids import ConsumerId, ProducerId, RouterId, TransportId
 from .producer import Producer
 from .recorder import LowDiskSpace, Recorder
+from .speaker import TICK_S, UNCHANGED, SpeakerDetector
 from .stats import StatsSampler
 from .transport import Transport
 
@@ -56,9 +58,26 @@ class Router:
         self.consumers: dict[ConsumerId, Consumer] = {}
         self._activators: dict[TransportId, asyncio.Task[None]] = {}
         self._sampler = StatsSampler(router_id)
+        self._speaker = SpeakerDetector()
+        self._speaker_task = asyncio.create_task(self._detect_speaker(),
+                                                 name=f"speaker-{router_id}")
         self.closed = False
         self.recorder: Recorder | None = None
         self._recorder_stops: set[asyncio.Task[None]] = set()
+
+    async def _detect_speaker(self) -> None:
+        """Every tick, read each audio producer's levels and report a new speaker."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(TICK_S)
+            loudness: dict[str, float | None] = {
+                p.id: p.take_loudness() for p in self.producers.values() if p.kind == "audio"}
+            if not loudness and self._speaker.current is None:
+                continue
+            speaker = self._speaker.tick(loudness, loop.time())
+            if speaker is not UNCHANGED:
+                producer_id = ProducerId(str(speaker)) if speaker is not None else None
+                self._emit(ActiveSpeaker(self.id, producer_id))
 
     def packets_total(self) -> int:
         return (sum(p.packets for p in self.producers.values())
@@ -260,6 +279,8 @@ class Router:
         if self.closed:
             return
         self.closed = True
+        self._speaker_task.cancel()
+        await asyncio.gather(self._speaker_task, return_exceptions=True)
         await self.stop_recording()
         await asyncio.gather(*self._recorder_stops, return_exceptions=True)
         for transport_id in list(self.transports):

@@ -15,7 +15,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sfu.api import RecordingStopped, RouterClosed, SfuClient, SfuError, SfuEvent, TransportClosed
+from sfu.api import (
+    ActiveSpeaker,
+    RecordingStopped,
+    RouterClosed,
+    SfuClient,
+    SfuError,
+    SfuEvent,
+    TransportClosed,
+)
 from sfu.config import IceServer
 from sfu.ids import ConsumerId, ProducerId, RouterId, TransportId
 
@@ -448,6 +456,18 @@ class Conferences:
                             participant, "The media server restarted."))
         elif isinstance(event, RecordingStopped):
             self._spawn(self._recording_stopped(event))
+        elif isinstance(event, ActiveSpeaker):
+            self._active_speaker(event)
+
+    def _active_speaker(self, event: ActiveSpeaker) -> None:
+        for conference in self.live.values():
+            if conference.router_id != event.router_id:
+                continue
+            track = conference.track(event.producer_id) if event.producer_id else None
+            message = p.ActiveSpeakerChanged(
+                participant_id=track.participant_id if track is not None else None)
+            for participant in list(conference.participants.values()):
+                self._spawn(self._safe_send(participant, message))
 
     async def _media_lost(self, participant: Participant, detail: str) -> None:
         """Tell the client to join again by itself, and take it out meanwhile, so the

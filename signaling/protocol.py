@@ -341,6 +341,14 @@ class MuteChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class ActiveSpeakerChanged:
+    """Who is speaking now, by participant; None once everyone has been silent a while."""
+
+    type: ClassVar[str] = "active_speaker"
+    participant_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class RecordingState:
     """Whether the meeting is being recorded; sent on join and on every change."""
 
@@ -369,7 +377,8 @@ class Error:
 
 ServerMessage: TypeAlias = (
     Welcome | Joined | Published | Offer | ParticipantJoined | ParticipantLeft
-    | TrackPublished | TrackUnpublished | MuteChanged | RecordingState | Error
+    | TrackPublished | TrackUnpublished | MuteChanged | ActiveSpeakerChanged | RecordingState
+    | Error
 )
 
 

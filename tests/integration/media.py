@@ -85,9 +85,10 @@ class ToneAudioTrack(MediaStreamTrack):
     RATE = 48000
     SAMPLES = 960  # 20 ms
 
-    def __init__(self, index: int) -> None:
+    def __init__(self, index: int, amplitude: int = 8000) -> None:
         super().__init__()
         self.freq = TONES[index % len(TONES)]
+        self.amplitude = amplitude
         self.sent = 0
         self._start: float | None = None
 
@@ -99,7 +100,7 @@ class ToneAudioTrack(MediaStreamTrack):
         if delay > 0:
             await asyncio.sleep(delay)
         t = (np.arange(self.SAMPLES) + self.sent) / self.RATE
-        samples = (np.sin(2 * np.pi * self.freq * t) * 8000).astype(np.int16)
+        samples = (np.sin(2 * np.pi * self.freq * t) * self.amplitude).astype(np.int16)
         frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = self.RATE
         frame.pts = self.sent

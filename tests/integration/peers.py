@@ -36,12 +36,15 @@ class Publisher:
     """When set, also share a 'screen': a second video track with this pattern."""
     video_codec: str | None = None
     """Prefer this video codec (e.g. video/H264) instead of aiortc's default VP8."""
+    silent: bool = False
+    """Send silence (the microphone of someone who does not speak)."""
     pc: RTCPeerConnection = field(default_factory=loopback_pc)
     sources: dict[str, str] = field(default_factory=dict)
     """mid -> source, known after the first offer."""
 
     def __post_init__(self) -> None:
-        self._pending = [("microphone", self.pc.addTransceiver(ToneAudioTrack(self.index),
+        tone = ToneAudioTrack(self.index, amplitude=0 if self.silent else 8000)
+        self._pending = [("microphone", self.pc.addTransceiver(tone,
                                                                direction="sendonly")),
                          ("camera", self.pc.addTransceiver(PatternVideoTrack(self.index),
                                                            direction="sendonly"))]

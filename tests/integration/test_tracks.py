@@ -6,7 +6,7 @@ import asyncio
 
 from .conftest import Site, wait_until
 from .peers import Publisher
-from .test_meeting_media import audio_from, frames_from
+from .test_meeting_media import audio_from, frames_from, join_and_publish
 
 
 async def test_camera_and_screen_both_reach_the_subscriber(site: Site) -> None:
@@ -97,3 +97,26 @@ async def test_mute_pauses_forwarding_and_unmute_resumes(site: Site) -> None:
     finally:
         await speaker.close()
         await listener.close()
+
+
+async def test_the_speaker_is_named_to_everyone(site: Site) -> None:
+    names = ["lan", "minh", "nga"]
+    tokens = {name: site.account(name) for name in names}
+    meeting_id = site.meeting(names[0], names[1:])
+    speaker = site.client("lan", tokens["lan"], 0)
+    quiet = site.client("minh", tokens["minh"], 1, Publisher(index=1, silent=True))
+    listener = site.client("nga", tokens["nga"], 2, Publisher(index=2, silent=True))
+    clients = [speaker, quiet, listener]
+    try:
+        for c in clients:
+            await join_and_publish(c, meeting_id)
+        for c in clients:
+            message = await c.expect("active_speaker", timeout=10)
+            assert message["participant_id"] == speaker.participant_id
+        # Named once, not on every tick: at most about two messages a second.
+        await asyncio.sleep(2)
+        for c in clients:
+            assert sum(m["type"] == "active_speaker" for m in c.messages) <= 2
+    finally:
+        for c in clients:
+            await c.close()

@@ -46,7 +46,7 @@ export class Call {
    * @param {() => {track: MediaStreamTrack, kind: string, source: string}[]} options.localTracks
    * @param {() => {audio: boolean, video: boolean}} options.localMuted
    * @param {object} options.hooks         onPhase, onJoined, onParticipantJoined,
-   *   onParticipantLeft, onTrack, onTrackUnpublished, onMuteChanged, onError,
+   *   onParticipantLeft, onTrack, onTrackUnpublished, onMuteChanged, onActiveSpeaker, onError,
    *   onPublishRefused, onReconnecting
    */
   constructor({ url, meetingId, localTracks, localMuted, hooks }) {
@@ -156,6 +156,9 @@ export class Call {
       if (m.participant_id !== this.participantId) this._hook("onMuteChanged", m.participant_id, m.kind, m.muted);
     });
     client.on("recording_state", (m) => this._hook("onRecordingState", m));
+    client.on("active_speaker", (m) => {
+      this._hook("onActiveSpeaker", m.participant_id === this.participantId ? "local" : m.participant_id);
+    });
     client.on("error", (m) => {
       if (m.fatal && m.extra && m.extra.rejoin) this._lost(m); // media path gone: join again
       else if (m.fatal) this._end(m);

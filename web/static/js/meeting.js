@@ -87,6 +87,8 @@ const call = new Call({
       showParticipant(id);
     },
     onRecordingState: showRecording,
+    // The server names who speaks (or null); "local" when it is this participant.
+    onActiveSpeaker: (id) => stage.setSpeaker(id === null ? null : id === "local" ? LOCAL_KEY : personKey(id)),
     onError: (message) => toast(errorText(message), true),
     onPublishRefused: (err) => toast(errorText(err), true),
   },

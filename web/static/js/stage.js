@@ -72,6 +72,15 @@ export class Stage {
     return tile;
   }
 
+  /** Highlight the tile of whoever speaks (key as for `person`), or nobody's. */
+  setSpeaker(key) {
+    for (const tile of this.grid.children) {
+      const speaking = key !== null && tile.dataset.key === key;
+      tile.classList.toggle("tile-speaking", speaking);
+      tile.dataset.speaking = speaking ? "true" : "false";
+    }
+  }
+
   /** Show a camera track (or none) and the muted indicators on a participant tile. */
   showPerson(tile, { track, audioMuted, videoMuted }) {
     const video = tile.querySelector("video");
