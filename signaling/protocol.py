@@ -5,9 +5,13 @@ Every message is a JSON object with a "type". The first client message must be
 validated dataclass; anything else is answered with an `error` message and the
 connection goes on.
 
-Client -> server: hello, join, publish, unpublish, answer, ice, mute, leave.
+Client -> server: hello, join, publish, unpublish, answer, ice, mute, leave,
+quality_report.
 Server -> client: welcome, joined, published, offer, participant_joined,
-participant_left, track_published, track_unpublished, mute_changed, error.
+participant_left, track_published, track_unpublished, mute_changed, quality, error.
+
+A `quality_report` that is malformed or too large raises InvalidQualityReport; the
+socket drops and counts it without answering.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeAlias
 
 from .errors import InvalidMessage
+from .quality.reports import MAX_REPORT_BYTES, ClientSummary, InvalidQualityReport, parse_summary
 
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 256 * 1024
@@ -198,10 +203,25 @@ class Leave:
         return cls()
 
 
-ClientMessage: TypeAlias = Hello | Join | Publish | Unpublish | Answer | Ice | Mute | Leave
+@dataclass(frozen=True, slots=True)
+class QualityReport:
+    """The browser's getStats() summary, sent every 5 s (see signaling/quality/reports.py)."""
+
+    type: ClassVar[str] = "quality_report"
+    summary: ClientSummary
+    size: int = 0
+    """Length of the message as received, for the configured size cap."""
+
+    @classmethod
+    def parse(cls, d: dict[str, Any]) -> QualityReport:
+        return cls(summary=parse_summary(d))
+
+
+ClientMessage: TypeAlias = (Hello | Join | Publish | Unpublish | Answer | Ice | Mute | Leave
+                            | QualityReport)
 
 CLIENT_MESSAGES: dict[str, Any] = {
-    m.type: m for m in (Hello, Join, Publish, Unpublish, Answer, Ice, Mute, Leave)
+    m.type: m for m in (Hello, Join, Publish, Unpublish, Answer, Ice, Mute, Leave, QualityReport)
 }
 
 
@@ -219,7 +239,11 @@ def parse_client_message(text: str | bytes) -> ClientMessage:
     cls = CLIENT_MESSAGES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise InvalidMessage(f"unknown message type {kind!r}")
+    if cls is QualityReport and len(text) > MAX_REPORT_BYTES:
+        raise InvalidQualityReport("oversized", f"report is larger than {MAX_REPORT_BYTES} bytes")
     message: ClientMessage = cls.parse(data)
+    if isinstance(message, QualityReport):
+        message = QualityReport(summary=message.summary, size=len(text))
     return message
 
 
@@ -324,6 +348,22 @@ class MuteChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class ParticipantQuality:
+    participant_id: str
+    username: str
+    state: str
+    """good, warning or poor: the worst of the participant's streams."""
+
+
+@dataclass(frozen=True, slots=True)
+class Quality:
+    """The network quality of every participant of the meeting, sent when one changes."""
+
+    type: ClassVar[str] = "quality"
+    participants: list[ParticipantQuality]
+
+
+@dataclass(frozen=True, slots=True)
 class Error:
     type: ClassVar[str] = "error"
     code: str
@@ -338,7 +378,7 @@ class Error:
 
 ServerMessage: TypeAlias = (
     Welcome | Joined | Published | Offer | ParticipantJoined | ParticipantLeft
-    | TrackPublished | TrackUnpublished | MuteChanged | Error
+    | TrackPublished | TrackUnpublished | MuteChanged | Quality | Error
 )
 
 

@@ -20,6 +20,7 @@ from signaling.store import Store
 
 from .auth import auth_middleware, error_middleware
 from .keys import ACCOUNTS, ATTENDANCE, CONFERENCES, CONFIG, MEETINGS, SESSIONS, SFU, STORE
+from .quality_views import setup_quality
 from .views import setup_pages, setup_templates
 from .ws import setup_ws
 
@@ -43,6 +44,7 @@ def create_app(config: Config) -> web.Application:
     setup_templates(app)
     setup_pages(app)
     setup_ws(app)
+    setup_quality(app)
     app.cleanup_ctx.append(_lifecycle)
     return app
 

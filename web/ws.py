@@ -16,9 +16,11 @@ from signaling import protocol as p
 from signaling.accounts import Account
 from signaling.conference import Participant
 from signaling.errors import BadRequest, GiaobanError, InvalidMessage, SessionExpired, Unauthorized
+from signaling.quality.reports import InvalidQualityReport
 
 from .auth import SESSION_COOKIE, request_account
 from .keys import CONFERENCES, MEETINGS
+from .quality_views import drop_report, take_report
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,10 @@ class Connection:
             return
         if not self.greeted:
             raise InvalidMessage("the first message must be hello")
+        if isinstance(message, p.QualityReport):
+            take_report(self.request.app, self.participant.id if self.participant else None,
+                        message)
+            return
         if isinstance(message, p.Join):
             if self.participant is not None:
                 raise BadRequest("this connection has already joined a meeting")
@@ -116,6 +122,8 @@ async def _dispatch(connection: Connection, text: str) -> None:
         message = p.parse_client_message(text)
         request_type = message.type
         await connection.handle(message)
+    except InvalidQualityReport as exc:  # dropped and counted, never answered
+        drop_report(connection.request.app, exc)
     except GiaobanError as exc:
         logger.info("%s: %s refused: %s", connection.account.username, request_type or "message",
                     exc.detail)
