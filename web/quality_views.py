@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import time
+from datetime import datetime
 
 from aiohttp import WSMsgType, web
 
@@ -27,7 +28,7 @@ from signaling.quality.webhook import Webhook
 from .auth import request_account, request_language, require_account
 from .keys import CONFERENCES, CONFIG, MEETINGS, QUALITY, SFU, STORE
 from .metrics import setup_metrics
-from .views import page_strings, render
+from .views import local_time, page_strings, render
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +141,17 @@ async def report_page(request: web.Request) -> web.StreamResponse:
     history = request.app[QUALITY].history
     report = build_report(meeting.id, history.samples(meeting.id), history.alerts(meeting.id))
     data = {"charts": report.chart_data(), "lang": request_language(request)}
+    tz = request.app[CONFIG].tz
+
+    def clock(value: datetime) -> str:
+        return local_time(value, tz).strftime("%H:%M:%S")
+
+    def figure(value: float | None, digits: int = 1) -> str:
+        return "–" if value is None else f"{value:.{digits}f}"
+
     return render(request, "it_report.html", meeting=meeting, report=report, chart_data=data,
-                  js_strings=page_strings(request_language(request)))
+                  js_strings=page_strings(request_language(request)), clock=clock,
+                  figure=figure)
 
 
 async def report_csv(request: web.Request) -> web.StreamResponse:

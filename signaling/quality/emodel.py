@@ -17,6 +17,7 @@ a mean opinion score with G.107's formula (Annex B):
 
     MOS = 1                                             when R < 0
     MOS = 1 + 0.035 R + 7e-6 R (R - 60) (100 - R)       when 0 <= R <= 100
+                                              (never below 1: it dips under for R < 6.5)
     MOS = 4.5                                           when R > 100
 
 Worked values: 100 ms latency, 10 ms jitter, 1 % loss give R = 87.45, MOS = 4.27;
@@ -54,7 +55,7 @@ def mos(r: float) -> float:
         return 1.0
     if r > 100:
         return 4.5
-    return 1 + 0.035 * r + 7e-6 * r * (r - 60) * (100 - r)
+    return max(1.0, 1 + 0.035 * r + 7e-6 * r * (r - 60) * (100 - r))
 
 
 def audio_mos(rtt_ms: float | None, jitter_ms: float, loss_percent: float) -> float:

@@ -47,7 +47,7 @@ export class Call {
    * @param {() => {audio: boolean, video: boolean}} options.localMuted
    * @param {object} options.hooks         onPhase, onJoined, onParticipantJoined,
    *   onParticipantLeft, onTrack, onTrackUnpublished, onMuteChanged, onError,
-   *   onPublishRefused, onReconnecting
+   *   onPublishRefused, onReconnecting, onQuality
    */
   constructor({ url, meetingId, localTracks, localMuted, hooks }) {
     this.url = url;
@@ -150,6 +150,7 @@ export class Call {
     client.on("mute_changed", (m) => {
       if (m.participant_id !== this.participantId) this._hook("onMuteChanged", m.participant_id, m.kind, m.muted);
     });
+    client.on("quality", (m) => this._hook("onQuality", m));
     client.on("error", (m) => {
       if (m.fatal) this._end(m);
       else this._hook("onError", m);
