@@ -28,7 +28,7 @@ from .classify import SEVERITY, Classifier, State, worst
 from .history import QualityHistory, SampleRow
 from .reports import ClientSummary, ReportGate
 from .settings import QualitySettings
-from .streams import StreamReading, downstream, path_rtt, upstream
+from .streams import SourceRecent, StreamReading, downstream, path_rtt, upstream
 from .webhook import Webhook
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 SERIES_POINTS = 100
 """Points kept per stream for the dashboard's charts (5 minutes at one sample per 3 s)."""
 CLIENT_REPORT_TTL_S = 15.0
+SOURCE_MEMORY = 3
+"""Samples of a publisher's stream remembered when judging what subscribers receive."""
 PRUNE_EVERY_S = 3600.0
 
 
@@ -114,6 +116,8 @@ class QualityMonitor:
         """Packets sent to subscribers since start: a monotonic sum of per-consumer deltas."""
         self._consumer_packets: dict[str, dict[str, int]] = {}
         self._last_sample_at: dict[str, float] = {}
+        self._sources: dict[str, dict[str, deque[StreamStats]]] = {}
+        """Per router, each producer's last few samples."""
         self._told: dict[str, tuple[tuple[str, str], ...]] = {}
         self._live: set[str] = set()
         self._pending_client: dict[str, tuple[ClientSummary, float]] = {}
@@ -166,6 +170,11 @@ class QualityMonitor:
         for pid in [pid for pid in self._pending_client if pid not in present]:
             del self._pending_client[pid]
         live = {str(m.meeting_id) for m in meetings}
+        routers = {str(m.router_id) for m in meetings}
+        for gone in [r for r in self._sources if r not in routers]:
+            self._sources.pop(gone, None)
+            self._last_sample_at.pop(gone, None)
+            self._consumer_packets.pop(gone, None)
         for ended in self._live - live:
             self._told.pop(ended, None)
             self.history.merge(ended)
@@ -206,6 +215,7 @@ class QualityMonitor:
         seconds = min(60.0, max(0.5, now - previous)) if previous else self._interval
         inbound: dict[str, StreamStats] = {s.producer_id: s for s in sample.streams
                                            if s.direction == "inbound"}
+        sources = self._remember_sources(sample.router_id, inbound)
         screens = {t.producer_id for lp in meeting.participants for t in lp.tracks
                    if t.source == "screen"}
         rows: list[SampleRow] = []
@@ -222,7 +232,7 @@ class QualityMonitor:
                     muted = lp.video_muted if info.kind == "video" else lp.audio_muted
                     readings.append(upstream(info.source, stats, rtt, client, muted))
             for kind in ("audio", "video"):
-                reading = downstream(kind, consumers, inbound, screens, client, self.settings)
+                reading = downstream(kind, consumers, sources, screens, client, self.settings)
                 if reading is not None:
                     readings.append(reading)
             for reading in readings:
@@ -234,6 +244,19 @@ class QualityMonitor:
         except Exception:
             log.exception("meeting %s: quality samples not stored", meeting.meeting_id)
         self._tell(meeting)
+
+    def _remember_sources(self, router_id: str,
+                          inbound: dict[str, StreamStats]) -> dict[str, SourceRecent]:
+        before = self._sources.get(router_id, {})
+        now = {pid: before.get(pid, deque(maxlen=SOURCE_MEMORY)) for pid in inbound}
+        for pid, stats in inbound.items():
+            now[pid].append(stats)
+        self._sources[router_id] = now
+        # A stream's first sample has no interval to measure loss over: it is not settled.
+        return {pid: SourceRecent(loss_fraction=max(s.loss_fraction for s in recent),
+                                  jitter_ms=max(s.jitter_ms for s in recent),
+                                  kind=recent[-1].kind, settled=len(recent) >= 2)
+                for pid, recent in now.items()}
 
     def _participant(self, meeting: LiveMeeting, lp: LiveParticipant) -> ParticipantTrack:
         track = self.participants.get(lp.participant_id)

@@ -11,8 +11,9 @@ A participant has up to five streams:
 
 Loss and jitter that a publisher's own path already caused reach every subscriber; a
 subscriber is not blamed for them. So on the way down only the loss added after the
-SFU counts (consumer loss minus the publisher's loss), and a consumer whose source is
-itself lossy or jittery is left out of the subscriber's loss and jitter.
+SFU counts (consumer loss minus the publisher's loss), and a consumer whose source was
+lossy or jittery in any of its last few samples (receiver reports lag the SFU's own
+counts) is left out of the subscriber's loss and jitter.
 """
 
 from __future__ import annotations
@@ -26,6 +27,17 @@ from .classify import Figures, Kind
 from .emodel import audio_mos
 from .reports import ClientPair, ClientStream, ClientSummary
 from .settings import QualitySettings
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecent:
+    """The worst a publisher's stream arrived at the SFU over its last few samples."""
+
+    loss_fraction: float
+    jitter_ms: float
+    kind: Kind
+    settled: bool = True
+    """False until the SFU has measured the stream over a whole interval."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +72,11 @@ def _with_mos(kind: Kind, f: Figures) -> Figures:
                    mos=mos, fps=f.fps, frame_loss_percent=f.frame_loss_percent)
 
 
-def source_is_clean(stats: StreamStats, q: QualitySettings) -> bool:
-    """Whether a publisher's stream arrives at the SFU without notable loss or jitter."""
-    if stats.loss_fraction * 100 > q.warning_loss_percent:
+def source_is_clean(source: SourceRecent, q: QualitySettings) -> bool:
+    """Whether a publisher's stream arrived at the SFU without notable loss or jitter."""
+    if not source.settled or source.loss_fraction * 100 > q.warning_loss_percent:
         return False
-    return not (stats.kind == "audio" and stats.jitter_ms > q.warning_jitter_ms)
+    return not (source.kind == "audio" and source.jitter_ms > q.warning_jitter_ms)
 
 
 def upstream(source: str, stats: StreamStats, rtt_ms: float | None,
@@ -86,7 +98,7 @@ def upstream(source: str, stats: StreamStats, rtt_ms: float | None,
 
 
 def downstream(kind: Kind, consumers: Sequence[StreamStats],
-               sources: dict[str, StreamStats], screens: set[str],
+               sources: dict[str, SourceRecent], screens: set[str],
                client: ClientSummary | None, q: QualitySettings) -> StreamReading | None:
     """Everything of one kind a participant receives; None when nothing flows."""
     flowing = [c for c in consumers if c.kind == kind and not c.paused]

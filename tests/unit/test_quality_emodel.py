@@ -73,7 +73,8 @@ def test_each_poor_threshold(figures: Figures, reason: str) -> None:
 
 def test_below_the_poor_thresholds_nothing_is_poor() -> None:
     assert problems(Figures(kind="audio", rtt_ms=500, loss_percent=10, jitter_ms=30), Q)[0] == []
-    assert problems(Figures(kind="video", fps=7, frame_loss_percent=50, loss_percent=15), Q)[0] == []
+    video = Figures(kind="video", fps=7, frame_loss_percent=50, loss_percent=15)
+    assert problems(video, Q)[0] == []
     # A screen share at 3 fps is fine; a camera at 3 fps is not.
     assert problems(Figures(kind="video", screen=True, fps=3), Q)[0] == []
     assert problems(Figures(kind="video", fps=3), Q)[0] == ["fps"]
