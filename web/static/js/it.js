@@ -27,7 +27,7 @@ const REASON_TEXT = {
   mos: t("q_reason_mos"), fps: t("q_reason_fps"), frame_loss: t("q_reason_frame_loss"),
 };
 
-const state = { ws: null, watch: null, updates: 0, charts: new Map(), workerChart: null };
+const state = { ws: null, watch: null, updates: 0, last: null, charts: new Map(), workerChart: null };
 window.giaobanIt = state;
 
 function el(tag, props = {}, ...children) {
@@ -97,6 +97,7 @@ function setConnection(phase, detail = "") {
 // ---------------------------------------------------------------- snapshot
 
 function showSnapshot(snap) {
+  state.last = snap;
   state.updates += 1;
   root.dataset.updates = String(state.updates);
   root.dataset.at = String(snap.at);
