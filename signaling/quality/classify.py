@@ -1,7 +1,9 @@
 """Good, Warning or Poor for one stream, from one sample of its figures.
 
 Poor: any Poor limit broken in the current sample. Warning: any Warning limit (or a
-Poor one) broken in `warning_samples` samples in a row. Otherwise Good. The limits
+Poor one) broken in `warning_samples` samples in a row. Otherwise Good. A new stream
+is judged from its third sample on: its first has no interval to measure rates over,
+and its second still holds the burst of packets with which a stream starts. The limits
 come from the `[quality]` settings. Figures that are unknown (None) break nothing.
 """
 
@@ -15,6 +17,8 @@ from .settings import QualitySettings
 State = Literal["good", "warning", "poor"]
 STATES: tuple[State, ...] = ("good", "warning", "poor")
 SEVERITY: dict[str, int] = {"good": 0, "warning": 1, "poor": 2}
+WARMUP_SAMPLES = 2
+"""Samples of a new stream that are shown but not judged."""
 Kind = Literal["audio", "video"]
 
 
@@ -76,8 +80,12 @@ class Classifier:
     warning_run: int = 0
     state: State = "good"
     reasons: tuple[str, ...] = ()
+    samples: int = 0
 
     def update(self, figures: Figures, q: QualitySettings) -> State:
+        self.samples += 1
+        if self.samples <= WARMUP_SAMPLES:
+            return self.state
         poor, warn = problems(figures, q)
         if poor or warn:
             self.warning_run += 1

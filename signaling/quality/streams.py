@@ -12,8 +12,8 @@ A participant has up to five streams:
 Loss and jitter that a publisher's own path already caused reach every subscriber; a
 subscriber is not blamed for them. So on the way down only the loss added after the
 SFU counts (consumer loss minus the publisher's loss), and a consumer whose source was
-lossy or jittery in any of its last few samples (receiver reports lag the SFU's own
-counts) is left out of the subscriber's loss and jitter.
+lossy (or jittery) in any of its last few samples is left out of the subscriber's loss
+(or jitter): receiver reports lag the SFU's own counts.
 """
 
 from __future__ import annotations
@@ -72,11 +72,14 @@ def _with_mos(kind: Kind, f: Figures) -> Figures:
                    mos=mos, fps=f.fps, frame_loss_percent=f.frame_loss_percent)
 
 
-def source_is_clean(source: SourceRecent, q: QualitySettings) -> bool:
-    """Whether a publisher's stream arrived at the SFU without notable loss or jitter."""
-    if not source.settled or source.loss_fraction * 100 > q.warning_loss_percent:
-        return False
-    return not (source.kind == "audio" and source.jitter_ms > q.warning_jitter_ms)
+def source_loss_is_clean(source: SourceRecent, q: QualitySettings) -> bool:
+    """Whether a publisher's stream reached the SFU recently without notable loss."""
+    return source.settled and source.loss_fraction * 100 <= q.warning_loss_percent
+
+
+def source_jitter_is_clean(source: SourceRecent, q: QualitySettings) -> bool:
+    """Whether a publisher's stream reached the SFU recently without notable jitter."""
+    return source.settled and (source.kind != "audio" or source.jitter_ms <= q.warning_jitter_ms)
 
 
 def upstream(source: str, stats: StreamStats, rtt_ms: float | None,
@@ -108,11 +111,13 @@ def downstream(kind: Kind, consumers: Sequence[StreamStats],
     jitter: float | None = None
     for c in flowing:
         source = sources.get(c.producer_id)
-        if source is None or not source_is_clean(source, q):
+        if source is None:
             continue
-        added = max(0.0, c.loss_fraction - source.loss_fraction) * 100
-        loss = added if loss is None else max(loss, added)
-        jitter = c.jitter_ms if jitter is None else max(jitter, c.jitter_ms)
+        if source_loss_is_clean(source, q):
+            added = max(0.0, c.loss_fraction - source.loss_fraction) * 100
+            loss = added if loss is None else max(loss, added)
+        if source_jitter_is_clean(source, q):
+            jitter = c.jitter_ms if jitter is None else max(jitter, c.jitter_ms)
     rtts = [c.rtt_ms for c in flowing if c.rtt_ms is not None]
     rtt = max(rtts) if rtts else None
     if rtt is None:

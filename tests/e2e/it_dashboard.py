@@ -60,7 +60,8 @@ DASHBOARD = """() => {
       .map((w) => w.dataset.alive),
     workerChart: Boolean(document.querySelector('#it-worker-chart canvas')),
     detailShown: !document.getElementById("it-detail").hidden,
-    detailCharts: document.querySelectorAll('#it-detail-charts [data-testid="it-chart"] canvas').length,
+    detailCharts: document.querySelectorAll('#it-detail-charts [data-testid="it-chart"] canvas')
+      .length,
     snapshot: g ? g.last : null,
   };
 }"""
@@ -180,7 +181,8 @@ async def scenario(work: Path, base: str, meeting_id: str, media_s: float) -> di
                 "malformed": 0, "oversized": 0, "too_frequent": 0, "not_joined": 0}
 
             # Drill-down: the minister's recent figures, drawn as charts.
-            row = it.page.locator(f'[data-testid="it-participant"][data-participant="{USERS[0][0]}"]')
+            minister = USERS[0][0]
+            row = it.page.locator(f'[data-testid="it-participant"][data-participant="{minister}"]')
             await row.locator('[data-testid="it-details"]').click()
             ok, state = await until(dashboard, lambda s: s["detailShown"]
                                     and s["detailCharts"] >= 4, 10)

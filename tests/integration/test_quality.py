@@ -139,19 +139,20 @@ async def lossy_meeting(site: Site, hook: Hook) -> None:
                 mic_losses.append(mic.series[-1][2] or 0.0)
                 lossy_states.append((lossy_track.state, mic.classifier.state,
                                      down.classifier.state if down else "none",
-                                     mic.classifier.reasons))
-            return len(mic_losses) >= 8 and bool(monitor.alerts)
+                                     mic.classifier.reasons,
+                                     down.reading.figures if down else None))
+            return len(mic_losses) >= 9 and bool(monitor.alerts)
 
         lossy_states: list[tuple[Any, ...]] = []
         await wait_until(judged, 45, "several samples of the lossy participant, and an alert")
         # Judged on every sample once impaired: Poor most of the time, never Good, each
-        # Poor microphone sample for its loss or its jitter.
-        judged_states = lossy_states[2:]
-        assert all(state != "good" for state, *_ in judged_states), lossy_states
-        assert sum(state == "poor" for state, *_ in judged_states) >= len(judged_states) // 2
-        assert sum(mic == "poor" for _, mic, _, _ in judged_states) >= len(judged_states) // 2
-        assert sum(down == "poor" for _, _, down, _ in judged_states) >= len(judged_states) // 2
-        assert all(set(reasons) <= {"loss", "jitter"} for *_, reasons in judged_states)
+        # Poor microphone sample for what the path does (loss, jitter, delay).
+        judged_states = lossy_states[3:]
+        assert all(s[0] == "poor" for s in judged_states), lossy_states
+        assert sum(s[1] == "poor" for s in judged_states) >= len(judged_states) // 2, lossy_states
+        assert all(s[2] != "good" for s in judged_states), lossy_states
+        assert all(set(s[3]) <= {"loss", "jitter", "rtt"} for s in judged_states
+                   if s[1] == "poor"), lossy_states
         # The loss seen at the SFU is near the injected rate.
         recent = mic_losses[-6:]
         mean = sum(recent) / len(recent)
