@@ -22,6 +22,8 @@ from signaling.errors import BadRequest, ConfigError, GiaobanError
 from signaling.meetings import Meeting, MeetingService, parse_when
 from signaling.store import Store, StoreError
 
+from . import cli_quality
+
 EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_CONFIG = 2
@@ -313,6 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     mlist.add_argument("--user", metavar="USERNAME", help="only meetings of this account")
     mlist.add_argument("--json", action="store_true", help="print JSON")
     mlist.set_defaults(func=cmd_meetings_list)
+    cli_quality.add_commands(commands, common)
     return parser
 
 
