@@ -106,6 +106,28 @@ MEDIA_LOST = "media_lost"
 RETRYABLE_SFU_CODES = frozenset({"worker_unavailable", "unknown_id"})
 
 
+@dataclass(frozen=True, slots=True)
+class LiveParticipant:
+    """A read-only view of one participant, for observers such as the quality monitor."""
+
+    participant_id: ParticipantId
+    username: str
+    display_name: str
+    publish_transport: TransportId | None
+    subscribe_transport: TransportId | None
+    tracks: tuple[p.TrackInfo, ...]
+    audio_muted: bool
+    video_muted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LiveMeeting:
+    meeting_id: MeetingId
+    title: str
+    router_id: RouterId
+    participants: tuple[LiveParticipant, ...]
+
+
 def _sfu_error(exc: SfuError) -> Exception:
     if exc.code == "invalid_sdp":
         return InvalidSdp(exc.message)
@@ -425,6 +447,40 @@ class Conferences:
                                               message.sdp_mline_index)
         except SfuError as exc:
             raise _sfu_error(exc) from exc
+
+    # ------------------------------------------------------------ observing
+
+    def snapshot(self) -> list[LiveMeeting]:
+        """Every live meeting with its participants and their tracks, as they are now."""
+        return [
+            LiveMeeting(
+                meeting_id=c.meeting.id, title=c.meeting.title, router_id=c.router_id,
+                participants=tuple(
+                    LiveParticipant(
+                        participant_id=x.id, username=x.username, display_name=x.display_name,
+                        publish_transport=x.publish_transport,
+                        subscribe_transport=x.subscribe_transport,
+                        tracks=tuple(x.tracks.values()), audio_muted=x.audio_muted,
+                        video_muted=x.video_muted)
+                    for x in c.participants.values() if not x.left))
+            for c in self.live.values()
+        ]
+
+    def describe_transport(self, transport_id: TransportId) -> tuple[MeetingId, ParticipantId,
+                                                                      str] | None:
+        """(meeting, participant, username) owning a transport, if it is live."""
+        participant = self._by_transport.get(transport_id)
+        if participant is None or participant.left:
+            return None
+        return participant.meeting_id, participant.id, participant.username
+
+    async def notify(self, meeting_id: MeetingId, message: p.ServerMessage) -> None:
+        """Send one message to every participant of a live meeting."""
+        conference = self.live.get(meeting_id)
+        if conference is None:
+            return
+        for participant in list(conference.participants.values()):
+            await self._safe_send(participant, message)
 
     # ------------------------------------------------------------ plumbing
 

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sfu.config import IceServer, SfuSettings
 
 from .errors import ConfigError
+from .quality.settings import QualitySettings, validate_quality
 
 LANGUAGES = ("vi", "en")
 
@@ -114,6 +115,7 @@ class Config:
     rooms: list[RoomSettings] = field(default_factory=_default_rooms)
     meetings: MeetingSettings = field(default_factory=MeetingSettings)
     recording: RecordingSettings = field(default_factory=RecordingSettings)
+    quality: QualitySettings = field(default_factory=QualitySettings)
 
     @property
     def data_path(self) -> Path:
@@ -195,6 +197,10 @@ def _convert(hint: Any, value: Any, key: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"'{key}' must be a whole number, not {value!r}")
         return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"'{key}' must be a number, not {value!r}")
+        return float(value)
     if hint is str:
         if not isinstance(value, str):
             raise ConfigError(f"'{key}' must be a string, not {value!r}")
@@ -238,6 +244,11 @@ def _override(obj: Any, env: Mapping[str, str], prefix: str) -> Any:
                 raise ConfigError(
                     f"{name} ('{key}') must be a whole number, not {text!r}"
                 ) from None
+        elif hint is float:
+            try:
+                changes[f.name] = float(text)
+            except ValueError:
+                raise ConfigError(f"{name} ('{key}') must be a number, not {text!r}") from None
         elif hint == list[str]:
             changes[f.name] = [part.strip() for part in text.split(",") if part.strip()]
         else:
@@ -273,6 +284,7 @@ def validate(config: Config) -> None:
     if http.session_max_hours < 1:
         raise ConfigError("'http.session_max_hours' must be at least 1")
     _validate_sfu(config.sfu)
+    validate_quality(config.quality)
     if config.licence.seats < 1:
         raise ConfigError(f"'licence.seats' must be at least 1, not {config.licence.seats}")
     for key in ("account_max_failures", "address_max_failures", "window_minutes",
@@ -353,6 +365,6 @@ def _validate_sfu(sfu: SfuSettings) -> None:
 
 __all__ = [
     "Config", "HttpSettings", "IceServer", "LicenceSettings", "LoginSettings",
-    "MeetingSettings", "RecordingSettings", "RoomSettings", "SfuSettings",
+    "MeetingSettings", "QualitySettings", "RecordingSettings", "RoomSettings", "SfuSettings",
     "load_config", "validate", "env_name",
 ]

@@ -31,6 +31,7 @@ MEETING_ROLES: Final = frozenset(ROLES) - {"it"}
 """Everyone who takes part in meetings; IT staff watch and list but do not join."""
 SCHEDULERS: Final = frozenset({"admin", "secretary", "official", "clerk"})
 BOOKERS: Final = frozenset({"admin", "secretary", "clerk"})
+QUALITY_VIEWERS: Final = frozenset({"it", "admin"})
 KIOSK: Final = frozenset({ROOM, "admin", "clerk", "it"})
 """The room's own device, and staff who manage rooms (to check what its screen shows)."""
 
@@ -85,6 +86,14 @@ ROUTES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", "/api/meetings/{meeting_id}/compose-jobs"): SIGNED_IN,
     ("GET", "/recordings/{recording_id}"): SIGNED_IN,
     ("GET", "/admin/recordings"): ADMIN,
+    # Media quality for IT staff. /metrics checks its own credential (loopback only, or
+    # the configured bearer token) for Prometheus, which has no session.
+    ("GET", "/it"): QUALITY_VIEWERS,
+    ("GET", "/it/ws"): QUALITY_VIEWERS,
+    ("GET", "/it/meetings"): QUALITY_VIEWERS,
+    ("GET", "/it/meetings/{meeting_id}"): QUALITY_VIEWERS,
+    ("GET", "/it/meetings/{meeting_id}/quality.csv"): QUALITY_VIEWERS,
+    ("GET", "/metrics"): EVERYONE,
     # Administration pages.
     ("GET", "/admin/accounts"): ADMIN,
     ("POST", "/admin/accounts"): ADMIN,
@@ -119,6 +128,7 @@ MESSAGES: Final[dict[str, frozenset[str]]] = {
     "mute": MEETING_ROLES | {ROOM},
     "leave": MEETING_ROLES | {ROOM},
     "recording": MEETING_ROLES,
+    "quality_report": MEETING_ROLES | {ROOM},
 }
 
 PASSWORD_CHANGE_ROUTES: Final = frozenset({

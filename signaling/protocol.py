@@ -5,10 +5,14 @@ Every message is a JSON object with a "type". The first client message must be
 validated dataclass; anything else is answered with an `error` message and the
 connection goes on.
 
-Client -> server: hello, join, publish, unpublish, answer, ice, mute, recording, leave.
+Client -> server: hello, join, publish, unpublish, answer, ice, mute, recording, leave,
+quality_report.
 Server -> client: welcome, joined, published, offer, participant_joined,
-participant_left, track_published, track_unpublished, mute_changed, recording_state,
-error.
+participant_left, track_published, track_unpublished, mute_changed, active_speaker,
+recording_state, quality, error.
+
+A `quality_report` that is malformed or too large raises InvalidQualityReport; the
+socket drops and counts it without answering.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeAlias
 
 from .errors import InvalidMessage
+from .quality.reports import MAX_REPORT_BYTES, ClientSummary, InvalidQualityReport, parse_summary
 
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 256 * 1024
@@ -214,11 +219,26 @@ class Leave:
         return cls()
 
 
+@dataclass(frozen=True, slots=True)
+class QualityReport:
+    """The browser's getStats() summary, sent every 5 s (see signaling/quality/reports.py)."""
+
+    type: ClassVar[str] = "quality_report"
+    summary: ClientSummary
+    size: int = 0
+    """Length of the message as received, for the configured size cap."""
+
+    @classmethod
+    def parse(cls, d: dict[str, Any]) -> QualityReport:
+        return cls(summary=parse_summary(d))
+
+
 ClientMessage: TypeAlias = (Hello | Join | Publish | Unpublish | Answer | Ice | Mute | Recording
-                            | Leave)
+                            | Leave | QualityReport)
 
 CLIENT_MESSAGES: dict[str, Any] = {
-    m.type: m for m in (Hello, Join, Publish, Unpublish, Answer, Ice, Mute, Recording, Leave)
+    m.type: m for m in (Hello, Join, Publish, Unpublish, Answer, Ice, Mute, Recording, Leave,
+                        QualityReport)
 }
 
 
@@ -236,7 +256,11 @@ def parse_client_message(text: str | bytes) -> ClientMessage:
     cls = CLIENT_MESSAGES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise InvalidMessage(f"unknown message type {kind!r}")
+    if cls is QualityReport and len(text) > MAX_REPORT_BYTES:
+        raise InvalidQualityReport("oversized", f"report is larger than {MAX_REPORT_BYTES} bytes")
     message: ClientMessage = cls.parse(data)
+    if isinstance(message, QualityReport):
+        message = QualityReport(summary=message.summary, size=len(text))
     return message
 
 
@@ -363,6 +387,22 @@ class RecordingState:
 
 
 @dataclass(frozen=True, slots=True)
+class ParticipantQuality:
+    participant_id: str
+    username: str
+    state: str
+    """good, warning or poor: the worst of the participant's streams."""
+
+
+@dataclass(frozen=True, slots=True)
+class Quality:
+    """The network quality of every participant of the meeting, sent when one changes."""
+
+    type: ClassVar[str] = "quality"
+    participants: list[ParticipantQuality]
+
+
+@dataclass(frozen=True, slots=True)
 class Error:
     type: ClassVar[str] = "error"
     code: str
@@ -378,7 +418,7 @@ class Error:
 ServerMessage: TypeAlias = (
     Welcome | Joined | Published | Offer | ParticipantJoined | ParticipantLeft
     | TrackPublished | TrackUnpublished | MuteChanged | ActiveSpeakerChanged | RecordingState
-    | Error
+    | Quality | Error
 )
 
 

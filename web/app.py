@@ -51,6 +51,7 @@ from .keys import (
     STORE,
     THROTTLE,
 )
+from .quality_views import setup_quality
 from .recordings import create_recording_services, setup_recordings
 from .schedule_routes import setup_schedule
 from .views import setup_pages, setup_templates
@@ -102,6 +103,7 @@ def create_app(config: Config) -> web.Application:
     setup_accounts(app)
     setup_schedule(app)
     setup_recordings(app)
+    setup_quality(app)
     app.cleanup_ctx.append(_lifecycle)
     return app
 

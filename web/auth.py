@@ -51,6 +51,9 @@ UNSAFE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_TYPES: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
 LANG_COOKIE_MAX_AGE: Final = 365 * 24 * 3600
 STATIC_PREFIX: Final = "/static/"
+OWN_CREDENTIAL_PATHS: Final = frozenset({"/metrics"})
+"""Routes that check their own credential (Prometheus sends the metrics token as a
+bearer token, which is not an account's API token)."""
 
 SECURITY_HEADERS: Final = {
     "Content-Security-Policy": (
@@ -146,6 +149,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     token = request.cookies.get(SESSION_COOKIE)
     request[_SESSION] = None
     request[_ACCOUNT] = None
+    if request.path in OWN_CREDENTIAL_PATHS:
+        return await handler(request)
     authorization = request.headers.get("Authorization", "")
     if authorization.startswith(BEARER_PREFIX):  # other schemes (a proxy's) are ignored
         secret = authorization.removeprefix(BEARER_PREFIX).strip()

@@ -23,7 +23,7 @@ from signaling.errors import BadRequest, ConfigError, GiaobanError
 from signaling.meetings import Meeting, MeetingService, parse_when
 from signaling.store import Store, StoreError
 
-from . import cli_accounts, cli_recordings, cli_schedule
+from . import cli_accounts, cli_quality, cli_recordings, cli_schedule
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -323,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_accounts.add_commands(commands, common)
     cli_schedule.add_commands(commands, common)
     cli_recordings.add_commands(commands, common)
+    cli_quality.add_commands(commands, common)
     return parser
 
 

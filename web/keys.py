@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jinja2
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
 from rooms.bookings import BookingService
 from rooms.devices import RoomDevices
@@ -19,6 +20,7 @@ from signaling.config import Config
 from signaling.feeds import FeedService
 from signaling.meeting_record import MinutesService, RecordAccess
 from signaling.meetings import MeetingService
+from signaling.quality.monitor import QualityMonitor
 from signaling.recordings import RecordingService
 from signaling.records import AttendanceService
 from signaling.schedule import ScheduleService
@@ -50,3 +52,6 @@ RECORDINGS = web.AppKey("recordings", RecordingService)
 RECORD_ACCESS = web.AppKey("record_access", RecordAccess)
 MINUTES = web.AppKey("minutes", MinutesService)
 COMPOSE_QUEUE = web.AppKey("compose_queue", ComposeQueue)
+QUALITY = web.AppKey("quality", QualityMonitor)
+"""The media quality monitor behind /it, the tiles' indicators and /metrics."""
+METRICS_REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)

@@ -17,10 +17,12 @@ from signaling import protocol as p
 from signaling.accounts import Account
 from signaling.conference import Participant
 from signaling.errors import BadRequest, GiaobanError, InvalidMessage, SessionExpired, Unauthorized
+from signaling.quality.reports import InvalidQualityReport
 
 from .auth import SESSION_COOKIE, request_account
 from .guard import check_message
 from .keys import CONFERENCES, MEETINGS
+from .quality_views import drop_report, take_report
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +59,10 @@ class Connection:
             return
         if not self.greeted:
             raise InvalidMessage("the first message must be hello")
+        if isinstance(message, p.QualityReport):
+            take_report(self.request.app, self.participant.id if self.participant else None,
+                        message)
+            return
         if isinstance(message, p.Join):
             if self.participant is not None:
                 raise BadRequest("this connection has already joined a meeting")
@@ -126,6 +132,8 @@ async def _dispatch(connection: Connection, text: str) -> None:
         if not connection.ws.closed:
             await connection.send(error_message(exc, request_type, fatal=True))
             await connection.ws.close()
+    except InvalidQualityReport as exc:  # dropped and counted, never answered
+        drop_report(connection.request.app, exc)
     except GiaobanError as exc:
         logger.info("%s: %s refused: %s", connection.account.username, request_type or "message",
                     exc.detail)

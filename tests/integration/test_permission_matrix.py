@@ -33,6 +33,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "ice": {"transport": "publish", "candidate": ""},
     "mute": {"kind": "audio", "muted": True},
     "recording": {"action": "start"},
+    "quality_report": {},
     "leave": {},
 }
 MARKER = json.dumps({"type": "walk-marker"})

@@ -165,3 +165,55 @@ def test_derived_paths_and_zone(tmp_path: Path) -> None:
     config = load_config(None, env={"GIAOBAN_DATA_DIR": str(tmp_path)})
     assert config.database_path == tmp_path / "giaoban.sqlite3"
     assert config.tz.key == "Asia/Ho_Chi_Minh"
+
+
+# ---------------------------------------------------------------- [quality]
+
+
+def test_quality_section_reads_numbers_and_environment(tmp_path: Path) -> None:
+    path = write(tmp_path, "[quality]\npoor_audio_loss_percent = 8\nwarning_mos = 3.6\n"
+                 'webhook_url = "http://10.0.0.9:9000/hook"\n')
+    config = load_config(path, env={"GIAOBAN_QUALITY_ALERT_AFTER_SECONDS": "45",
+                                    "GIAOBAN_QUALITY_WARNING_RTT_MS": "350.5"})
+    assert config.quality.poor_audio_loss_percent == 8.0
+    assert config.quality.warning_mos == 3.6
+    assert config.quality.alert_after_seconds == 45
+    assert config.quality.warning_rtt_ms == 350.5
+    assert config.quality.webhook_url == "http://10.0.0.9:9000/hook"
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("poor_audio_loss_percent = 120", "quality.poor_audio_loss_percent"),
+    ("poor_audio_rtt_ms = -1", "quality.poor_audio_rtt_ms"),
+    ('warning_mos = "high"', "quality.warning_mos"),
+    ("warning_mos = 5.0", "quality.warning_mos"),
+    ("warning_rtt_ms = 900", "quality.warning_rtt_ms"),
+    ("warning_samples = 0", "quality.warning_samples"),
+    ("alert_after_seconds = -5", "quality.alert_after_seconds"),
+    ('webhook_url = "ftp://example/hook"', "quality.webhook_url"),
+    ("webhook_retries = 11", "quality.webhook_retries"),
+    ("report_max_bytes = 100", "quality.report_max_bytes"),
+    ("retention_days = 0", "quality.retention_days"),
+    ('metrics_token = "short"', "quality.metrics_token"),
+    ("colour = 1", "quality.colour"),
+])
+def test_bad_quality_values_name_the_key(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_config(write(tmp_path, f"[quality]\n{text}\n"), env={})
+
+
+def test_a_bad_number_in_the_environment_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match="GIAOBAN_QUALITY_WARNING_MOS"):
+        load_config(None, env={"GIAOBAN_QUALITY_WARNING_MOS": "lots"})
+
+
+def test_example_file_documents_every_quality_key() -> None:
+    import dataclasses
+
+    from signaling.quality.settings import QualitySettings
+
+    text = (REPO / "configs" / "example.toml").read_text(encoding="utf-8")
+    section = text.split("[quality]", 1)[1].split("\n[", 1)[0]
+    for f in dataclasses.fields(QualitySettings):
+        assert f"\n{f.name} = " in section, f.name
+    assert load_config(REPO / "configs" / "example.toml", env={}).quality == QualitySettings()

@@ -47,7 +47,7 @@ export class Call {
    * @param {() => {audio: boolean, video: boolean}} options.localMuted
    * @param {object} options.hooks         onPhase, onJoined, onParticipantJoined,
    *   onParticipantLeft, onTrack, onTrackUnpublished, onMuteChanged, onActiveSpeaker, onError,
-   *   onPublishRefused, onReconnecting
+   *   onPublishRefused, onReconnecting, onQuality
    */
   constructor({ url, meetingId, localTracks, localMuted, hooks }) {
     this.url = url;
@@ -159,6 +159,7 @@ export class Call {
     client.on("active_speaker", (m) => {
       this._hook("onActiveSpeaker", m.participant_id === this.participantId ? "local" : m.participant_id);
     });
+    client.on("quality", (m) => this._hook("onQuality", m));
     client.on("error", (m) => {
       if (m.fatal && m.extra && m.extra.rejoin) this._lost(m); // media path gone: join again
       else if (m.fatal) this._end(m);

@@ -5,6 +5,7 @@ import { Call } from "./call.js";
 import {
   fillDeviceSelect, listDevices, mediaSupported, openTrack, screenShareSupported,
 } from "./devices.js";
+import { QualityReporter, paintQuality } from "./quality.js";
 import { LOCAL_KEY, OWN_SCREEN_KEY, Stage, setStream } from "./stage.js";
 
 const TOAST_MS = 7000;
@@ -89,10 +90,26 @@ const call = new Call({
     onRecordingState: showRecording,
     // The server names who speaks (or null); "local" when it is this participant.
     onActiveSpeaker: (id) => stage.setSpeaker(id === null ? null : id === "local" ? LOCAL_KEY : personKey(id)),
+    onQuality: (message) => {
+      qualities.clear();
+      for (const p of message.participants || []) qualities.set(p.participant_id, p.state);
+      paintQualities();
+    },
     onError: (message) => toast(errorText(message), true),
     onPublishRefused: (err) => toast(errorText(err), true),
   },
 });
+
+/** Each participant's network quality as the server judged it, by participant_id. */
+const qualities = new Map();
+const reporter = new QualityReporter(call);
+
+function paintQualities() {
+  for (const [id, state] of qualities) {
+    const key = id === call.participantId ? LOCAL_KEY : personKey(id);
+    paintQuality(stage.find(key), state, t);
+  }
+}
 
 window.giaoban = {
   get publishPc() { return call.publishPc; },
@@ -103,6 +120,7 @@ window.giaoban = {
       participantId: call.participantId,
       participants: [...participants.values()],
       producers: { ...call.producers },
+      quality: Object.fromEntries(qualities),
       local: { ...local },
     };
   },
@@ -179,15 +197,20 @@ function onPhase(phase, detail) {
   if (phase === "joining") {
     showBanner(t("joining"));
   } else if (phase === "reconnecting") {
+    reporter.stop();
+    qualities.clear();
     participants.clear();
     stage.clearRemote();
     showBanner(t("reconnecting", { seconds: Math.round(detail / 1000) }));
   } else if (phase === "joined") {
     hideBanner();
+    reporter.start();
     if (previous === "reconnecting") toast(t("reconnected"));
   } else if (phase === "ended" && detail && SIGN_IN_AGAIN.has(detail.code)) {
     location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
   } else if (phase === "left" || phase === "ended") {
+    reporter.stop();
+    qualities.clear();
     showEnded(phase, phase === "ended" && detail ? errorText(detail) : "");
   }
 }
@@ -257,6 +280,7 @@ function showParticipant(participantId, track) {
     info.display_name || info.username);
   tile.dataset.ownerId = participantId;
   stage.showPerson(tile, { track, audioMuted: info.audio_muted, videoMuted: info.video_muted });
+  paintQuality(tile, qualities.get(participantId), t);
   return tile;
 }
 
