@@ -23,7 +23,7 @@ from signaling.errors import BadRequest, ConfigError, GiaobanError
 from signaling.meetings import Meeting, MeetingService, parse_when
 from signaling.store import Store, StoreError
 
-from . import cli_accounts, cli_quality, cli_recordings, cli_schedule
+from . import cli_accounts, cli_quality, cli_recordings, cli_schedule, cli_sfu
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -324,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_schedule.add_commands(commands, common)
     cli_recordings.add_commands(commands, common)
     cli_quality.add_commands(commands, common)
+    cli_sfu.add_commands(commands, common)
     return parser
 
 
