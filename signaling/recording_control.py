@@ -20,7 +20,7 @@ from .recordings import EventKind, RecordingService
 
 if TYPE_CHECKING:
     from .accounts import Account
-    from .conference import Conference
+    from .participants import Conference
 
 logger = logging.getLogger(__name__)
 

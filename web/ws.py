@@ -15,8 +15,8 @@ from aiohttp import WSMsgType, web
 from sfu.ids import ProducerId
 from signaling import protocol as p
 from signaling.accounts import Account
-from signaling.conference import Participant
 from signaling.errors import BadRequest, GiaobanError, InvalidMessage, SessionExpired, Unauthorized
+from signaling.participants import Participant
 from signaling.quality.reports import InvalidQualityReport
 
 from .auth import SESSION_COOKIE, request_account

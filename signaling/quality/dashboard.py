@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..conference import LiveMeeting
+from ..participants import LiveMeeting
 from .classify import SEVERITY
 from .monitor import ParticipantTrack, QualityMonitor, StreamTrack, _round
 

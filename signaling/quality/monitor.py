@@ -22,8 +22,9 @@ from typing import Any
 from sfu.api import SfuClient, SfuEvent, StatsSample, StreamStats, WorkerLoad
 
 from .. import protocol as p
-from ..conference import Conferences, LiveMeeting, LiveParticipant
+from ..conference import Conferences
 from ..ids import MeetingId
+from ..participants import LiveMeeting, LiveParticipant
 from .classify import SEVERITY, Classifier, State, worst
 from .history import QualityHistory, SampleRow
 from .reports import ClientSummary, ReportGate

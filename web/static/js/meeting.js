@@ -105,10 +105,8 @@ const qualities = new Map();
 const reporter = new QualityReporter(call);
 
 function paintQualities() {
-  for (const [id, state] of qualities) {
-    const key = id === call.participantId ? LOCAL_KEY : personKey(id);
-    paintQuality(stage.find(key), state, t);
-  }
+  const keyOf = (id) => (id === call.participantId ? LOCAL_KEY : personKey(id));
+  for (const [id, state] of qualities) paintQuality(stage.find(keyOf(id)), state, t);
 }
 
 window.giaoban = {
