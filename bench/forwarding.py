@@ -1,6 +1,10 @@
 """Forwarding benchmark: Giao Ban's SFU against aiortc's MediaRelay, in the same run.
 
-One publisher (640x480 VP8 at 30 fps, plus Opus) and N subscribers. The SFU, the
+Three modes: `fanout` (the default, described here), `mesh` (bench/mesh.py: M
+participants who all publish and receive each other) and `workers` (bench/workers.py:
+fan-out rooms on WorkerPool with 1 worker, then 2).
+
+In `fanout`, one publisher (640x480 VP8 at 30 fps, plus Opus) and N subscribers. The SFU, the
 publisher and the subscribers' load generators each run in their own process, on
 127.0.0.1 only. For every N, each SFU is measured in turn: once every subscriber
 decodes video, a warm-up, then a measurement window in which the SFU process's CPU
@@ -9,6 +13,8 @@ are counted. See bench/README.md for the columns.
 
     .venv/bin/python bench/forwarding.py                      # N = 1, 2, 4, 8, 16
     .venv/bin/python bench/forwarding.py --subscribers 1,4 --seconds 5 --json
+    .venv/bin/python bench/forwarding.py --mode mesh --participants 2,4,6,8
+    .venv/bin/python bench/forwarding.py --mode workers --rooms 4 --room-subscribers 8
 """
 
 from __future__ import annotations
@@ -21,9 +27,7 @@ import os
 import platform
 import signal
 import sys
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,83 +35,46 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `sfu` importa
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.control import BenchError, Child  # noqa: E402
+from bench.measure import (  # noqa: E402
+    CALL_TIMEOUT_S,
+    LIFETIME_SLACK_S,
+    STARTUP_TIMEOUT_S,
+    Children,
+    Column,
+    Options,
+    Progress,
+    measure_window,
+    rate,
+    render,
+    wait_for_video,
+)
+from bench.mesh import DEFAULT_PARTICIPANTS, MESH_COLUMNS, run_mesh  # noqa: E402
 from bench.sfus import SFUS  # noqa: E402
+from bench.workers import (  # noqa: E402
+    DEFAULT_ROOM_SUBSCRIBERS,
+    DEFAULT_ROOMS,
+    DEFAULT_WORKERS,
+    WORKERS_COLUMNS,
+    run_workers,
+    scaling,
+    table_rows,
+)
 
 IMPLS = ("giaoban", "mediarelay")
 DEFAULT_SUBSCRIBERS = (1, 2, 4, 8, 16)
-STARTUP_TIMEOUT_S = 60.0
-CALL_TIMEOUT_S = 30.0
-LIFETIME_SLACK_S = 120.0
 PUBLISHER_INDEX = 1
+MODES = ("fanout", "mesh", "workers")
 DEFAULT_BITRATE = 1_500_000
-
-Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Options:
-    seconds: float
-    warmup: float
-    per_process: int
-    bitrate: int
-    """VP8 bitrate of the publisher and of MediaRelay's encoders; 0 = aiortc's REMB."""
-    video_timeout: float
-    """Base time allowed for every subscriber to decode video (plus 1 s per subscriber)."""
-    loop: str = "uvloop"
-    """Event loop of the SFU process."""
-
-
-def _loadavg() -> float | None:
-    try:
-        return os.getloadavg()[0]
-    except OSError:
-        return None
-
-
-def udp_receive_buffer_errors() -> int | None:
-    """Datagrams the kernel dropped for a full socket buffer, machine-wide."""
-    try:
-        lines = [line.split() for line in Path("/proc/net/snmp").read_text().splitlines()
-                 if line.startswith("Udp:")]
-        return int(lines[1][lines[0].index("RcvbufErrors")])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _mark_all(children: list[Child]) -> list[Any]:
-    """Ask every child for its counters at (nearly) the same moment."""
-    for child in children:
-        child.send("mark")
-    return [child.receive("mark", CALL_TIMEOUT_S) for child in children]
-
-
-def _wait_for_video(loads: list[Child], n: int, timeout: float, say: Progress) -> int:
-    deadline = time.monotonic() + timeout
-    while True:
-        decoded: dict[str, int] = {}
-        for load in loads:
-            decoded.update(load.call("status", CALL_TIMEOUT_S))
-        receiving = sum(1 for frames in decoded.values() if frames > 0)
-        if receiving == n:
-            return receiving
-        if time.monotonic() > deadline:
-            say(f"only {receiving}/{n} subscribers decode video after {timeout:.0f} s; "
-                "measuring anyway")
-            return receiving
-        time.sleep(0.25)
 
 
 def run_one(ctx: Any, impl: str, n: int, opts: Options, say: Progress) -> dict[str, Any]:
     """Start the processes for one (impl, N), measure, stop them all; return one row."""
     video_timeout = opts.video_timeout + n
-    lifetime = STARTUP_TIMEOUT_S + video_timeout + opts.warmup + opts.seconds + LIFETIME_SLACK_S
-    children: list[Child] = []
+    children = Children(ctx, STARTUP_TIMEOUT_S + video_timeout + opts.warmup + opts.seconds
+                        + LIFETIME_SLACK_S, opts.bitrate)
 
     def spawn(name: str, factory: str, loop: str = "asyncio") -> Child:
-        options = {"index": PUBLISHER_INDEX, "bitrate": opts.bitrate, "loop": loop}
-        child = Child(ctx, name, factory, options, lifetime)
-        children.append(child)
-        return child
+        return children.spawn(name, factory, loop, index=PUBLISHER_INDEX)
 
     try:
         say("starting processes…")
@@ -127,29 +94,15 @@ def run_one(ctx: Any, impl: str, n: int, opts: Options, say: Progress) -> dict[s
             sub = sfu.call("subscribe", CALL_TIMEOUT_S)
             answer = load.call("answer", STARTUP_TIMEOUT_S, sub=sub["sub"], offer=sub["offer"])
             sfu.call("answer", CALL_TIMEOUT_S, sub=sub["sub"], answer=answer)
-        receiving = _wait_for_video(loads, n, video_timeout, say)
-        say(f"warming up {opts.warmup:g} s…")
-        time.sleep(opts.warmup)
-        say(f"measuring {opts.seconds:g} s…")
-        load_before = _loadavg()
-        drops_before = udp_receive_buffer_errors()
-        start = _mark_all([sfu, publisher, *loads])
-        time.sleep(opts.seconds)
-        end = _mark_all([sfu, publisher, *loads])
-        drops_after = udp_receive_buffer_errors()
+        receiving = wait_for_video(loads, n, video_timeout, say)
+        start, end, machine = measure_window([sfu, publisher, *loads], opts.seconds,
+                                             opts.warmup, say)
         row = make_row(impl, n, start, end)
         row["receiving"] = receiving
-        row["loadavg_1m"] = load_before
-        row["udp_rcvbuf_errors"] = (None if drops_before is None or drops_after is None
-                                    else drops_after - drops_before)
+        row.update(machine)
         return row
     finally:
-        for child in reversed(children):
-            child.stop()
-
-
-def _rate(value: float, seconds: float) -> float:
-    return value / seconds if seconds > 0 else 0.0
+        children.stop_all()
 
 
 def make_row(impl: str, n: int, start: list[Any], end: list[Any]) -> dict[str, Any]:
@@ -170,7 +123,7 @@ def make_row(impl: str, n: int, start: list[Any], end: list[Any]) -> dict[str, A
         for sub, a in after["subs"].items():
             b = before["subs"].get(sub, {})
             decoded = a["decoded"] - b.get("decoded", 0)
-            fps.append(_rate(decoded, window))
+            fps.append(rate(decoded, window))
             delivered += decoded
             lost += a["gaps"] - b.get("gaps", 0)
             verified += a["verified"] - b.get("verified", 0)
@@ -178,9 +131,9 @@ def make_row(impl: str, n: int, start: list[Any], end: list[Any]) -> dict[str, A
             sub_packets += a["packets"] - b.get("packets", 0)
             sub_lost += a["packets_lost"] - b.get("packets_lost", 0)
             # Frames the publisher made in this subscriber's window, minus those decoded.
-            expected = _rate(published, pub_seconds) * window
+            expected = rate(published, pub_seconds) * window
             short_max = max(short_max, round(expected - decoded))
-    cpu_s_per_s = _rate(cpu, seconds)
+    cpu_s_per_s = rate(cpu, seconds)
     return {
         "impl": impl,
         "subscribers": n,
@@ -188,7 +141,7 @@ def make_row(impl: str, n: int, start: list[Any], end: list[Any]) -> dict[str, A
         "cpu_per_stream": round(cpu_s_per_s / n, 4),
         "fps_min": round(min(fps), 1) if fps else 0.0,
         "lost_frames": lost,
-        "packets_per_s": round(_rate(sent, seconds), 1),
+        "packets_per_s": round(rate(sent, seconds), 1),
         "cpu_s_per_s": round(cpu_s_per_s, 3),
         "verified_frames": verified,
         "verify_failures": failed,
@@ -196,14 +149,14 @@ def make_row(impl: str, n: int, start: list[Any], end: list[Any]) -> dict[str, A
         "fps_mean": round(sum(fps) / len(fps), 1) if fps else 0.0,
         "us_per_delivered_frame": round(cpu * 1e6 / delivered, 1) if delivered else None,
         "frames_short_max": short_max,
-        "publisher_fps": round(_rate(published, pub_seconds), 1),
-        "received_packets_per_s": round(_rate(sfu1["received"] - sfu0["received"], seconds), 1),
-        "published_packets_per_s": round(_rate(pub1["packets"] - pub0["packets"], pub_seconds),
+        "publisher_fps": round(rate(published, pub_seconds), 1),
+        "received_packets_per_s": round(rate(sfu1["received"] - sfu0["received"], seconds), 1),
+        "published_packets_per_s": round(rate(pub1["packets"] - pub0["packets"], pub_seconds),
                                          1),
-        "subscriber_packets_per_s": round(_rate(sub_packets, seconds), 1),
+        "subscriber_packets_per_s": round(rate(sub_packets, seconds), 1),
         "subscriber_packets_lost": sub_lost,
         "waiting_keyframe": sfu1["waiting_keyframe"],
-        "load_cpu_s_per_s": round(_rate(load_cpu, seconds), 3),
+        "load_cpu_s_per_s": round(rate(load_cpu, seconds), 3),
     }
 
 
@@ -218,66 +171,97 @@ def ratios(rows: list[dict[str, Any]]) -> dict[str, float]:
     return out
 
 
-COLUMNS = [("impl", "impl", "{}"), ("subscribers", "N", "{}"),
-           ("us_per_packet", "µs/pkt", "{:.1f}"), ("cpu_per_stream", "cpu/stream", "{:.4f}"),
-           ("cpu_s_per_s", "cpu s/s", "{:.3f}"),
-           ("packets_per_s", "pkt/s", "{:.0f}"), ("fps_min", "fps_min", "{:.1f}"),
-           ("lost_frames", "lost", "{}"), ("frames_short_max", "short", "{}"),
-           ("verified_frames", "verified", "{}"), ("load_cpu_s_per_s", "load s/s", "{:.2f}")]
+COLUMNS: list[Column] = [
+    ("impl", "impl", "{}"), ("subscribers", "N", "{}"),
+    ("us_per_packet", "µs/pkt", "{:.1f}"), ("cpu_per_stream", "cpu/stream", "{:.4f}"),
+    ("cpu_s_per_s", "cpu s/s", "{:.3f}"), ("packets_per_s", "pkt/s", "{:.0f}"),
+    ("fps_min", "fps_min", "{:.1f}"), ("lost_frames", "lost", "{}"),
+    ("frames_short_max", "short", "{}"), ("verified_frames", "verified", "{}"),
+    ("load_cpu_s_per_s", "load s/s", "{:.2f}")]
 
 
 def table(rows: list[dict[str, Any]], ratio: dict[str, float]) -> str:
-    cells = [[title for _, title, _ in COLUMNS]]
-    for row in rows:
-        if row.get("error"):
-            cells.append([row["impl"], str(row["subscribers"]), f"error: {row['error']}"])
-            continue
-        cells.append(["-" if row[key] is None else fmt.format(row[key]) for key, _, fmt in COLUMNS])
-    widths = [max(len(line[i]) for line in cells if i < len(line) and len(line) == len(COLUMNS))
-              for i in range(len(COLUMNS))]
-    lines = []
-    for line in cells:
-        if len(line) != len(COLUMNS):
-            lines.append("  ".join(line))
-        else:
-            lines.append("  ".join(c.rjust(w) if i else c.ljust(w)
-                                   for i, (c, w) in enumerate(zip(line, widths, strict=True))))
+    """The fan-out table, and the MediaRelay/Giao Ban ratios below it."""
+    text = render(rows, COLUMNS)
     if ratio:
-        lines.append("")
-        lines.append("mediarelay/giaoban CPU per subscriber: " + ", ".join(
-            f"N={n}: {r:.1f}×" for n, r in ratio.items()))
-    return "\n".join(lines)
+        text += "\n\nmediarelay/giaoban CPU per subscriber: " + ", ".join(
+            f"N={n}: {r:.1f}×" for n, r in ratio.items())
+    return text
+
+
+def workers_table(rows: list[dict[str, Any]], ratio: dict[str, float]) -> str:
+    """The workers table, and each worker count's packets/s over 1 worker's below it."""
+    text = render(table_rows(rows), WORKERS_COLUMNS)
+    if ratio:
+        text += "\n\nforwarded packets/s relative to 1 worker: " + ", ".join(
+            f"{w} worker{'s' if w != '1' else ''}: {r:.2f}×" for w, r in ratio.items())
+    return text
+
+
+def _counts(parser: argparse.ArgumentParser, option: str, text: str) -> list[int]:
+    """Parse a comma-separated list of counts, each at least 1."""
+    try:
+        counts = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        parser.error(f"{option} takes numbers separated by commas, e.g. 1,2,4")
+    if not counts or min(counts) < 1:
+        parser.error(f"{option} needs at least one count of 1 or more")
+    return counts
+
+
+PER_PROCESS = {"fanout": 4, "mesh": 4, "workers": 8}
+"""Default subscribers (mesh: participants) per load-generator process, per mode."""
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mode", choices=MODES, default="fanout",
+                        help="fanout: one publisher, N subscribers, Giao Ban against "
+                             "MediaRelay (default); mesh: M participants who all publish "
+                             "and receive each other; workers: fan-out rooms on WorkerPool "
+                             "with 1 worker, then 2")
     parser.add_argument("--subscribers", default=",".join(map(str, DEFAULT_SUBSCRIBERS)),
-                        help="comma-separated subscriber counts (default 1,2,4,8,16)")
+                        help="fanout: comma-separated subscriber counts (default 1,2,4,8,16)")
+    parser.add_argument("--participants", default=",".join(map(str, DEFAULT_PARTICIPANTS)),
+                        help="mesh: comma-separated participant counts (default 2,4,6,8)")
+    parser.add_argument("--workers", default=",".join(map(str, DEFAULT_WORKERS)),
+                        help="workers: comma-separated worker counts (default 1,2)")
+    parser.add_argument("--rooms", type=int, default=DEFAULT_ROOMS,
+                        help=f"workers: rooms (routers), one publisher each "
+                             f"(default {DEFAULT_ROOMS})")
+    parser.add_argument("--room-subscribers", type=int, default=DEFAULT_ROOM_SUBSCRIBERS,
+                        help=f"workers: subscribers per room "
+                             f"(default {DEFAULT_ROOM_SUBSCRIBERS})")
     parser.add_argument("--seconds", type=float, default=15.0,
                         help="measurement window per run (default 15)")
     parser.add_argument("--warmup", type=float, default=3.0,
                         help="seconds between all subscribers decoding and measuring (default 3)")
-    parser.add_argument("--impl", choices=[*IMPLS, "both"], default="both")
-    parser.add_argument("--per-process", type=int, default=4,
-                        help="subscribers per load-generator process (default 4)")
+    parser.add_argument("--impl", choices=[*IMPLS, "both"], default="both",
+                        help="fanout: which SFU to measure (default both)")
+    parser.add_argument("--per-process", type=int, default=None,
+                        help="subscribers (mesh: participants) per load-generator process "
+                             "(default 4; workers: 8)")
     parser.add_argument("--video-timeout", type=float, default=20.0,
-                        help="seconds (plus 1 per subscriber) for every subscriber to decode "
-                             "video before measuring anyway (default 20)")
+                        help="seconds (plus some per subscriber) for every subscriber to "
+                             "receive video before measuring anyway (default 20)")
     parser.add_argument("--bitrate", type=int, default=DEFAULT_BITRATE,
-                        help="VP8 bitrate in bit/s of the publisher and of MediaRelay's "
+                        help="VP8 bitrate in bit/s of the publishers and of MediaRelay's "
                              "encoders; 0 leaves aiortc's REMB rate control (default 1500000)")
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop",
                         help="event loop of the SFU process; the server runs on uvloop "
-                             "(default uvloop)")
+                             "(default uvloop; the workers always run uvloop)")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.add_argument("--save", metavar="PATH", help="also write that JSON object to PATH")
     args = parser.parse_args(argv)
-    try:
-        args.counts = [int(x) for x in args.subscribers.split(",") if x.strip()]
-    except ValueError:
-        parser.error("--subscribers takes numbers separated by commas, e.g. 1,2,4")
-    if not args.counts or min(args.counts) < 1:
-        parser.error("--subscribers needs at least one count of 1 or more")
+    args.counts = _counts(parser, "--subscribers", args.subscribers)
+    args.participant_counts = _counts(parser, "--participants", args.participants)
+    args.worker_counts = _counts(parser, "--workers", args.workers)
+    if args.mode == "mesh" and min(args.participant_counts) < 2:
+        parser.error("--participants: a mesh needs at least 2 participants")
+    if args.rooms < 1 or args.room_subscribers < 1:
+        parser.error("--rooms and --room-subscribers must be at least 1")
+    if args.per_process is None:
+        args.per_process = PER_PROCESS[args.mode]
     if args.seconds <= 0 or args.warmup < 0 or args.per_process < 1 or args.bitrate < 0:
         parser.error("--seconds must be positive, --warmup and --bitrate not negative, "
                      "--per-process at least 1")
@@ -288,51 +272,94 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+Run = tuple[str, dict[str, Any], Callable[[], dict[str, Any]]]
+"""(progress label, the row's identifying fields, the function that measures it)."""
+
+
+def plan(ctx: Any, args: argparse.Namespace, opts: Options) -> list[Run]:
+    """Every run of this invocation, in order."""
+    if args.mode == "mesh":
+        return [(f"M={m} giaoban", {"impl": "giaoban", "participants": m},
+                 lambda m=m, label=f"M={m} giaoban": run_mesh(ctx, m, opts, _say(label)))
+                for m in args.participant_counts]
+    if args.mode == "workers":
+        return [(f"workers={w}", {"impl": "giaoban", "workers": w},
+                 lambda w=w: run_workers(ctx, w, args.rooms, args.room_subscribers, opts,
+                                         _say(f"workers={w}")))
+                for w in args.worker_counts]
+    impls = list(IMPLS) if args.impl == "both" else [args.impl]
+    return [(f"N={n} {impl}", {"impl": impl, "subscribers": n},
+             lambda n=n, impl=impl: run_one(ctx, impl, n, opts, _say(f"N={n} {impl}")))
+            for n in args.counts for impl in impls]
+
+
+def _say(label: str) -> Progress:
+    def say(text: str) -> None:
+        print(f"{label}: {text}", file=sys.stderr, flush=True)
+
+    return say
+
+
+def config(args: argparse.Namespace, interrupted: bool) -> dict[str, Any]:
+    """The `config` object of the JSON report: what this invocation measured."""
+    common = {"mode": args.mode, "seconds": args.seconds, "warmup": args.warmup,
+              "per_process": args.per_process, "bitrate": args.bitrate,
+              "media": "640x480 VP8 30 fps + Opus 48 kHz", "interrupted": interrupted}
+    if args.mode == "mesh":
+        return {**common, "participants": args.participant_counts, "impls": ["giaoban"],
+                "publisher": "replayed pre-encoded VP8 (bench/replay.py)"}
+    if args.mode == "workers":
+        return {**common, "workers": args.worker_counts, "rooms": args.rooms,
+                "room_subscribers": args.room_subscribers, "impls": ["giaoban"],
+                "publisher": "replayed pre-encoded VP8 (bench/replay.py)"}
+    impls = list(IMPLS) if args.impl == "both" else [args.impl]
+    return {**common, "subscribers": args.counts, "impls": impls}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # Ctrl-C and SIGTERM both stop the children before exiting (even when started
     # from a shell that ignores SIGINT for background jobs).
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
-    impls = list(IMPLS) if args.impl == "both" else [args.impl]
     opts = Options(seconds=args.seconds, warmup=args.warmup, per_process=args.per_process,
                    bitrate=args.bitrate, video_timeout=args.video_timeout, loop=args.loop)
     ctx = multiprocessing.get_context("spawn")
     rows: list[dict[str, Any]] = []
     interrupted = False
     try:
-        for n in args.counts:
-            for impl in impls:
-                def say(text: str, n: int = n, impl: str = impl) -> None:
-                    print(f"N={n} {impl}: {text}", file=sys.stderr, flush=True)
-
-                try:
-                    row = run_one(ctx, impl, n, opts, say)
-                    say(f"{row['us_per_packet']} µs/packet, {row['cpu_s_per_s']} CPU-s/s, "
-                        f"fps_min {row['fps_min']}, lost {row['lost_frames']}")
-                except BenchError as exc:
-                    say(f"failed: {exc}")
-                    row = {"impl": impl, "subscribers": n, "error": str(exc)}
-                rows.append(row)
+        for label, ident, measure in plan(ctx, args, opts):
+            say = _say(label)
+            try:
+                row = measure()
+                say(f"{row['packets_per_s']} packets/s, {row['us_per_packet']} µs/packet, "
+                    f"{row['cpu_s_per_s']} CPU-s/s, fps_min {row['fps_min']}, "
+                    f"lost {row['lost_frames']}, load {row['load_cpu_s_per_s']} CPU-s/s")
+            except BenchError as exc:
+                say(f"failed: {exc}")
+                row = {**ident, "error": str(exc)}
+            rows.append(row)
     except KeyboardInterrupt:
         interrupted = True
         print("interrupted; every child process has been stopped", file=sys.stderr)
-    ratio = ratios(rows)
     import aiortc
 
-    report = json.dumps({
-        "rows": rows,
-        "ratios": ratio,
-        "config": {"subscribers": args.counts, "impls": impls, "seconds": args.seconds,
-                   "warmup": args.warmup, "per_process": args.per_process,
-                   "bitrate": args.bitrate, "media": "640x480 VP8 30 fps + Opus 48 kHz",
-                   "interrupted": interrupted},
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "aiortc": aiortc.__version__, "loop": args.loop},
-    }, indent=2)
+    report: dict[str, Any] = {"rows": rows}
+    if args.mode == "fanout":
+        report["ratios"] = ratio = ratios(rows)
+        text = table(rows, ratio)
+    elif args.mode == "workers":
+        report["scaling"] = ratio = scaling(rows)
+        text = workers_table(rows, ratio)
+    else:
+        text = render(rows, MESH_COLUMNS)
+    report["config"] = config(args, interrupted)
+    report["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
+                         "aiortc": aiortc.__version__, "loop": args.loop}
+    dumped = json.dumps(report, indent=2)
     if args.save:
-        Path(args.save).write_text(report + "\n", encoding="utf-8")
-    print(report if args.json else table(rows, ratio))
+        Path(args.save).write_text(dumped + "\n", encoding="utf-8")
+    print(dumped if args.json else text)
     if interrupted:
         return 130
     return 1 if any(r.get("error") for r in rows) else 0

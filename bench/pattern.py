@@ -106,9 +106,12 @@ def verify(frame: VideoFrame, index: int, number: int) -> bool:
     return bool(np.all((cells > Y_ON - 40) | (cells < Y_OFF + 40)))
 
 
-def frame_gap(previous: int, current: int) -> int:
-    """Frame numbers skipped between two consecutive decoded frames; -1 if out of order."""
-    step = (current - previous) % FRAME_MOD
-    if step == 0 or step >= FRAME_MOD // 2:
+def frame_gap(previous: int, current: int, modulus: int = FRAME_MOD) -> int:
+    """Frame numbers skipped between two consecutive decoded frames; -1 if out of order.
+
+    Frame numbers run modulo `modulus` (a replayed picture repeats sooner than 2^16).
+    """
+    step = (current - previous) % modulus
+    if step == 0 or step >= modulus // 2:
         return -1
     return step - 1

@@ -27,7 +27,7 @@ from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame, VideoFrame
 
 from .control import cpu_seconds, enlarge_udp_receive_buffers, pin_loopback, pin_vp8_bitrate
-from .pattern import FPS, PatternSource, frame_gap, read_number, verify
+from .pattern import FPS, FRAME_MOD, PatternSource, frame_gap, read_number, verify
 
 VERIFY_EVERY = 30
 CLOSE_TIMEOUT_S = 5.0
@@ -157,7 +157,9 @@ class Received:
     audio_frames: int = 0
 
 
-async def _drain_video(track: MediaStreamTrack, out: Received, index: int) -> None:
+async def drain_video(track: MediaStreamTrack, out: Received, index: int,
+                      modulus: int = FRAME_MOD) -> None:
+    """Decode `track`, reading every frame's number (which runs modulo `modulus`)."""
     try:
         while True:
             frame = await track.recv()
@@ -166,7 +168,7 @@ async def _drain_video(track: MediaStreamTrack, out: Received, index: int) -> No
                 out.unreadable += 1
                 continue
             if out.last_number >= 0:
-                gap = frame_gap(out.last_number, number)
+                gap = frame_gap(out.last_number, number, modulus)
                 if gap < 0:
                     out.out_of_order += 1
                     continue
@@ -211,7 +213,7 @@ class Subscribers:
 
         def on_track(track: MediaStreamTrack) -> None:
             if track.kind == "video":
-                self.tasks.append(asyncio.create_task(_drain_video(track, out, self.index)))
+                self.tasks.append(asyncio.create_task(drain_video(track, out, self.index)))
             else:
                 self.tasks.append(asyncio.create_task(_drain_audio(track, out)))
 

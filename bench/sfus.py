@@ -1,6 +1,7 @@
 """The two SFUs under test, each run alone in its own child process.
 
 - `giaoban`: `sfu.engine.Engine`, which forwards the publisher's RTP packets.
+- `pool`: `sfu.pool.WorkerPool`, the same engine in worker processes (``--mode workers``).
 - `mediarelay`: aiortc's `MediaRelay`. The publisher's tracks are decoded once, and
   each subscriber's RTCPeerConnection gets `relay.subscribe(track)`, so every
   subscriber has its own encoder.
@@ -12,7 +13,11 @@ this process's CPU time and how many RTP packets it has sent to subscribers so f
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
@@ -24,46 +29,115 @@ from .peers import CLOSE_TIMEOUT_S, inbound_packets, loopback_pc
 
 
 class GiaobanSfu:
+    """Giao Ban's in-process `Engine`, with one router per room (one room by default)."""
+
     def __init__(self, options: dict[str, Any]) -> None:
         from sfu.config import SfuSettings
         from sfu.engine import Engine
 
-        self.engine = Engine(SfuSettings(announced_addresses=["127.0.0.1"]))
-        self.router_id: Any = None
-        self.producer_ids: list[Any] = []
+        self.settings = SfuSettings(announced_addresses=["127.0.0.1"])
+        self.engine = Engine(self.settings)
+        self.rooms: list[Any] = []
+        self.producer_ids: dict[int, dict[str, list[Any]]] = {}
+        """room -> publisher name -> its producer ids."""
+        self.publisher_index: dict[Any, int] = {}
+        """producer id -> the publisher's picture index (its colour)."""
 
-    async def op_start(self) -> None:
-        await self.engine.start()
-        self.router_id = await self.engine.create_router()
+    @property
+    def client(self) -> Any:
+        """The `SfuClient` under test."""
+        return self.engine
 
-    async def op_publish(self, offer: str) -> str:
-        transport = await self.engine.create_transport(self.router_id, "publish")
-        result = await self.engine.publish(transport, offer)
-        self.producer_ids = [p.producer_id for p in result.producers]
-        return result.answer_sdp
+    async def op_start(self, rooms: int = 1) -> None:
+        await self.client.start()
+        self.rooms = [await self.client.create_router() for _ in range(rooms)]
 
-    async def op_subscribe(self) -> dict[str, str]:
-        transport = await self.engine.create_transport(self.router_id, "subscribe")
-        for producer_id in self.producer_ids:
-            await self.engine.consume(transport, producer_id)
-        offer = await self.engine.create_offer(transport)
-        return {"sub": str(transport), "offer": offer.offer_sdp}
+    async def op_publish(self, offer: str, room: int = 0, publisher: str = "p",
+                         index: int = 1) -> str:
+        transport = await self.client.create_transport(self.rooms[room], "publish")
+        result = await self.client.publish(transport, offer)
+        ids = [p.producer_id for p in result.producers]
+        self.producer_ids.setdefault(room, {})[publisher] = ids
+        self.publisher_index.update(dict.fromkeys(ids, index))
+        return str(result.answer_sdp)
+
+    async def op_subscribe(self, room: int = 0, skip: str = "") -> dict[str, Any]:
+        """A subscribe transport to every publisher of `room` but `skip`."""
+        transport = await self.client.create_transport(self.rooms[room], "subscribe")
+        for publisher, ids in self.producer_ids.get(room, {}).items():
+            if publisher != skip:
+                for producer_id in ids:
+                    await self.client.consume(transport, producer_id)
+        offer = await self.client.create_offer(transport)
+        mids = {c.mid: self.publisher_index[c.producer_id] for c in offer.consumers}
+        return {"sub": str(transport), "offer": offer.offer_sdp, "mids": mids}
 
     async def op_answer(self, sub: str, answer: str) -> None:
-        await self.engine.apply_answer(sub, answer)  # type: ignore[arg-type]
+        await self.client.apply_answer(sub, answer)
 
     async def op_mark(self) -> dict[str, Any]:
-        router = self.engine.routers[self.router_id]
-        consumers = list(router.consumers.values())
+        routers = [self.engine.routers[r] for r in self.rooms]
+        consumers = [c for router in routers for c in router.consumers.values()]
         return {
             "t": time.monotonic(), "cpu": cpu_seconds(),
             "sent": sum(c.packets for c in consumers),
-            "received": sum(p.packets for p in router.producers.values()),
+            "received": sum(p.packets for router in routers for p in router.producers.values()),
             "waiting_keyframe": sum(1 for c in consumers if c.waiting_for_keyframe),
         }
 
     async def close(self) -> None:
-        await self.engine.close()
+        await self.client.close()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of another process, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class PoolSfu(GiaobanSfu):
+    """`WorkerPool`: the same requests, served by `options["workers"]` worker processes.
+
+    Its CPU time is the sum over the worker processes; this process only relays
+    requests and events, and its own CPU time is reported apart as `control_cpu`.
+    """
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        super().__init__(options)
+        from sfu.pool import WorkerPool
+
+        self.run_dir = Path(tempfile.mkdtemp(prefix="giaoban-bench-"))
+        self.pool = WorkerPool(self.settings, int(options["workers"]), self.run_dir,
+                               log_level="WARNING")
+
+    @property
+    def client(self) -> Any:
+        return self.pool
+
+    async def op_placement(self) -> dict[str, Any]:
+        """Which worker holds each room, and the workers' process ids."""
+        return {"rooms": [next(w.index for w in self.pool.workers if room in w.routers)
+                          for room in self.rooms],
+                "pids": [w.pid for w in self.pool.workers]}
+
+    async def op_mark(self) -> dict[str, Any]:
+        samples = [await self.pool.stats(room) for room in self.rooms]
+        t = time.monotonic()
+        worker_cpu = [process_cpu_seconds(w.pid) for w in self.pool.workers]
+        streams = [s for sample in samples for s in sample.streams]
+        return {
+            "t": t, "cpu": sum(worker_cpu), "worker_cpu": worker_cpu,
+            "control_cpu": cpu_seconds(),
+            "sent": sum(s.packets for s in streams if s.direction == "outbound"),
+            "received": sum(s.packets for s in streams if s.direction == "inbound"),
+            "waiting_keyframe": None,
+        }
+
+    async def close(self) -> None:
+        try:
+            await self.pool.close()
+        finally:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
 async def _discard(track: MediaStreamTrack) -> None:
@@ -132,4 +206,5 @@ class MediaRelaySfu:
                                               return_exceptions=True), CLOSE_TIMEOUT_S)
 
 
-SFUS = {"giaoban": "bench.sfus:GiaobanSfu", "mediarelay": "bench.sfus:MediaRelaySfu"}
+SFUS = {"giaoban": "bench.sfus:GiaobanSfu", "mediarelay": "bench.sfus:MediaRelaySfu",
+        "pool": "bench.sfus:PoolSfu"}

@@ -98,3 +98,120 @@ def test_smoke_run_prints_one_json_object() -> None:
         assert row["verified_frames"] >= 1 and row["verify_failures"] == 0, row
     assert set(report["ratios"]) == {"1"} and report["ratios"]["1"] > 0
     assert "N=1 giaoban: measuring 3 s" in result.stderr
+
+
+# ---------------------------------------------------------------- mesh and workers modes
+
+
+def test_modes_parse_their_own_counts_and_defaults() -> None:
+    from bench.forwarding import parse_args
+
+    fanout = parse_args([])
+    assert (fanout.mode, fanout.counts, fanout.per_process) == ("fanout", [1, 2, 4, 8, 16], 4)
+    mesh = parse_args(["--mode", "mesh", "--participants", "3,5"])
+    assert (mesh.participant_counts, mesh.per_process) == ([3, 5], 4)
+    assert parse_args(["--mode", "mesh"]).participant_counts == [2, 4, 6, 8]
+    workers = parse_args(["--mode", "workers", "--rooms", "2", "--room-subscribers", "6"])
+    assert (workers.worker_counts, workers.rooms, workers.room_subscribers,
+            workers.per_process) == ([1, 2], 2, 6, 8)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--mode", "mesh", "--participants", "1,4"], "at least 2 participants"),
+    (["--mode", "mesh", "--participants", "a"], "--participants takes numbers"),
+    (["--mode", "workers", "--workers", "0"], "--workers needs at least one count"),
+    (["--mode", "workers", "--rooms", "0"], "--rooms and --room-subscribers"),
+    (["--mode", "ring"], "invalid choice"),
+])
+def test_bad_mode_arguments_are_refused_with_a_message(
+        argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.forwarding import parse_args
+
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def _peers(t: float, cpu: float, frames: dict[str, int], gaps: dict[str, int],
+           published: int, verified: int) -> dict[str, object]:
+    return {"t": t, "cpu": cpu, "frames": frames, "gaps": gaps,
+            "sample": {"verified": verified, "verify_failed": 0},
+            "packets": 20 * sum(frames.values()), "packets_lost": 0,
+            "published_packets": 7 * published, "published_frames": {"p1": published}}
+
+
+def test_mesh_row_counts_every_received_stream() -> None:
+    from bench.mesh import make_mesh_row
+
+    start = [_sfu(10.0, 2.0, 0),
+             _peers(10.0, 1.0, {"p1/1": 0, "p1/3": 0}, {"p1/1": 0, "p1/3": 0}, 0, 0)]
+    end = [_sfu(20.0, 2.5, 10000),
+           _peers(20.0, 3.0, {"p1/1": 300, "p1/3": 240}, {"p1/1": 0, "p1/3": 5}, 300, 10)]
+    row = make_mesh_row(2, start, end)
+    assert (row["participants"], row["forwarded_streams"], row["video_streams"]) == (2, 4, 2)
+    assert row["us_per_packet"] == 50.0  # 0.5 CPU-s over 10000 packets
+    assert row["packets_per_s"] == 1000.0 and row["cpu_s_per_s"] == 0.05
+    assert row["cpu_per_stream"] == 0.025  # per subscriber stream: 2 of them
+    assert (row["fps_min"], row["fps_mean"], row["lost_frames"]) == (24.0, 27.0, 5)
+    assert row["verified_frames"] == 10 and row["publisher_fps"] == 30.0
+    assert row["load_cpu_s_per_s"] == 0.2
+    assert row["load_us_per_packet"] == round(2.0 * 1e6 / (20 * 540), 1)
+
+
+def test_workers_row_sums_the_worker_processes_and_scaling_compares_to_one() -> None:
+    from bench.forwarding import workers_table
+    from bench.workers import make_workers_row, scaling
+
+    def pool(t: float, cpus: list[float], sent: int) -> dict[str, object]:
+        return {**_sfu(t, sum(cpus), sent), "worker_cpu": cpus, "control_cpu": t / 100}
+
+    publishers0 = _peers(0.0, 0.0, {}, {}, 0, 0)
+    publishers1 = _peers(10.0, 1.0, {}, {}, 300, 0)
+    subs0 = _peers(0.0, 0.0, {"s1/1": 0}, {"s1/1": 0}, 0, 0)
+    subs1 = _peers(10.0, 4.0, {"s1/1": 300}, {"s1/1": 0}, 0, 10)
+    one = make_workers_row(1, 4, 8, [pool(0.0, [1.0], 0), publishers0, subs0],
+                           [pool(10.0, [9.0], 100000), publishers1, subs1])
+    two = make_workers_row(2, 4, 8, [pool(0.0, [1.0, 1.0], 0), publishers0, subs0],
+                           [pool(10.0, [7.0, 8.0], 180000), publishers1, subs1])
+    assert one["subscribers"] == 32 and one["worker_cpu_s_per_s"] == [0.8]
+    assert two["cpu_s_per_s"] == 1.3 and two["worker_cpu_s_per_s"] == [0.6, 0.7]
+    assert two["us_per_packet"] == round(13.0 * 1e6 / 180000, 1)
+    assert one["load_cpu_s_per_s"] == 0.5
+    assert scaling([one, two]) == {"1": 1.0, "2": 1.8}
+    assert scaling([two]) == {}, "no ratio without a 1-worker run"
+    text = workers_table([one, two, {"impl": "giaoban", "workers": 3, "error": "gone"}],
+                         scaling([one, two]))
+    assert "0.60+0.70" in text and "2 workers: 1.80×" in text and "error: gone" in text
+
+
+def test_stream_counts_follow_rtp_timestamps() -> None:
+    from bench.counting import StreamCount, count_frame
+
+    video = StreamCount("video")
+    for timestamp in (4294964296, 4294964296, 0, 3000, 12000, 9000):
+        count_frame(video, timestamp)  # wraps; a repeated and an older timestamp are no frame
+    assert (video.frames, video.gaps) == (4, 2)
+    audio = StreamCount("audio")
+    for timestamp in (0, 960, 2880):
+        count_frame(audio, timestamp)
+    assert (audio.frames, audio.gaps) == (3, 1)
+
+
+def test_replayed_picture_decodes_with_numbers_modulo_its_cycle() -> None:
+    from aiortc.codecs.vpx import Vp8Decoder
+    from aiortc.jitterbuffer import JitterFrame
+
+    from bench.replay import CYCLE, GOP, encoded_cycle
+
+    frames = encoded_cycle(2, 1_500_000)
+    assert len(frames) == CYCLE
+    decoder = Vp8Decoder()
+    numbers = []
+    for n in range(CYCLE + 2):  # across the end of the cycle: frame 0 is a keyframe
+        for frame in decoder.decode(JitterFrame(data=frames[n % CYCLE], timestamp=n * 3000)):
+            numbers.append(read_number(frame))
+            if n % GOP == 0:
+                assert verify(frame, 2, n % CYCLE)
+    assert numbers == [n % CYCLE for n in range(CYCLE + 2)]
+    assert frame_gap(CYCLE - 1, 1, CYCLE) == 1 and frame_gap(5, 5, CYCLE) == -1

@@ -1,0 +1,177 @@
+"""Load-generator peers for the multi-stream modes: they count, and decode only a sample.
+
+Decoding every received VP8 stream would make the load generators, not the SFU, the
+bottleneck (one 640x480 stream costs several ms of CPU per frame). So a `Peers`
+process receives every stream with aiortc, but for all streams but one it replaces
+the receiver's RTP handler by a counter: packets still go through ICE, DTLS, SRTP
+and aiortc's RTP parsing, and the receiver keeps its RTCP statistics (so receiver
+reports still flow), but nothing is reassembled or decoded. A frame is counted when
+a packet with a new RTP timestamp arrives; the frames a stream skipped are the
+timestamp gaps beyond one frame.
+
+The first video stream each process receives keeps aiortc's whole path: it is
+decoded, each frame's number is read from the picture, and every 30th frame gets the
+full check (colour and bar code), as `bench.peers` does for every subscriber.
+
+A `Peers` process also holds publishers (`bench.replay`), so one process can be
+several mesh participants, a set of fan-out publishers, or only subscribers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
+from aiortc.codecs import is_rtx
+from aiortc.rtcrtpreceiver import StreamStatistics
+from aiortc.rtp import RtpPacket
+
+from .control import cpu_seconds, enlarge_udp_receive_buffers, pin_loopback
+from .peers import (
+    CLOSE_TIMEOUT_S,
+    Received,
+    ToneTrack,
+    drain_video,
+    inbound_packets,
+    loopback_pc,
+)
+from .replay import CYCLE, TICKS_PER_FRAME, ReplayTrack
+
+AUDIO_TICKS_PER_FRAME = 960
+"""Opus at 48 kHz in 20 ms frames."""
+
+
+@dataclass
+class StreamCount:
+    kind: str
+    frames: int = 0
+    gaps: int = 0
+    """Frames skipped between consecutive RTP timestamps."""
+    last_timestamp: int | None = None
+
+
+def count_frame(count: StreamCount, timestamp: int) -> None:
+    """Account one RTP packet's timestamp: a new frame, and how many were skipped."""
+    if count.last_timestamp is None:
+        count.frames += 1
+        count.last_timestamp = timestamp
+        return
+    delta = (timestamp - count.last_timestamp) & 0xFFFFFFFF
+    if delta == 0 or delta >= 1 << 31:  # same frame, or an older packet
+        return
+    step = TICKS_PER_FRAME if count.kind == "video" else AUDIO_TICKS_PER_FRAME
+    count.frames += 1
+    count.gaps += max(0, round(delta / step) - 1)
+    count.last_timestamp = timestamp
+
+
+def count_instead_of_decoding(receiver: RTCRtpReceiver, count: StreamCount) -> None:
+    """Make `receiver` count frames instead of reassembling and decoding them."""
+    streams: dict[int, StreamStatistics] = vars(receiver)["_RTCRtpReceiver__remote_streams"]
+    codecs: dict[int, Any] = vars(receiver)["_RTCRtpReceiver__codecs"]
+
+    async def handle(packet: RtpPacket, arrival_time_ms: int) -> None:
+        codec = codecs.get(packet.payload_type)
+        if codec is None:
+            return
+        stats = streams.get(packet.ssrc)
+        if stats is None:
+            stats = streams[packet.ssrc] = StreamStatistics(codec.clockRate)
+        stats.add(packet)
+        if not is_rtx(codec):
+            count_frame(count, packet.timestamp)
+
+    receiver._handle_rtp_packet = handle  # type: ignore[method-assign]
+
+
+class Peers:
+    """Publishers and subscribers of one load-generator process."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        pin_loopback()
+        self.bitrate = int(options.get("bitrate", 0))
+        self.pcs: list[RTCPeerConnection] = []
+        self.publishers: dict[str, tuple[RTCPeerConnection, ReplayTrack]] = {}
+        self.subscribers: dict[str, RTCPeerConnection] = {}
+        self.counts: dict[str, StreamCount] = {}
+        self.sample: Received | None = None
+        self.sample_key = ""
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def _pc(self) -> RTCPeerConnection:
+        if not self.pcs:
+            enlarge_udp_receive_buffers()
+        pc = loopback_pc()
+        self.pcs.append(pc)
+        return pc
+
+    async def op_publish(self, name: str, index: int) -> str:
+        pc = self._pc()
+        video = ReplayTrack(index, self.bitrate)
+        self.publishers[name] = (pc, video)
+        pc.addTransceiver(ToneTrack(), direction="sendonly")
+        pc.addTransceiver(video, direction="sendonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        return str(pc.localDescription.sdp)
+
+    async def op_accept(self, name: str, answer: str) -> None:
+        await self.publishers[name][0].setRemoteDescription(RTCSessionDescription(answer, "answer"))
+
+    async def op_subscribe(self, name: str, offer: str, mids: dict[str, int]) -> str:
+        """Answer a subscribe offer; `mids` maps each m-line to its publisher's index."""
+        pc = self.subscribers[name] = self._pc()
+
+        def on_track(track: MediaStreamTrack) -> None:
+            transceiver = next(t for t in pc.getTransceivers() if t.receiver.track is track)
+            key = f"{name}/{transceiver.mid}"
+            if track.kind == "video" and self.sample is None:
+                self.sample = Received()
+                self.sample_key = key
+                index = mids.get(str(transceiver.mid), 0)
+                self.tasks.append(asyncio.create_task(
+                    drain_video(track, self.sample, index, modulus=CYCLE)))
+                return
+            count = self.counts[key] = StreamCount(str(track.kind))
+            count_instead_of_decoding(transceiver.receiver, count)
+
+        pc.on("track", on_track)
+        await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
+        await pc.setLocalDescription(await pc.createAnswer())
+        return str(pc.localDescription.sdp)
+
+    def _video_frames(self) -> dict[str, int]:
+        frames = {key: c.frames for key, c in self.counts.items() if c.kind == "video"}
+        if self.sample is not None:
+            frames[self.sample_key] = self.sample.decoded
+        return frames
+
+    async def op_status(self) -> dict[str, int]:
+        return self._video_frames()
+
+    async def op_mark(self) -> dict[str, Any]:
+        received = lost = published = 0
+        for pc in self.subscribers.values():
+            r, missing = await inbound_packets(pc)
+            received += r
+            lost += missing
+        for pc, _ in self.publishers.values():
+            published += sum(s.packetsSent for s in (await pc.getStats()).values()
+                             if s.type == "outbound-rtp")
+        gaps = {key: c.gaps for key, c in self.counts.items() if c.kind == "video"}
+        if self.sample is not None:
+            gaps[self.sample_key] = self.sample.gaps
+        return {"t": time.monotonic(), "cpu": cpu_seconds(), "frames": self._video_frames(),
+                "gaps": gaps, "sample": asdict(self.sample) if self.sample else None,
+                "packets": received, "packets_lost": lost, "published_packets": published,
+                "published_frames": {name: video.sent
+                                     for name, (_, video) in self.publishers.items()}}
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await asyncio.wait_for(asyncio.gather(*(pc.close() for pc in self.pcs),
+                                              return_exceptions=True), CLOSE_TIMEOUT_S)
