@@ -136,6 +136,14 @@ class Transport:
             await self.pc.setLocalDescription(answer)
             return str(self.pc.localDescription.sdp)
 
+    def announced_ssrcs(self, mid: str) -> set[int]:
+        """The SSRCs (media and RTX) the publisher's offer announces for `mid`."""
+        remote = self.pc.remoteDescription
+        if remote is None:
+            return set()
+        return {s.ssrc for m in SessionDescription.parse(remote.sdp).media
+                if m.rtp.muxId == mid for s in m.ssrc}
+
     def receiving_transceivers(self) -> list[RTCRtpTransceiver]:
         return [t for t in self.pc.getTransceivers()
                 if t.mid is not None and t.currentDirection in ("recvonly", "sendrecv")]
