@@ -81,6 +81,7 @@ _TRANSPORT_ATTRS = (
     "_send_rtp", "_rtp_header_extensions_map", "_state", "_tx_srtp",
     "_RTCDtlsTransport__tx_bytes", "_RTCDtlsTransport__tx_packets", "_rx_srtp",
     "_RTCDtlsTransport__rx_bytes", "_RTCDtlsTransport__rx_packets", "_rtp_router",
+    "_handle_rtcp_data",
 )
 _ICE_CONNECTION_ATTRS = ("_nominated", "data_received")
 
@@ -302,6 +303,28 @@ def install_fast_receive(dtls: RTCDtlsTransport) -> None:
             asyncio.ensure_future(receiver._handle_rtp_packet(packet, clock.current_ms()))
 
     connection.data_received = data_received  # type: ignore[method-assign]
+
+
+def guard_rtcp(dtls: RTCDtlsTransport) -> None:
+    """Drop malformed RTCP that would otherwise close the whole transport.
+
+    aiortc drops RTCP it cannot parse (a ValueError), but a REMB announcing more SSRCs
+    than it carries parses fine and then raises `struct.error` while being routed; that
+    escapes into the transport's receive loop, which dies, and every track on the
+    transport stops. Only RTCP passes here; calling it again does nothing.
+    """
+    if getattr(dtls, "_giaoban_rtcp_guard", False):
+        return
+    dtls._giaoban_rtcp_guard = True  # type: ignore[attr-defined]
+    handle = dtls._handle_rtcp_data
+
+    async def handle_rtcp_data(data: bytes) -> None:
+        try:
+            await handle(data)
+        except struct.error as exc:
+            logger.debug("malformed RTCP dropped: %s", exc)
+
+    dtls._handle_rtcp_data = handle_rtcp_data  # type: ignore[method-assign]
 
 
 async def send_pli(receiver: RTCRtpReceiver, media_ssrc: int) -> None:

@@ -114,9 +114,11 @@ class Transport:
     def _state_changed(self) -> None:
         state = self.pc.connectionState
         logger.info("transport %s (%s) %s", self.id, self.role, state)
-        if state == "connected" and self.role == "publish":
+        if state == "connected":
             for transceiver in self.pc.getTransceivers():
-                adapter.install_fast_receive(transceiver.receiver.transport)
+                adapter.guard_rtcp(transceiver.receiver.transport)
+                if self.role == "publish":
+                    adapter.install_fast_receive(transceiver.receiver.transport)
         self._on_state(self, state)
 
     # ------------------------------------------------------------ publish role
