@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import aioice.ice
@@ -81,6 +81,7 @@ _TRANSPORT_ATTRS = (
     "_send_rtp", "_rtp_header_extensions_map", "_state", "_tx_srtp",
     "_RTCDtlsTransport__tx_bytes", "_RTCDtlsTransport__tx_packets", "_rx_srtp",
     "_RTCDtlsTransport__rx_bytes", "_RTCDtlsTransport__rx_packets", "_rtp_router",
+    "_handle_rtcp_data",
 )
 _ICE_CONNECTION_ATTRS = ("_nominated", "data_received")
 
@@ -152,19 +153,31 @@ class ReceiveTap:
     uplink) and leaves out frame assembly and payload parsing. Each packet goes to
     `sink` synchronously, so one incoming packet is forwarded to every consumer
     without a coroutine hop.
+
+    Only the SSRCs the publisher announced in its offer (media and RTX) are taken;
+    without any announced, the first SSRC seen is. aiortc's router hands a receiver
+    any SSRC whose payload type is one of its own; were those taken, each one would
+    add a stream to the receiver reports until aiortc's report task dies of an
+    oversized packet (and closing the transport then waits for it forever), and their
+    payloads would be forwarded to subscribers as the publisher's own.
     """
 
-    __slots__ = ("receiver", "sink", "nacks_sent", "uplink_bps", "unknown_payload",
-                 "_codecs", "_rtx_payload_types", "_rtx_ssrc", "_streams", "_nack",
-                 "_estimator")
+    __slots__ = ("receiver", "sink", "ssrcs", "nacks_sent", "uplink_bps", "unknown_payload",
+                 "unknown_ssrc", "_codecs", "_rtx_payload_types", "_rtx_ssrc", "_streams",
+                 "_nack", "_estimator")
 
-    def __init__(self, receiver: RTCRtpReceiver, sink: PacketSink) -> None:
+    def __init__(self, receiver: RTCRtpReceiver, sink: PacketSink,
+                 ssrcs: Collection[int] = ()) -> None:
         self.receiver = receiver
         self.sink = sink
+        self.ssrcs = set(ssrcs)
+        """The SSRCs taken; empty until the first packet when none was announced."""
         self.nacks_sent = 0
         self.uplink_bps: int | None = None
         """The publisher's uplink as estimated from abs-send-time (video only)."""
         self.unknown_payload = 0
+        self.unknown_ssrc = 0
+        """Packets dropped because their SSRC was not announced."""
         self._codecs: dict[int, RTCRtpCodecParameters] = receiver._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
         self._rtx_payload_types: set[int] = set()
         self._rtx_ssrc: dict[int, int] = receiver._RTCRtpReceiver__rtx_ssrc  # type: ignore[attr-defined]
@@ -194,6 +207,9 @@ class ReceiveTap:
             return
         stream = self._streams.get(packet.ssrc)
         if stream is None:
+            # A new SSRC: rare for a publisher, so the check costs nothing per packet.
+            if not self._take_ssrc(packet.ssrc):
+                return
             stream = self._streams[packet.ssrc] = StreamStatistics(codec.clockRate)
         stream.add(packet)
         if codec.mimeType.lower() == "video/rtx":
@@ -211,6 +227,17 @@ class ReceiveTap:
                                                                 sorted(nack.missing)))
         self.sink(packet)
 
+    def _take_ssrc(self, ssrc: int) -> bool:
+        if not self.ssrcs:
+            self.ssrcs.add(ssrc)
+        elif ssrc not in self.ssrcs and ssrc not in self._rtx_ssrc:
+            self.unknown_ssrc += 1
+            # aiortc's router learned this SSRC on the way in: forget it, so a stream
+            # of made-up SSRCs does not grow its table.
+            self.receiver.transport._rtp_router.ssrc_table.pop(ssrc, None)
+            return False
+        return True
+
     def stream_counts(self, ssrc: int) -> tuple[int, int, float] | None:
         """(packets expected, packets received, jitter in seconds) of one source."""
         stream = self._streams.get(ssrc)
@@ -219,17 +246,20 @@ class ReceiveTap:
         return stream.packets_expected, stream.packets_received, stream.jitter / stream._clockrate
 
 
-def install_receive_tap(receiver: RTCRtpReceiver, sink: PacketSink) -> ReceiveTap:
-    """Forward each incoming packet to `sink` once RTX is unwrapped and statistics kept.
+def install_receive_tap(receiver: RTCRtpReceiver, sink: PacketSink,
+                        ssrcs: Collection[int] = ()) -> ReceiveTap:
+    """Forward each incoming packet of the announced `ssrcs` to `sink` once RTX is
+    unwrapped and statistics kept.
 
     Installing again on the same receiver (a track published anew on the same m-line)
-    only replaces the sink.
+    only replaces the sink and the announced SSRCs.
     """
     current = getattr(receiver, "_giaoban_tap", None)
     if isinstance(current, ReceiveTap):
         current.sink = sink
+        current.ssrcs = set(ssrcs)
         return current
-    tap = ReceiveTap(receiver, sink)
+    tap = ReceiveTap(receiver, sink, ssrcs)
     receiver._giaoban_tap = tap  # type: ignore[attr-defined]
     receiver._handle_rtp_packet = tap.handle  # type: ignore[method-assign]
     return tap
@@ -273,6 +303,28 @@ def install_fast_receive(dtls: RTCDtlsTransport) -> None:
             asyncio.ensure_future(receiver._handle_rtp_packet(packet, clock.current_ms()))
 
     connection.data_received = data_received  # type: ignore[method-assign]
+
+
+def guard_rtcp(dtls: RTCDtlsTransport) -> None:
+    """Drop malformed RTCP that would otherwise close the whole transport.
+
+    aiortc drops RTCP it cannot parse (a ValueError), but a REMB announcing more SSRCs
+    than it carries parses fine and then raises `struct.error` while being routed; that
+    escapes into the transport's receive loop, which dies, and every track on the
+    transport stops. Only RTCP passes here; calling it again does nothing.
+    """
+    if getattr(dtls, "_giaoban_rtcp_guard", False):
+        return
+    dtls._giaoban_rtcp_guard = True  # type: ignore[attr-defined]
+    handle = dtls._handle_rtcp_data
+
+    async def handle_rtcp_data(data: bytes) -> None:
+        try:
+            await handle(data)
+        except struct.error as exc:
+            logger.debug("malformed RTCP dropped: %s", exc)
+
+    dtls._handle_rtcp_data = handle_rtcp_data  # type: ignore[method-assign]
 
 
 async def send_pli(receiver: RTCRtpReceiver, media_ssrc: int) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Protocol
 
 from aiortc import clock
@@ -46,7 +47,9 @@ class PacketSink(Protocol):
 class Producer:
     def __init__(self, producer_id: ProducerId, transport_id: TransportId,
                  transceiver: RTCRtpTransceiver, codec: RTCRtpCodecParameters,
-                 settings: SfuSettings) -> None:
+                 settings: SfuSettings, ssrcs: Collection[int] = ()) -> None:
+        """`ssrcs` are the SSRCs the publisher announced for this track; packets of
+        any other SSRC are dropped (none announced: the first one seen is taken)."""
         self.id = producer_id
         self.transport_id = transport_id
         self.mid = str(transceiver.mid)
@@ -80,7 +83,7 @@ class Producer:
         if self.kind == "video":
             self._keyframe_task = asyncio.create_task(self._request_keyframes(),
                                                       name=f"keyframes-{producer_id}")
-        self.tap = adapter.install_receive_tap(self.receiver, self._on_packet)
+        self.tap = adapter.install_receive_tap(self.receiver, self._on_packet, ssrcs)
 
     @property
     def info(self) -> ProducerInfo:

@@ -147,7 +147,7 @@ class Router:
             if not codecs:
                 continue
             producer = Producer(ProducerId(new_id("p")), transport_id, transceiver, codecs[0],
-                                self.settings)
+                                self.settings, transport.announced_ssrcs(str(transceiver.mid)))
             self.producers[producer.id] = producer
             if self.recorder is not None:
                 self.recorder.attach(producer)

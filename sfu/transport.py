@@ -114,9 +114,11 @@ class Transport:
     def _state_changed(self) -> None:
         state = self.pc.connectionState
         logger.info("transport %s (%s) %s", self.id, self.role, state)
-        if state == "connected" and self.role == "publish":
+        if state == "connected":
             for transceiver in self.pc.getTransceivers():
-                adapter.install_fast_receive(transceiver.receiver.transport)
+                adapter.guard_rtcp(transceiver.receiver.transport)
+                if self.role == "publish":
+                    adapter.install_fast_receive(transceiver.receiver.transport)
         self._on_state(self, state)
 
     # ------------------------------------------------------------ publish role
@@ -135,6 +137,14 @@ class Transport:
             answer = await self.pc.createAnswer()
             await self.pc.setLocalDescription(answer)
             return str(self.pc.localDescription.sdp)
+
+    def announced_ssrcs(self, mid: str) -> set[int]:
+        """The SSRCs (media and RTX) the publisher's offer announces for `mid`."""
+        remote = self.pc.remoteDescription
+        if remote is None:
+            return set()
+        return {s.ssrc for m in SessionDescription.parse(remote.sdp).media
+                if m.rtp.muxId == mid for s in m.ssrc}
 
     def receiving_transceivers(self) -> list[RTCRtpTransceiver]:
         return [t for t in self.pc.getTransceivers()
