@@ -84,6 +84,7 @@ _TRANSPORT_ATTRS = (
     "_handle_rtcp_data",
 )
 _ICE_CONNECTION_ATTRS = ("_nominated", "data_received")
+_RTP_ROUTER_ATTRS = ("ssrc_table", "route_rtp")
 
 
 class AiortcIncompatible(RuntimeError):
@@ -106,6 +107,7 @@ async def check_compatibility() -> None:
             (transceiver, _TRANSCEIVER_ATTRS),
             (transceiver.sender.transport, _TRANSPORT_ATTRS),
             (transceiver.sender.transport.transport._connection, _ICE_CONNECTION_ATTRS),
+            (transceiver.sender.transport._rtp_router, _RTP_ROUTER_ATTRS),
             (transceiver.sender.transport._rtp_header_extensions_map, _EXTENSIONS_MAP_ATTRS),
         ):
             for name in names:
