@@ -1,0 +1,66 @@
+"""A subscriber that loses packets gets them again from its consumer's own history,
+through RTX, and its picture does not freeze."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from sfu.config import SfuSettings
+
+from .bad_input import Meeting, dtls_of, keeps_decoding
+from .peers import Publisher, Subscriber
+
+SETTINGS = SfuSettings(announced_addresses=["127.0.0.1"], stats_interval_ms=500)
+DROP_EVERY = 5
+"""Of the video RTP datagrams reaching the lossy subscriber, drop one in this many."""
+
+
+@pytest.fixture
+async def meeting() -> AsyncIterator[Meeting]:
+    opened = await Meeting.open(SETTINGS)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+async def test_lost_packets_are_sent_again_through_rtx(meeting: Meeting) -> None:
+    publisher, lossy = Publisher(index=2), Subscriber()
+    lossy.expected_index["pub"] = 2
+    _, producers = await meeting.publish(publisher)
+    await meeting.subscribe(lossy, {"pub": producers})
+    await keeps_decoding(lossy, "pub", 2, timeout=15)
+
+    # From now on the subscriber's network loses every 5th video packet (RTP, not
+    # RTCP, whose header stays readable under SRTP). Retransmissions come on the RTX
+    # SSRC and are let through.
+    video_consumer = next(c for c in meeting.router.consumers.values() if c.kind == "video")
+    media_ssrc = video_consumer.transceiver.sender._ssrc
+    connection = dtls_of(lossy.pc).transport._connection
+    deliver = connection.data_received
+    seen = {"video": 0, "dropped": 0, "rtx": 0}
+
+    def lossy_network(data: bytes, component: int) -> None:
+        if len(data) >= 12 and 127 < data[0] < 192 and not 191 < data[1] < 209:
+            ssrc = int.from_bytes(data[8:12], "big")
+            if ssrc == media_ssrc:
+                seen["video"] += 1
+                if seen["video"] % DROP_EVERY == 0:
+                    seen["dropped"] += 1
+                    return
+            elif ssrc == video_consumer.transceiver.sender._rtx_ssrc:
+                seen["rtx"] += 1
+        deliver(data, component)
+
+    connection.data_received = lossy_network
+    # The picture goes on: frames keep coming, in order, with the right pattern.
+    await keeps_decoding(lossy, "pub", 2, frames=120, audio_frames=100, timeout=20)
+    assert seen["dropped"] >= 10
+    # The subscriber asked again, and the consumer answered on the RTX stream.
+    assert video_consumer.feedback.nacks >= seen["dropped"] // 2
+    assert seen["rtx"] >= seen["dropped"] // 2
+    outbound = next(s for s in (await meeting.engine.stats(meeting.router_id)).streams
+                    if s.stream_id == video_consumer.id)
+    assert outbound.nacks == video_consumer.feedback.nacks
