@@ -20,6 +20,7 @@ from .api import (
     WorkerLoad,
 )
 from .config import RecorderSettings, SfuSettings
+from .events import Listeners
 from .ids import ConsumerId, ProducerId, RouterId, TransportId
 from .router import Router, new_id
 
@@ -35,7 +36,7 @@ class Engine:
         self.worker = worker
         self.recording = recording or RecorderSettings()
         self.routers: dict[RouterId, Router] = {}
-        self._listeners: list[EventListener] = []
+        self._listeners = Listeners()
         self._started = False
         self._closed = False
         self._sampling: asyncio.Task[None] | None = None
@@ -78,20 +79,10 @@ class Engine:
     # ------------------------------------------------------------ events
 
     def add_listener(self, listener: EventListener) -> Callable[[], None]:
-        self._listeners.append(listener)
-
-        def remove() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return remove
+        return self._listeners.add(listener)
 
     def _emit(self, event: SfuEvent) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(event)
-            except Exception:
-                logger.exception("event listener failed on %s", type(event).__name__)
+        self._listeners.emit(event)
 
     # ------------------------------------------------------------ lookups
 

@@ -42,6 +42,7 @@ from .api import (
     WorkerLoad,
 )
 from .config import RecorderSettings, SfuSettings
+from .events import Listeners
 from .ids import ConsumerId, ProducerId, RouterId, TransportId
 from .wire import (
     WireError,
@@ -105,7 +106,7 @@ class WorkerPool:
                         for i in range(count)]
         self._log_level = log_level
         self._recording = recording or RecorderSettings()
-        self._listeners: list[EventListener] = []
+        self._listeners = Listeners()
         self._ids = itertools.count(1)
         self._owner: dict[str, Worker] = {}
         """Which worker holds each router, transport, producer and consumer id."""
@@ -271,20 +272,10 @@ class WorkerPool:
     # ------------------------------------------------------------ events
 
     def add_listener(self, listener: EventListener) -> Callable[[], None]:
-        self._listeners.append(listener)
-
-        def remove() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return remove
+        return self._listeners.add(listener)
 
     def _emit(self, event: SfuEvent) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(event)
-            except Exception:
-                logger.exception("event listener failed on %s", type(event).__name__)
+        self._listeners.emit(event)
 
     def _on_event(self, worker: Worker, event: SfuEvent) -> None:
         if isinstance(event, WorkerLoad):

@@ -54,7 +54,8 @@ async def test_meetings_go_to_the_least_loaded_worker(workers_site: Site) -> Non
         # Load reports reach the status file that `giaoban sfu status` reads.
         path = site.server.app[CONFIG].data_path / "run" / STATUS_FILE
         await wait_until(lambda: path.exists() and all(
-            w["streams"] > 0 for w in read_status(path)["workers"]), 10, "both workers' load")
+            w["streams"] > 0 and w["packets_per_s"] > 0 for w in read_status(path)["workers"]),
+            10, "both workers' load")
         workers = read_status(path)["workers"]
         assert [w["worker"] for w in workers] == [0, 1]
         assert all(w["alive"] and w["packets_per_s"] > 0 and w["pid"] > 0 for w in workers)
