@@ -37,7 +37,6 @@ from aiortc import (
     RTCPeerConnection,
     RTCRtpReceiver,
     RTCRtpSender,
-    clock,
 )
 from aiortc.rate import RemoteBitrateEstimator
 from aiortc.rtcdtlstransport import State as DtlsState
@@ -57,6 +56,8 @@ from aiortc.rtp import (
     unpack_remb_fci,
     unwrap_rtx,
 )
+
+from .clock import ms_now
 
 logger = logging.getLogger(__name__)
 
@@ -300,9 +301,9 @@ def install_fast_receive(dtls: RTCDtlsTransport) -> None:
         receiver = router.route_rtp(packet)
         tap = getattr(receiver, "_giaoban_tap", None)
         if isinstance(tap, ReceiveTap):
-            tap.receive(packet, clock.current_ms())
+            tap.receive(packet, ms_now())
         elif receiver is not None:
-            asyncio.ensure_future(receiver._handle_rtp_packet(packet, clock.current_ms()))
+            asyncio.ensure_future(receiver._handle_rtp_packet(packet, ms_now()))
 
     connection.data_received = data_received  # type: ignore[method-assign]
 

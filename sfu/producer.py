@@ -14,13 +14,13 @@ import time
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Protocol
 
-from aiortc import clock
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 from aiortc.rtp import RtpPacket
 
 from . import aiortc_adapter as adapter
 from .api import Kind, ProducerInfo
+from .clock import ntp_now
 from .config import SfuSettings
 from .ids import ProducerId, TransportId
 
@@ -103,7 +103,7 @@ class Producer:
         consumers = self.consumers
         if consumers:
             now = time.monotonic()
-            ntp = clock.current_ntp_time()
+            ntp = ntp_now()
             for consumer in consumers:
                 consumer.forward(packet, now, ntp)
         for sink in self.sinks:
