@@ -28,7 +28,7 @@ from sfu.ids import ProducerId, TransportId
 
 from . import protocol as p
 from .accounts import Account
-from .errors import BadRequest, Forbidden, InvalidSdp, NotFound
+from .errors import BadRequest, Forbidden, InvalidSdp, NotFound, ServiceUnavailable
 from .ids import MeetingId, ParticipantId
 from .meetings import Meeting
 from .participants import (
@@ -52,6 +52,8 @@ RETRYABLE_SFU_CODES = frozenset({"worker_unavailable", "unknown_id"})
 
 
 def _sfu_error(exc: SfuError) -> Exception:
+    if exc.code == "worker_unavailable":
+        return ServiceUnavailable(exc.message)
     if exc.code == "invalid_sdp":
         return InvalidSdp(exc.message)
     if exc.code == "unknown_id":
@@ -73,6 +75,7 @@ class Conferences:
                              for s in ice_servers]
         self.live: dict[MeetingId, Conference] = {}
         self._resume_recording: set[MeetingId] = set()
+        self._starting: dict[MeetingId, asyncio.Lock] = {}
         self._by_transport: dict[TransportId, Participant] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._leaving: set[asyncio.Future[None]] = set()
@@ -85,17 +88,7 @@ class Conferences:
         if meeting.state == "cancelled":
             raise Forbidden("This meeting has been cancelled")
         for attempt in (1, 2):
-            conference = self.live.get(meeting.id)
-            if conference is None:
-                conference = Conference(meeting=meeting,
-                                        router_id=await self._sfu.create_router())
-                self.live[meeting.id] = conference
-                logger.info("meeting %s live on router %s", meeting.id, conference.router_id)
-                if self._recording is not None:
-                    await self._recording.meeting_live(conference)
-                    if meeting.id in self._resume_recording and not conference.recording:
-                        await self._recording.resume(conference)
-                    self._resume_recording.discard(meeting.id)
+            conference = await self._live_conference(meeting)
             try:
                 return await self._join(conference, account, send, close)
             except SfuError as exc:
@@ -106,6 +99,27 @@ class Conferences:
                                meeting.id, conference.router_id, exc.message)
                 self._forget(conference)
         raise AssertionError("unreachable")
+
+    async def _live_conference(self, meeting: Meeting) -> Conference:
+        """The meeting's live conference, started (with its router) by the first joiner;
+        people joining at the same moment wait for it instead of starting another."""
+        async with self._starting.setdefault(meeting.id, asyncio.Lock()):
+            conference = self.live.get(meeting.id)
+            if conference is not None:
+                return conference
+            try:
+                router_id = await self._sfu.create_router()
+            except SfuError as exc:
+                raise _sfu_error(exc) from exc
+            conference = Conference(meeting=meeting, router_id=router_id)
+            self.live[meeting.id] = conference
+            logger.info("meeting %s live on router %s", meeting.id, router_id)
+            if self._recording is not None:
+                await self._recording.meeting_live(conference)
+                if meeting.id in self._resume_recording and not conference.recording:
+                    await self._recording.resume(conference)
+                self._resume_recording.discard(meeting.id)
+            return conference
 
     async def _join(self, conference: Conference, account: Account, send: Send,
                     close: Close | None) -> Participant:

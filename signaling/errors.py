@@ -70,6 +70,12 @@ class InsufficientStorage(GiaobanError):
     status, title, code = 507, "Not enough disk space", "low_disk"
 
 
+class ServiceUnavailable(GiaobanError):
+    """The media plane cannot take the request now (its workers are restarting)."""
+
+    status, title, code = 503, "Media server unavailable", "media_unavailable"
+
+
 class TooManyRequests(GiaobanError):
     status, title, code = 429, "Too many requests", "too_many_requests"
 

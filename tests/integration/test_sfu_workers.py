@@ -133,3 +133,21 @@ async def test_a_killed_worker_is_restarted_and_its_meeting_recovers(workers_sit
     finally:
         for c in clients + replacements:
             await c.close()
+
+
+async def test_people_joining_at_once_meet_in_one_conference(workers_site: Site) -> None:
+    site = workers_site
+    meeting_id, clients = await start_meeting(site, ["an", "binh", "chi"])
+    try:
+        for c in clients:
+            await c.connect()
+        # Creating the router takes a round trip to a worker; nobody may start another.
+        joined = await asyncio.gather(*(c.join(meeting_id) for c in clients))
+        conference = site.server.app[CONFERENCES].live[meeting_id]
+        assert sorted(conference.participants) == sorted(j["participant_id"] for j in joined)
+        assert len(pool_of(site)._owner) >= 1
+        routers = {w.index: len(w.routers) for w in pool_of(site).workers}
+        assert sum(routers.values()) == 1, routers
+    finally:
+        for c in clients:
+            await c.close()
