@@ -52,13 +52,9 @@ RETRYABLE_SFU_CODES = frozenset({"worker_unavailable", "unknown_id"})
 
 
 def _sfu_error(exc: SfuError) -> Exception:
-    if exc.code == "worker_unavailable":
-        return ServiceUnavailable(exc.message)
-    if exc.code == "invalid_sdp":
-        return InvalidSdp(exc.message)
-    if exc.code == "unknown_id":
-        return NotFound(exc.message)
-    return BadRequest(exc.message)
+    by_code = {"worker_unavailable": ServiceUnavailable, "invalid_sdp": InvalidSdp,
+               "unknown_id": NotFound}
+    return by_code.get(exc.code, BadRequest)(exc.message)
 
 
 class Conferences:
@@ -101,8 +97,7 @@ class Conferences:
         raise AssertionError("unreachable")
 
     async def _live_conference(self, meeting: Meeting) -> Conference:
-        """The meeting's live conference, started (with its router) by the first joiner;
-        people joining at the same moment wait for it instead of starting another."""
+        """The live conference; the first joiner starts it, others joining then wait."""
         async with self._starting.setdefault(meeting.id, asyncio.Lock()):
             conference = self.live.get(meeting.id)
             if conference is not None:
@@ -201,9 +196,8 @@ class Conferences:
                             participant.meeting_id)
 
     async def remove_account(self, username: str, reason: str, detail: str) -> int:
-        """Send every live participant of this account a fatal session_expired error,
-        take them out of their meetings (closing their transports) and close their
-        sockets. Returns how many were removed."""
+        """Tell the account's live participants their session expired (fatal), take
+        them out of their meetings and close their sockets; returns how many."""
         found = [part for conference in list(self.live.values())
                  for part in list(conference.participants.values())
                  if part.username == username and not part.left]
