@@ -15,17 +15,18 @@ DIR/result.json, next to screenshots and the server log) and exits 1 on failure.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from playwright.async_api import async_playwright
-from two_browsers import REPO, Browser, cli, free_port, open_browser, stop, wait_healthy
+from two_browsers import (
+    Browser,
+    cli,
+    open_browser,
+    serve_and_run,
+)
 
 ADMIN = ("quantri", "Quản trị viên", "admin", "quantri-secret-1")
 NEW_USER = ("lan.nguyen", "Nguyễn Thị Lan", "leader")
@@ -127,30 +128,8 @@ def main() -> int:
     args = parser.parse_args()
     work: Path = args.out.resolve()
     work.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    result: dict[str, Any] = {"ok": False, "base": base}
-    server: subprocess.Popen[bytes] | None = None
-    try:
-        config = prepare(work, port)
-        with open(work / "server.log", "wb") as log:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "web.cli", "serve", "--config", str(config)],
-                cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-        wait_healthy(base, server)
-        result.update(asyncio.run(scenario(work, base)))
-        result["ok"] = all(result["checks"].values())
-    except Exception as exc:  # reported in the result, and by the exit status
-        result["error"] = f"{type(exc).__name__}: {exc}"
-    finally:
-        if server is not None:
-            stop(server)
-    text = json.dumps(result, ensure_ascii=False, indent=2)
-    (work / "result.json").write_text(text, encoding="utf-8")
-    print(text)
-    return 0 if result["ok"] else 1
+    return serve_and_run(work, {}, lambda port: prepare(work, port),
+                         lambda base, _: scenario(work, base))
 
 
 if __name__ == "__main__":

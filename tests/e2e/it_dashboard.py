@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,15 +25,12 @@ from typing import Any
 
 from playwright.async_api import async_playwright
 from two_browsers import (
-    REPO,
     USERS,
     Browser,
     cli,
-    free_port,
     open_browser,
+    serve_and_run,
     sign_in_and_join,
-    stop,
-    wait_healthy,
 )
 
 IT_USER = ("kythuat", "Lê Văn Kỹ", "it", "ky-thuat-pass-1")
@@ -213,30 +208,14 @@ def main() -> int:
     args = parser.parse_args()
     work: Path = args.out.resolve()
     work.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    result: dict[str, Any] = {"ok": False, "base": base}
-    server: subprocess.Popen[bytes] | None = None
-    try:
-        config, meeting_id = prepare(work, port)
-        with open(work / "server.log", "wb") as log:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "web.cli", "serve", "--config", str(config)],
-                cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-        wait_healthy(base, server)
-        result.update(asyncio.run(scenario(work, base, meeting_id, args.timeout)))
-        result["ok"] = all(result["checks"].values())
-    except Exception as exc:  # the JSON result must say what went wrong
-        result["error"] = f"{type(exc).__name__}: {exc}"
-    finally:
-        if server is not None:
-            stop(server)
-    text = json.dumps(result, ensure_ascii=False, indent=2)
-    (work / "result.json").write_text(text, encoding="utf-8")
-    print(text)
-    return 0 if result["ok"] else 1
+    prepared: dict[str, str] = {}
+
+    def prepare_server(port: int) -> Path:
+        config, prepared["meeting"] = prepare(work, port)
+        return config
+
+    return serve_and_run(work, {}, prepare_server,
+                         lambda base, _: scenario(work, base, prepared["meeting"], args.timeout))
 
 
 if __name__ == "__main__":

@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,10 +43,8 @@ from signaling.store import Store  # noqa: E402
 from tests.e2e.two_browsers import (  # noqa: E402
     Browser,
     cli,
-    free_port,
     open_browser,
-    stop,
-    wait_healthy,
+    serve_and_run,
 )
 from tests.integration.client import MeetingClient  # noqa: E402
 
@@ -278,32 +274,14 @@ def main() -> int:
     args = parser.parse_args()
     work: Path = args.out.resolve()
     work.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    result: dict[str, Any] = {"ok": False, "base": base, "scenario": args.scenario}
-    server: subprocess.Popen[bytes] | None = None
-    try:
+    def prepare_server(port: int) -> Path:
         config = write_config(work, port)
         create_accounts(config)
-        with open(work / "server.log", "wb") as log:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "web.cli", "serve", "--config", str(config)],
-                cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        wait_healthy(base, server)
-        run = week_scenario if args.scenario == "week" else kiosk_scenario
-        result.update(asyncio.run(run(work, base, config)))
-        result["ok"] = all(result["checks"].values())
-        result["screenshots"] = sorted(str(p) for p in work.glob("*.png"))
-    except Exception as exc:  # the JSON result must say what went wrong
-        result["error"] = f"{type(exc).__name__}: {exc}"
-    finally:
-        if server is not None:
-            stop(server)
-    text = json.dumps(result, ensure_ascii=False, indent=2, default=str)
-    (work / "result.json").write_text(text, encoding="utf-8")
-    print(text)
-    return 0 if result["ok"] else 1
+        return config
+
+    run = week_scenario if args.scenario == "week" else kiosk_scenario
+    return serve_and_run(work, {"scenario": args.scenario}, prepare_server,
+                         lambda base, config: run(work, base, config))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -330,6 +331,37 @@ async def scenario(
     return result
 
 
+def serve_and_run(work: Path, result: dict[str, Any], prepare: Callable[[int], Path],
+                  run: Callable[[str, Path], Awaitable[dict[str, Any]]]) -> int:
+    """Start `giaoban serve` with the config `prepare(port)` writes, run the scenario
+    `run(base, config)` against it, stop the server, and write `result.json` (with
+    `ok`, the named checks and any error) into `work`. Returns the exit status."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    result.update({"ok": False, "base": base})
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        config = prepare(port)
+        with open(work / "server.log", "wb") as log:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "web.cli", "serve", "--config", str(config)],
+                cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        wait_healthy(base, server)
+        result.update(asyncio.run(run(base, config)))  # type: ignore[arg-type]
+        result["ok"] = all(result["checks"].values())
+        result["screenshots"] = sorted(str(p) for p in work.glob("*.png"))
+    except Exception as exc:  # the JSON result must say what went wrong
+        result["error"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        if server is not None:
+            stop(server)
+    text = json.dumps(result, ensure_ascii=False, indent=2, default=str)
+    (work / "result.json").write_text(text, encoding="utf-8")
+    print(text)
+    return 0 if result["ok"] else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="directory for results and logs")
@@ -339,31 +371,15 @@ def main() -> int:
     args = parser.parse_args()
     work: Path = args.out.resolve()
     work.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    result: dict[str, Any] = {"ok": False, "base": base, "server_log": str(work / "server.log")}
-    server: subprocess.Popen[bytes] | None = None
-    try:
-        config, meeting_id = prepare(work, port)
-        with open(work / "server.log", "wb") as log:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "web.cli", "serve", "--config", str(config)],
-                cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-        wait_healthy(base, server)
-        result.update(asyncio.run(scenario(work, base, meeting_id, args.timeout, args.rejoin)))
-        result["ok"] = all(result["checks"].values())
-        result["screenshots"] = sorted(str(p) for p in work.glob("*.png"))
-    except Exception as exc:  # the JSON result must say what went wrong
-        result["error"] = f"{type(exc).__name__}: {exc}"
-    finally:
-        if server is not None:
-            stop(server)
-    text = json.dumps(result, ensure_ascii=False, indent=2)
-    (work / "result.json").write_text(text, encoding="utf-8")
-    print(text)
-    return 0 if result["ok"] else 1
+    prepared: dict[str, str] = {}
+
+    def prepare_server(port: int) -> Path:
+        config, prepared["meeting"] = prepare(work, port)
+        return config
+
+    return serve_and_run(
+        work, {"server_log": str(work / "server.log")}, prepare_server,
+        lambda base, _: scenario(work, base, prepared["meeting"], args.timeout, args.rejoin))
 
 
 if __name__ == "__main__":
