@@ -111,6 +111,8 @@ def child_main(factory: str, conn: Connection, options: dict[str, Any], lifetime
     """Entry point of every child process; `factory` is "module:callable"."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent(parent_pid)
+    if options.get("cpus"):
+        os.sched_setaffinity(0, options["cpus"])
     module_name, _, attr = factory.partition(":")
     make = getattr(importlib.import_module(module_name), attr)
     loop_factory = None

@@ -20,6 +20,7 @@ several mesh participants, a set of fan-out publishers, or only subscribers.
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -51,6 +52,19 @@ class StreamCount:
     gaps: int = 0
     """Frames skipped between consecutive RTP timestamps."""
     last_timestamp: int | None = None
+    packets_missing: int = 0
+    """Sequence numbers skipped between consecutive packets counted at the socket."""
+    last_seq: int | None = None
+
+
+def count_packet(count: StreamCount, seq: int) -> None:
+    """Account one RTP packet's sequence number: how many were skipped before it."""
+    if count.last_seq is not None:
+        delta = (seq - count.last_seq) & 0xFFFF
+        if delta == 0 or delta >= 1 << 15:  # a duplicate, or an older packet
+            return
+        count.packets_missing += delta - 1
+    count.last_seq = seq
 
 
 def count_frame(count: StreamCount, timestamp: int) -> None:
@@ -113,6 +127,7 @@ def count_at_socket(pc: RTCPeerConnection, by_ssrc: dict[int, StreamCount],
                 count = by_ssrc.get(int.from_bytes(data[8:12], "big"))
                 if count is not None:
                     tally[0] += 1
+                    count_packet(count, int.from_bytes(data[2:4], "big"))
                     count_frame(count, int.from_bytes(data[4:8], "big"))
                     return
             queued(data, component)
@@ -122,12 +137,22 @@ def count_at_socket(pc: RTCPeerConnection, by_ssrc: dict[int, StreamCount],
     pc.on("connectionstatechange", install)
 
 
+def _ice_transports(pc: RTCPeerConnection) -> list[Any]:
+    """The UDP transports of `pc`'s ICE connection (one per local candidate)."""
+    connection = pc.getTransceivers()[0].receiver.transport.transport._connection
+    return [p.transport for p in connection._protocols if p.transport is not None]
+
+
 class Peers:
     """Publishers and subscribers of one load-generator process."""
 
     def __init__(self, options: dict[str, Any]) -> None:
         pin_loopback()
         self.bitrate = int(options.get("bitrate", 0))
+        self.index = int(options.get("index", 0))
+        """The publisher index of a received stream that `mids` does not name."""
+        self.modulus = int(options.get("modulus", CYCLE))
+        """Frame numbers of the received picture run modulo this (replayed: CYCLE)."""
         self.pcs: list[RTCPeerConnection] = []
         self.publishers: dict[str, tuple[RTCPeerConnection, ReplayTrack]] = {}
         self.subscribers: dict[str, RTCPeerConnection] = {}
@@ -158,8 +183,10 @@ class Peers:
     async def op_accept(self, name: str, answer: str) -> None:
         await self.publishers[name][0].setRemoteDescription(RTCSessionDescription(answer, "answer"))
 
-    async def op_subscribe(self, name: str, offer: str, mids: dict[str, int]) -> str:
+    async def op_subscribe(self, name: str, offer: str,
+                           mids: dict[str, int] | None = None) -> str:
         """Answer a subscribe offer; `mids` maps each m-line to its publisher's index."""
+        mids = mids or {}
         pc = self.subscribers[name] = self._pc()
 
         def on_track(track: MediaStreamTrack) -> None:
@@ -168,9 +195,9 @@ class Peers:
             if track.kind == "video" and self.sample is None:
                 self.sample = Received()
                 self.sample_key = key
-                index = mids.get(str(transceiver.mid), 0)
+                index = mids.get(str(transceiver.mid), self.index)
                 self.tasks.append(asyncio.create_task(
-                    drain_video(track, self.sample, index, modulus=CYCLE)))
+                    drain_video(track, self.sample, index, modulus=self.modulus)))
                 return
             count = self.counts[key] = StreamCount(str(track.kind))
             count_instead_of_decoding(transceiver.receiver, count, self.by_ssrc)
@@ -190,6 +217,28 @@ class Peers:
     async def op_status(self) -> dict[str, int]:
         return self._video_frames()
 
+    async def op_speed(self, fps: float) -> None:
+        """Send every replayed picture at `fps` frames per second from now on."""
+        for _, video in self.publishers.values():
+            video.fps = fps
+
+    async def op_sink(self) -> list[int]:
+        """Stop reading every subscriber's socket; return their local ports.
+
+        From then on the kernel drops what the SFU sends them (the socket buffer is
+        full), so the subscribers cost this process nothing, and each socket's drop
+        counter in /proc/net/udp counts what reached it. ICE consent then lapses,
+        after about 30 s, so a window must be shorter than that.
+        """
+        ports = []
+        for pc in self.subscribers.values():
+            for transport in _ice_transports(pc):
+                transport.pause_reading()
+                sock = transport.get_extra_info("socket")
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 0)  # the kernel's minimum
+                ports.append(int(transport.get_extra_info("sockname")[1]))
+        return ports
+
     async def op_mark(self) -> dict[str, Any]:
         received = lost = published = 0
         for pc in self.subscribers.values():
@@ -197,6 +246,7 @@ class Peers:
             received += r
             lost += missing
         received += self.socket_counted[0]
+        lost += sum(c.packets_missing for c in self.counts.values())
         for pc, _ in self.publishers.values():
             published += sum(s.packetsSent for s in (await pc.getStats()).values()
                              if s.type == "outbound-rtp")

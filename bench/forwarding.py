@@ -34,7 +34,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `bench` and `sfu` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.control import BenchError, Child  # noqa: E402
+from bench.control import BenchError  # noqa: E402
 from bench.measure import (  # noqa: E402
     CALL_TIMEOUT_S,
     LIFETIME_SLACK_S,
@@ -44,11 +44,13 @@ from bench.measure import (  # noqa: E402
     Options,
     Progress,
     measure_window,
+    peers_figures,
     rate,
     render,
     wait_for_video,
 )
 from bench.mesh import DEFAULT_PARTICIPANTS, MESH_COLUMNS, run_mesh  # noqa: E402
+from bench.pattern import FRAME_MOD  # noqa: E402
 from bench.sfus import SFUS  # noqa: E402
 from bench.workers import (  # noqa: E402
     DEFAULT_ROOM_SUBSCRIBERS,
@@ -72,15 +74,13 @@ def run_one(ctx: Any, impl: str, n: int, opts: Options, say: Progress) -> dict[s
     video_timeout = opts.video_timeout + n
     children = Children(ctx, STARTUP_TIMEOUT_S + video_timeout + opts.warmup + opts.seconds
                         + LIFETIME_SLACK_S, opts.bitrate)
-
-    def spawn(name: str, factory: str, loop: str = "asyncio") -> Child:
-        return children.spawn(name, factory, loop, index=PUBLISHER_INDEX)
-
     try:
         say("starting processes…")
-        sfu = spawn(f"sfu-{impl}", SFUS[impl], opts.loop)
-        publisher = spawn("publisher", "bench.peers:Publisher")
-        loads = [spawn(f"subscribers-{j + 1}", "bench.peers:Subscribers")
+        sfu = children.spawn(f"sfu-{impl}", SFUS[impl], opts.loop, index=PUBLISHER_INDEX)
+        publisher = children.spawn("publisher", "bench.peers:Publisher", index=PUBLISHER_INDEX,
+                                   cpus=opts.load_cpus)
+        loads = [children.spawn(f"subscribers-{j + 1}", "bench.counting:Peers",
+                                index=PUBLISHER_INDEX, modulus=FRAME_MOD, cpus=opts.load_cpus)
                  for j in range(math.ceil(n / opts.per_process))]
         say(f"pids: sfu {sfu.pid}, publisher {publisher.pid}, "
             f"subscribers {' '.join(str(load.pid) for load in loads)}")
@@ -92,7 +92,8 @@ def run_one(ctx: Any, impl: str, n: int, opts: Options, say: Progress) -> dict[s
         for i in range(n):
             load = loads[i % len(loads)]
             sub = sfu.call("subscribe", CALL_TIMEOUT_S)
-            answer = load.call("answer", STARTUP_TIMEOUT_S, sub=sub["sub"], offer=sub["offer"])
+            answer = load.call("subscribe", STARTUP_TIMEOUT_S, name=sub["sub"],
+                               offer=sub["offer"], mids=sub.get("mids"))
             sfu.call("answer", CALL_TIMEOUT_S, sub=sub["sub"], answer=answer)
         receiving = wait_for_video(loads, n, video_timeout, say)
         start, end, machine = measure_window([sfu, publisher, *loads], opts.seconds,
@@ -106,55 +107,47 @@ def run_one(ctx: Any, impl: str, n: int, opts: Options, say: Progress) -> dict[s
 
 
 def make_row(impl: str, n: int, start: list[Any], end: list[Any]) -> dict[str, Any]:
-    """Turn the counters taken at both ends of the window into one result row."""
+    """Turn the counters taken at both ends of the window into one result row; the
+    marks are those of [SFU, publisher, *load generators]."""
     sfu0, pub0, loads0 = start[0], start[1], start[2:]
     sfu1, pub1, loads1 = end[0], end[1], end[2:]
     seconds = sfu1["t"] - sfu0["t"]
     cpu = sfu1["cpu"] - sfu0["cpu"]
     sent = sfu1["sent"] - sfu0["sent"]
-    published = pub1["frames"] - pub0["frames"]
-    pub_seconds = pub1["t"] - pub0["t"]
-    load_cpu = pub1["cpu"] - pub0["cpu"]
-    fps: list[float] = []
-    lost = verified = failed = short_max = sub_packets = sub_lost = delivered = 0
+    publisher_fps = rate(pub1["frames"] - pub0["frames"], pub1["t"] - pub0["t"])
+    peers = peers_figures(loads0, loads1)
+    delivered = short_max = 0
     for before, after in zip(loads0, loads1, strict=True):
-        load_cpu += after["cpu"] - before["cpu"]
         window = after["t"] - before["t"]
-        for sub, a in after["subs"].items():
-            b = before["subs"].get(sub, {})
-            decoded = a["decoded"] - b.get("decoded", 0)
-            fps.append(rate(decoded, window))
-            delivered += decoded
-            lost += a["gaps"] - b.get("gaps", 0)
-            verified += a["verified"] - b.get("verified", 0)
-            failed += a["verify_failed"] - b.get("verify_failed", 0)
-            sub_packets += a["packets"] - b.get("packets", 0)
-            sub_lost += a["packets_lost"] - b.get("packets_lost", 0)
-            # Frames the publisher made in this subscriber's window, minus those decoded.
-            expected = rate(published, pub_seconds) * window
-            short_max = max(short_max, round(expected - decoded))
+        for key, frames in after["frames"].items():
+            received = frames - before["frames"].get(key, 0)
+            delivered += received
+            # Frames the publisher made in this stream's window, minus those received.
+            short_max = max(short_max, round(publisher_fps * window - received))
+    fps = peers["fps"]
     cpu_s_per_s = rate(cpu, seconds)
+    load_cpu = peers["load_cpu"] + pub1["cpu"] - pub0["cpu"]
     return {
         "impl": impl,
         "subscribers": n,
         "us_per_packet": round(cpu * 1e6 / sent, 1) if sent else None,
         "cpu_per_stream": round(cpu_s_per_s / n, 4),
         "fps_min": round(min(fps), 1) if fps else 0.0,
-        "lost_frames": lost,
+        "lost_frames": peers["lost_frames"],
         "packets_per_s": round(rate(sent, seconds), 1),
         "cpu_s_per_s": round(cpu_s_per_s, 3),
-        "verified_frames": verified,
-        "verify_failures": failed,
+        "verified_frames": peers["verified_frames"],
+        "verify_failures": peers["verify_failures"],
         "seconds": round(seconds, 2),
         "fps_mean": round(sum(fps) / len(fps), 1) if fps else 0.0,
         "us_per_delivered_frame": round(cpu * 1e6 / delivered, 1) if delivered else None,
         "frames_short_max": short_max,
-        "publisher_fps": round(rate(published, pub_seconds), 1),
+        "publisher_fps": round(publisher_fps, 1),
         "received_packets_per_s": round(rate(sfu1["received"] - sfu0["received"], seconds), 1),
-        "published_packets_per_s": round(rate(pub1["packets"] - pub0["packets"], pub_seconds),
-                                         1),
-        "subscriber_packets_per_s": round(rate(sub_packets, seconds), 1),
-        "subscriber_packets_lost": sub_lost,
+        "published_packets_per_s": round(rate(pub1["packets"] - pub0["packets"],
+                                              pub1["t"] - pub0["t"]), 1),
+        "subscriber_packets_per_s": round(rate(peers["packets"], seconds), 1),
+        "subscriber_packets_lost": peers["packets_lost"],
         "waiting_keyframe": sfu1["waiting_keyframe"],
         "load_cpu_s_per_s": round(rate(load_cpu, seconds), 3),
     }
@@ -209,6 +202,18 @@ def _counts(parser: argparse.ArgumentParser, option: str, text: str) -> list[int
     return counts
 
 
+def _load_cpus(parser: argparse.ArgumentParser, text: str) -> list[int] | None:
+    """`--load-cpu` as the CPU set of the load side; None leaves it unpinned."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if text == "none" or (text == "last" and len(cpus) < 2):
+        return None
+    if text == "last":
+        return [cpus[-1]]
+    if not text.isdigit() or int(text) not in cpus:
+        parser.error(f"--load-cpu takes 'last', 'none' or one of the CPUs {cpus}")
+    return [int(text)]
+
+
 PER_PROCESS = {"fanout": 4, "mesh": 4, "workers": 8}
 """Default subscribers (mesh: participants) per load-generator process, per mode."""
 
@@ -250,6 +255,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop",
                         help="event loop of the SFU process; the server runs on uvloop "
                              "(default uvloop; the workers always run uvloop)")
+    parser.add_argument("--load-cpu", default="last",
+                        help="fanout and mesh: the CPU the publisher and load generators are "
+                             "pinned to, so that they do not interrupt the SFU on its own "
+                             "CPU; 'last' (default, when there are 2 or more), a CPU number, "
+                             "or 'none'")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.add_argument("--save", metavar="PATH", help="also write that JSON object to PATH")
     args = parser.parse_args(argv)
@@ -262,6 +272,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--rooms and --room-subscribers must be at least 1")
     if args.per_process is None:
         args.per_process = PER_PROCESS[args.mode]
+    args.load_cpus = _load_cpus(parser, args.load_cpu)
     if args.seconds <= 0 or args.warmup < 0 or args.per_process < 1 or args.bitrate < 0:
         parser.error("--seconds must be positive, --warmup and --bitrate not negative, "
                      "--per-process at least 1")
@@ -304,6 +315,7 @@ def config(args: argparse.Namespace, interrupted: bool) -> dict[str, Any]:
     """The `config` object of the JSON report: what this invocation measured."""
     common = {"mode": args.mode, "seconds": args.seconds, "warmup": args.warmup,
               "per_process": args.per_process, "bitrate": args.bitrate,
+              "load_cpus": args.load_cpus if args.mode != "workers" else None,
               "media": "640x480 VP8 30 fps + Opus 48 kHz", "interrupted": interrupted}
     if args.mode == "mesh":
         return {**common, "participants": args.participant_counts, "impls": ["giaoban"],
@@ -323,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     opts = Options(seconds=args.seconds, warmup=args.warmup, per_process=args.per_process,
-                   bitrate=args.bitrate, video_timeout=args.video_timeout, loop=args.loop)
+                   bitrate=args.bitrate, video_timeout=args.video_timeout, loop=args.loop,
+                   load_cpus=args.load_cpus)
     ctx = multiprocessing.get_context("spawn")
     rows: list[dict[str, Any]] = []
     interrupted = False

@@ -31,6 +31,8 @@ class Options:
     """Base time allowed for every subscriber to decode video (plus 1 s per subscriber)."""
     loop: str = "uvloop"
     """Event loop of the SFU process."""
+    load_cpus: list[int] | None = None
+    """CPUs the load side (publishers, load generators) is pinned to; None: any."""
 
 
 class Children:

@@ -39,7 +39,8 @@ def run_mesh(ctx: Any, m: int, opts: Options, say: Progress) -> dict[str, Any]:
     try:
         say("starting processes…")
         sfu = children.spawn("sfu-giaoban", SFUS["giaoban"], opts.loop)
-        loads = [children.spawn(f"participants-{j + 1}", "bench.counting:Peers")
+        loads = [children.spawn(f"participants-{j + 1}", "bench.counting:Peers",
+                                cpus=opts.load_cpus)
                  for j in range(math.ceil(m / opts.per_process))]
         say(f"pids: sfu {sfu.pid}, participants {' '.join(str(c.pid) for c in loads)}")
         sfu.call("start", STARTUP_TIMEOUT_S)

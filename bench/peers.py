@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import fractions
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
@@ -26,7 +26,7 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame, VideoFrame
 
-from .control import cpu_seconds, enlarge_udp_receive_buffers, pin_loopback, pin_vp8_bitrate
+from .control import cpu_seconds, pin_loopback, pin_vp8_bitrate
 from .pattern import FPS, FRAME_MOD, PatternSource, frame_gap, read_number, verify
 
 VERIFY_EVERY = 30
@@ -182,60 +182,3 @@ async def drain_video(track: MediaStreamTrack, out: Received, index: int,
                     out.verify_failed += 1
     except MediaStreamError:
         pass
-
-
-async def _drain_audio(track: MediaStreamTrack, out: Received) -> None:
-    try:
-        while True:
-            await track.recv()
-            out.audio_frames += 1
-    except MediaStreamError:
-        pass
-
-
-class Subscribers:
-    """Several subscribers in one load-generator process."""
-
-    def __init__(self, options: dict[str, Any]) -> None:
-        pin_loopback()
-        self.index = int(options.get("index", 1))
-        self.pcs: dict[str, RTCPeerConnection] = {}
-        self.received: dict[str, Received] = {}
-        self.tasks: list[asyncio.Task[None]] = []
-
-    async def op_answer(self, sub: str, offer: str) -> str:
-        if not self.pcs:
-            enlarge_udp_receive_buffers()
-        pc = loopback_pc()
-        out = Received()
-        self.pcs[sub] = pc
-        self.received[sub] = out
-
-        def on_track(track: MediaStreamTrack) -> None:
-            if track.kind == "video":
-                self.tasks.append(asyncio.create_task(drain_video(track, out, self.index)))
-            else:
-                self.tasks.append(asyncio.create_task(_drain_audio(track, out)))
-
-        pc.on("track", on_track)
-        await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
-        await pc.setLocalDescription(await pc.createAnswer())
-        return str(pc.localDescription.sdp)
-
-    async def op_status(self) -> dict[str, int]:
-        return {sub: r.decoded for sub, r in self.received.items()}
-
-    async def op_mark(self) -> dict[str, Any]:
-        subs = {}
-        for sub, received in self.received.items():
-            counters: dict[str, Any] = asdict(received)
-            counters["packets"], counters["packets_lost"] = await inbound_packets(self.pcs[sub])
-            subs[sub] = counters
-        return {"t": time.monotonic(), "cpu": cpu_seconds(), "subs": subs}
-
-    async def close(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        await asyncio.wait_for(asyncio.gather(*(pc.close() for pc in self.pcs.values()),
-                                              return_exceptions=True), CLOSE_TIMEOUT_S)

@@ -10,6 +10,9 @@ timestamps keep growing by one frame (3000 ticks) per frame.
 
 The replayed stream ignores keyframe requests: a new subscriber gets the next
 periodic keyframe, at most `GOP` frames (1 s) later.
+
+`ReplayTrack.fps` can be raised while it runs, for the workers mode's capacity
+window: frames then leave faster than real time, with the same RTP timestamps.
 """
 
 from __future__ import annotations
@@ -51,14 +54,20 @@ class ReplayTrack(MediaStreamTrack):
         super().__init__()
         self.frames = encoded_cycle(index, bitrate)
         self.sent = 0
-        self._start: float | None = None
+        self.fps: float = FPS
+        """Frames sent per second; more than 30 sends faster than real time."""
+        self._due: float | None = None
 
     async def recv(self) -> Packet:  # type: ignore[override]
-        if self._start is None:
-            self._start = time.monotonic()
-        delay = self._start + self.sent / FPS - time.monotonic()
+        now = time.monotonic()
+        if self._due is None:
+            self._due = now
+        delay = self._due - now
         if delay > 0:
             await asyncio.sleep(delay)
+        # The schedule may slip behind real time once (a busy machine) but not build up
+        # a backlog that would then leave in one burst.
+        self._due = max(self._due, now - 1.0) + 1 / self.fps
         packet = Packet(self.frames[self.sent % CYCLE])
         packet.pts = self.sent * TICKS_PER_FRAME
         packet.time_base = TIME_BASE

@@ -478,6 +478,36 @@ class HeaderTemplate:
                 + ext + payload)
 
 
+Kept = tuple[int, int, int, int, bytes]
+"""A forwarded packet as the history keeps it: payload type, marker, seq, timestamp,
+payload."""
+
+
+class ForwardedHistory(dict[int, "RtpPacket | Kept"]):
+    """A sender's retransmission history that keeps forwarded packets as plain tuples.
+
+    aiortc's sender looks a lost packet up with `get` when a NACK comes; only then is
+    the `RtpPacket` built, instead of for every packet forwarded.
+    """
+
+    __slots__ = ("ssrc", "mid")
+
+    def __init__(self, ssrc: int, mid: str | None) -> None:
+        super().__init__()
+        self.ssrc = ssrc
+        self.mid = mid
+
+    def get(self, key: int, default: Any = None) -> Any:
+        kept = super().get(key, default)
+        if not isinstance(kept, tuple):
+            return kept
+        payload_type, marker, seq, timestamp, payload = kept
+        packet = RtpPacket(payload_type=payload_type, marker=marker, sequence_number=seq,
+                           timestamp=timestamp, ssrc=self.ssrc, payload=payload)
+        packet.extensions.mid = self.mid
+        return packet
+
+
 class PacketWriter:
     """Writes forwarded packets on one sender's transport, keeping the sender's books.
 
@@ -492,9 +522,13 @@ class PacketWriter:
     def __init__(self, sender: RTCRtpSender) -> None:
         self._sender = sender
         self._dtls = sender.transport
-        self._history: dict[int, RtpPacket] = sender._RTCRtpSender__rtp_history  # type: ignore[attr-defined]
         self.mid: str | None = sender._RTCRtpSender__mid  # type: ignore[attr-defined]
         self.ssrc = int(sender._ssrc)
+        history = sender._RTCRtpSender__rtp_history  # type: ignore[attr-defined]
+        if not isinstance(history, ForwardedHistory):
+            history = ForwardedHistory(self.ssrc, self.mid)
+            sender._RTCRtpSender__rtp_history = history  # type: ignore[attr-defined]
+        self._history: ForwardedHistory = history
         self._template = HeaderTemplate(
             sender._RTCRtpSender__rtp_header_extensions_map,  # type: ignore[attr-defined]
             self.mid, self.ssrc)
@@ -521,10 +555,7 @@ class PacketWriter:
         dtls._RTCDtlsTransport__tx_bytes += len(data)  # type: ignore[attr-defined]
         dtls._RTCDtlsTransport__tx_packets += 1  # type: ignore[attr-defined]
         # Kept for retransmission on NACK (aiortc wraps it in RTX when negotiated).
-        kept = RtpPacket(payload_type=payload_type, marker=marker, sequence_number=seq,
-                         timestamp=timestamp, ssrc=self.ssrc, payload=payload)
-        kept.extensions.mid = self.mid
-        self._history[seq % RTP_HISTORY_SIZE] = kept
+        self._history[seq % RTP_HISTORY_SIZE] = (payload_type, marker, seq, timestamp, payload)
         size = len(payload)
         sender = self._sender
         sender._RTCRtpSender__ntp_timestamp = ntp_time  # type: ignore[attr-defined]
