@@ -39,7 +39,7 @@ from .peers import (
     inbound_packets,
     loopback_pc,
 )
-from .replay import CYCLE, TICKS_PER_FRAME, ReplayTrack
+from .replay import CYCLE, TICKS_PER_FRAME, ReplaySender
 
 AUDIO_TICKS_PER_FRAME = 960
 """Opus at 48 kHz in 20 ms frames."""
@@ -154,7 +154,7 @@ class Peers:
         self.modulus = int(options.get("modulus", CYCLE))
         """Frame numbers of the received picture run modulo this (replayed: CYCLE)."""
         self.pcs: list[RTCPeerConnection] = []
-        self.publishers: dict[str, tuple[RTCPeerConnection, ReplayTrack]] = {}
+        self.publishers: dict[str, tuple[RTCPeerConnection, ReplaySender]] = {}
         self.subscribers: dict[str, RTCPeerConnection] = {}
         self.counts: dict[str, StreamCount] = {}
         self.by_ssrc: dict[int, StreamCount] = {}
@@ -172,16 +172,20 @@ class Peers:
         return pc
 
     async def op_publish(self, name: str, index: int) -> str:
+        from sfu.transport import SilentTrack
+
         pc = self._pc()
-        video = ReplayTrack(index, self.bitrate)
+        video = ReplaySender(index, self.bitrate)
         self.publishers[name] = (pc, video)
         pc.addTransceiver(ToneTrack(), direction="sendonly")
-        pc.addTransceiver(video, direction="sendonly")
+        pc.addTransceiver(SilentTrack("video"), direction="sendonly")
         await pc.setLocalDescription(await pc.createOffer())
         return str(pc.localDescription.sdp)
 
     async def op_accept(self, name: str, answer: str) -> None:
-        await self.publishers[name][0].setRemoteDescription(RTCSessionDescription(answer, "answer"))
+        pc, video = self.publishers[name]
+        await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+        video.start(next(t for t in pc.getTransceivers() if t.kind == "video"))
 
     async def op_subscribe(self, name: str, offer: str,
                            mids: dict[str, int] | None = None) -> str:
@@ -260,6 +264,8 @@ class Peers:
                                      for name, (_, video) in self.publishers.items()}}
 
     async def close(self) -> None:
+        for _, video in self.publishers.values():
+            await video.stop()
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)

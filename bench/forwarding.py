@@ -53,6 +53,8 @@ from bench.mesh import DEFAULT_PARTICIPANTS, MESH_COLUMNS, run_mesh  # noqa: E40
 from bench.pattern import FRAME_MOD  # noqa: E402
 from bench.sfus import SFUS  # noqa: E402
 from bench.workers import (  # noqa: E402
+    CONSENT_BUDGET_S,
+    DEFAULT_FLOOD,
     DEFAULT_ROOM_SUBSCRIBERS,
     DEFAULT_ROOMS,
     DEFAULT_WORKERS,
@@ -214,7 +216,7 @@ def _load_cpus(parser: argparse.ArgumentParser, text: str) -> list[int] | None:
     return [int(text)]
 
 
-PER_PROCESS = {"fanout": 4, "mesh": 4, "workers": 8}
+PER_PROCESS = {"fanout": 4, "mesh": 4, "workers": 16}
 """Default subscribers (mesh: participants) per load-generator process, per mode."""
 
 
@@ -237,15 +239,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--room-subscribers", type=int, default=DEFAULT_ROOM_SUBSCRIBERS,
                         help=f"workers: subscribers per room "
                              f"(default {DEFAULT_ROOM_SUBSCRIBERS})")
-    parser.add_argument("--seconds", type=float, default=15.0,
-                        help="measurement window per run (default 15)")
+    parser.add_argument("--flood", type=float, default=DEFAULT_FLOOD,
+                        help=f"workers: how many times faster than real time the publishers "
+                             f"replay in the capacity window (default {DEFAULT_FLOOD:g})")
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="measurement window per run (default 15; workers: 10)")
     parser.add_argument("--warmup", type=float, default=3.0,
                         help="seconds between all subscribers decoding and measuring (default 3)")
     parser.add_argument("--impl", choices=[*IMPLS, "both"], default="both",
                         help="fanout: which SFU to measure (default both)")
     parser.add_argument("--per-process", type=int, default=None,
                         help="subscribers (mesh: participants) per load-generator process "
-                             "(default 4; workers: 8)")
+                             "(default 4; workers: 16)")
     parser.add_argument("--video-timeout", type=float, default=20.0,
                         help="seconds (plus some per subscriber) for every subscriber to "
                              "receive video before measuring anyway (default 20)")
@@ -272,6 +277,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--rooms and --room-subscribers must be at least 1")
     if args.per_process is None:
         args.per_process = PER_PROCESS[args.mode]
+    if args.seconds is None:
+        args.seconds = 10.0 if args.mode == "workers" else 15.0
+    if args.mode == "workers" and (args.flood < 1
+                                   or args.warmup + args.seconds > CONSENT_BUDGET_S - 5):
+        parser.error(f"workers: --flood must be at least 1, and --warmup + --seconds at most "
+                     f"{CONSENT_BUDGET_S - 5:g} (the sunk subscribers' ICE consent lapses)")
     args.load_cpus = _load_cpus(parser, args.load_cpu)
     if args.seconds <= 0 or args.warmup < 0 or args.per_process < 1 or args.bitrate < 0:
         parser.error("--seconds must be positive, --warmup and --bitrate not negative, "
@@ -296,7 +307,7 @@ def plan(ctx: Any, args: argparse.Namespace, opts: Options) -> list[Run]:
     if args.mode == "workers":
         return [(f"workers={w}", {"impl": "giaoban", "workers": w},
                  lambda w=w: run_workers(ctx, w, args.rooms, args.room_subscribers, opts,
-                                         _say(f"workers={w}")))
+                                         _say(f"workers={w}"), args.flood))
                 for w in args.worker_counts]
     impls = list(IMPLS) if args.impl == "both" else [args.impl]
     return [(f"N={n} {impl}", {"impl": impl, "subscribers": n},
@@ -323,6 +334,7 @@ def config(args: argparse.Namespace, interrupted: bool) -> dict[str, Any]:
     if args.mode == "workers":
         return {**common, "workers": args.worker_counts, "rooms": args.rooms,
                 "room_subscribers": args.room_subscribers, "impls": ["giaoban"],
+                "flood": args.flood,
                 "publisher": "replayed pre-encoded VP8 (bench/replay.py)"}
     impls = list(IMPLS) if args.impl == "both" else [args.impl]
     return {**common, "subscribers": args.counts, "impls": impls}

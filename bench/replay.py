@@ -4,24 +4,25 @@ Encoding 640x480 VP8 live costs about a quarter of a core per publisher, so eigh
 live publishers would fill this machine before the SFU did any work. A process
 therefore encodes `CYCLE` frames of the test picture once (with the same pinned
 bitrate as the live publisher, and a keyframe every `GOP` frames), and each
-`ReplayTrack` sends those frames again and again, at 30 fps, as `av.Packet`s that
-aiortc only packetizes. Frame numbers in the bar code run modulo `CYCLE`; RTP
+`ReplaySender` sends those frames again and again, at 30 fps, as `av.Packet`s that
+are only packetized. Frame numbers in the bar code run modulo `CYCLE`; RTP
 timestamps keep growing by one frame (3000 ticks) per frame.
 
 The replayed stream ignores keyframe requests: a new subscriber gets the next
 periodic keyframe, at most `GOP` frames (1 s) later.
 
-`ReplayTrack.fps` can be raised while it runs, for the workers mode's capacity
+`ReplaySender.fps` can be raised while it runs, for the workers mode's capacity
 window: frames then leave faster than real time, with the same RTP timestamps.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from functools import cache
 
-from aiortc import MediaStreamTrack
+from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 from av import Packet
 
 from .pattern import FPS, TIME_BASE, VIDEO_CLOCK, PatternSource
@@ -47,29 +48,66 @@ def encoded_cycle(index: int, bitrate: int) -> tuple[bytes, ...]:
     return tuple(frames)
 
 
-class ReplayTrack(MediaStreamTrack):
-    kind = "video"
+class ReplaySender:
+    """Sends the replayed picture on one video sender, writing the RTP itself.
+
+    aiortc's sender path costs about 80 µs per packet in Python, so publishers sent
+    through it would take a good part of a core in the workers mode's capacity window,
+    a core the workers are measured on. Instead the sender's track never yields a
+    frame (`sfu.transport.SilentTrack`) and this writes each packetized frame with
+    the SFU's own `PacketWriter`: same header extensions, SRTP and socket as aiortc
+    would use, and the history aiortc answers NACKs from.
+    """
 
     def __init__(self, index: int, bitrate: int) -> None:
-        super().__init__()
         self.frames = encoded_cycle(index, bitrate)
         self.sent = 0
+        """Frames sent."""
         self.fps: float = FPS
         """Frames sent per second; more than 30 sends faster than real time."""
-        self._due: float | None = None
+        self.task: asyncio.Task[None] | None = None
 
-    async def recv(self) -> Packet:  # type: ignore[override]
-        now = time.monotonic()
-        if self._due is None:
-            self._due = now
-        delay = self._due - now
-        if delay > 0:
-            await asyncio.sleep(delay)
-        # The schedule may slip behind real time once (a busy machine) but not build up
-        # a backlog that would then leave in one burst.
-        self._due = max(self._due, now - 1.0) + 1 / self.fps
-        packet = Packet(self.frames[self.sent % CYCLE])
-        packet.pts = self.sent * TICKS_PER_FRAME
-        packet.time_base = TIME_BASE
-        self.sent += 1
-        return packet
+    def start(self, transceiver: RTCRtpTransceiver) -> None:
+        self.task = asyncio.create_task(self._run(transceiver))
+
+    async def _run(self, transceiver: RTCRtpTransceiver) -> None:
+        from aiortc.codecs.vpx import Vp8Encoder
+
+        from sfu import aiortc_adapter as adapter
+        from sfu.clock import ntp_now
+
+        sender = transceiver.sender
+        while not adapter.sender_ready(sender):  # noqa: ASYNC110 (aiortc sets no event)
+            await asyncio.sleep(0.02)
+        writer = adapter.PacketWriter(sender)
+        payload_type = int(adapter.negotiated_codecs(transceiver)[0].payloadType or 0)
+        packetizer = Vp8Encoder()
+        seq = random.randrange(1 << 15)
+        origin = random.randrange(1 << 32)
+        due = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if due > now:
+                await asyncio.sleep(due - now)
+            # The schedule may slip behind real time (a busy machine) but does not
+            # build up a backlog that would then leave in one burst.
+            due = max(due, now - 1.0) + 1 / self.fps
+            frame = Packet(self.frames[self.sent % CYCLE])
+            frame.pts = self.sent * TICKS_PER_FRAME
+            frame.time_base = TIME_BASE
+            payloads, timestamp = packetizer.pack(frame)
+            ntp = ntp_now()
+            for i, payload in enumerate(payloads):
+                try:
+                    writer.write(payload_type, int(i == len(payloads) - 1), seq,
+                                 (origin + timestamp) & 0xFFFFFFFF, payload, None, ntp)
+                except ConnectionError:
+                    await asyncio.sleep(0.02)  # not connected yet, or closed
+                    break
+                seq = (seq + 1) & 0xFFFF
+            self.sent += 1
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)

@@ -1,19 +1,32 @@
-"""`--mode workers`: the same fan-out load on `WorkerPool` with 1 worker, then with 2.
+"""`--mode workers`: how many packets/s `WorkerPool` forwards with 1 worker, then with 2.
 
 R rooms (routers), each with one publisher (the replayed test picture, see
-`bench.replay`) and K subscribers that count what they receive and decode one video
-stream per process (`bench.counting`). The SFU is `sfu.pool.WorkerPool`, run in its
-own process, which starts the worker processes; new routers go to the least loaded
-worker, so with 2 workers each holds R/2 rooms. The SFU's CPU time is the sum over
-the worker processes, read from /proc/<pid>/stat.
+`bench.replay`) and K subscribers (`bench.counting`). New routers go to the least
+loaded worker, so with 2 workers each holds R/2 rooms. The SFU's CPU time is the sum
+over the worker processes, read from /proc/<pid>/stat.
 
-The load must saturate one worker; on a 2-core machine the load generators compete
-with the workers for the same cores, so their CPU time is reported too.
+A run has two phases:
+
+1. **Check**, in real time (30 fps): every subscriber counts the frames of its
+   streams and each load-generator process decodes and verifies one of them, as in
+   the other modes. This shows the forwarding is right before it is pushed.
+2. **Capacity.** Saturating one worker takes tens of thousands of packets/s, and on
+   a 2-core machine subscribers that receive them would need the cores the workers
+   are measured on. So the subscribers stop reading their sockets ("sink"): the SFU
+   still SRTP-protects and sends every packet to each of them, and the kernel drops
+   it at the full socket buffer, counting it in the socket's `drops` in
+   /proc/net/udp. The publishers then replay their pictures `--flood` times faster
+   than real time, more than the workers can forward. The window counts what the
+   SFU forwarded (its own counters) and what reached the subscribers' sockets (the
+   kernel's). ICE consent lapses about 30 s after the sink, so the window must end
+   before that.
 """
 
 from __future__ import annotations
 
 import math
+import time
+from pathlib import Path
 from typing import Any
 
 from .measure import (
@@ -24,29 +37,43 @@ from .measure import (
     Column,
     Options,
     Progress,
-    measure_window,
+    mark_all,
+    peers_figures,
     rate,
-    sfu_and_peers_row,
     wait_for_video,
 )
 from .sfus import SFUS
 
 DEFAULT_WORKERS = (1, 2)
-DEFAULT_ROOMS = 4
-DEFAULT_ROOM_SUBSCRIBERS = 8
+DEFAULT_ROOMS = 2
+DEFAULT_ROOM_SUBSCRIBERS = 48
+DEFAULT_FLOOD = 10.0
+CHECK_SECONDS = 4.0
+CONSENT_BUDGET_S = 25.0
+"""Sink to end of window must stay under ICE's consent timeout (about 30 s)."""
+
+
+def socket_drops(ports: set[int]) -> int:
+    """Datagrams the kernel dropped at the local UDP `ports` (IPv4), summed."""
+    total = 0
+    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) in ports:
+            total += int(fields[-1])
+    return total
 
 
 def run_workers(ctx: Any, workers: int, rooms: int, per_room: int, opts: Options,
-                say: Progress) -> dict[str, Any]:
-    """Start the pool and the peers, measure, stop them all; return one row."""
+                say: Progress, flood: float = DEFAULT_FLOOD) -> dict[str, Any]:
+    """Start the pool and the peers, check, saturate, measure, stop them all."""
     n = rooms * per_room
     video_timeout = opts.video_timeout + n / 4
-    children = Children(ctx, STARTUP_TIMEOUT_S + video_timeout + opts.warmup + opts.seconds
-                        + LIFETIME_SLACK_S, opts.bitrate)
+    children = Children(ctx, STARTUP_TIMEOUT_S + n + video_timeout + CHECK_SECONDS
+                        + opts.warmup + opts.seconds + LIFETIME_SLACK_S, opts.bitrate)
     try:
         say("starting processes…")
         sfu = children.spawn(f"sfu-pool-{workers}", SFUS["pool"], opts.loop, workers=workers)
-        publishers = children.spawn("publishers", "bench.counting:Peers")
+        publishers = children.spawn("publishers", "bench.counting:Peers", "uvloop")
         loads = [children.spawn(f"subscribers-{j + 1}", "bench.counting:Peers")
                  for j in range(math.ceil(n / opts.per_process))]
         sfu.call("start", STARTUP_TIMEOUT_S, rooms=rooms)
@@ -68,31 +95,69 @@ def run_workers(ctx: Any, workers: int, rooms: int, per_room: int, opts: Options
                                offer=sub["offer"], mids=sub["mids"])
             sfu.call("answer", CALL_TIMEOUT_S, sub=sub["sub"], answer=answer)
         receiving = wait_for_video(loads, n, video_timeout, say)
-        start, end, machine = measure_window([sfu, publishers, *loads], opts.seconds,
-                                             opts.warmup, say)
-        row = make_workers_row(workers, rooms, per_room, start, end)
-        row["room_workers"] = placement["rooms"]
-        row["receiving"] = receiving
-        row.update(machine)
+        say(f"checking {CHECK_SECONDS:g} s in real time…")
+        check0 = mark_all(loads)
+        time.sleep(CHECK_SECONDS)
+        check = peers_figures(check0, mark_all(loads))
+        say(f"sinking the subscribers, publishers at {flood:g}× real time; "
+            f"warming up {opts.warmup:g} s…")
+        sunk = time.monotonic()
+        ports = {port for load in loads for port in load.call("sink", CALL_TIMEOUT_S)}
+        publishers.call("speed", CALL_TIMEOUT_S, fps=30 * flood)
+        time.sleep(opts.warmup)
+        say(f"measuring {opts.seconds:g} s…")
+        drops0 = socket_drops(ports)
+        start = mark_all([sfu, publishers])
+        time.sleep(opts.seconds)
+        end = mark_all([sfu, publishers])
+        drops1 = socket_drops(ports)
+        if time.monotonic() - sunk > CONSENT_BUDGET_S:
+            say("warning: the window ended late; ICE consent may have lapsed")
+        row = make_workers_row(workers, rooms, per_room, start, end, drops1 - drops0)
+        row.update(check_figures(check))
+        row.update(room_workers=placement["rooms"], receiving=receiving, flood=flood,
+                   sink_sockets=len(ports))
         return row
     finally:
         children.stop_all()
 
 
+def check_figures(check: dict[str, Any]) -> dict[str, Any]:
+    """The real-time phase's figures: frame rate, lost frames, verified samples."""
+    fps = check["fps"]
+    return {"fps_min": round(min(fps), 1) if fps else 0.0, "video_streams": len(fps),
+            "lost_frames": check["lost_frames"], "verified_frames": check["verified_frames"],
+            "verify_failures": check["verify_failures"],
+            "check_packets_lost": check["packets_lost"]}
+
+
 def make_workers_row(workers: int, rooms: int, per_room: int, start: list[Any],
-                     end: list[Any]) -> dict[str, Any]:
-    """One result row; start/end are the marks of [pool, publishers, *subscribers]."""
-    sfu0, sfu1 = start[0], end[0]
-    row: dict[str, Any] = {"impl": "giaoban", "workers": workers, "rooms": rooms,
-                           "room_subscribers": per_room, "subscribers": rooms * per_room}
-    row.update(sfu_and_peers_row(sfu0, sfu1, start[1:], end[1:]))
+                     end: list[Any], delivered: int) -> dict[str, Any]:
+    """The capacity window's figures; start/end are the marks of [pool, publishers],
+    `delivered` the datagrams that reached the subscribers' sockets meanwhile."""
+    (sfu0, pub0), (sfu1, pub1) = start, end
     seconds = sfu1["t"] - sfu0["t"]
-    row["worker_cpu_s_per_s"] = [round(rate(a - b, seconds), 3)
-                                 for a, b in zip(sfu1["worker_cpu"], sfu0["worker_cpu"],
-                                                 strict=True)]
-    row["control_cpu_s_per_s"] = round(rate(sfu1["control_cpu"] - sfu0["control_cpu"],
-                                            seconds), 3)
-    return row
+    cpu = sfu1["cpu"] - sfu0["cpu"]
+    sent = sfu1["sent"] - sfu0["sent"]
+    published = pub1["published_packets"] - pub0["published_packets"]
+    return {
+        "impl": "giaoban", "workers": workers, "rooms": rooms, "room_subscribers": per_room,
+        "subscribers": rooms * per_room,
+        "offered_per_s": round(rate(published * per_room, pub1["t"] - pub0["t"]), 1),
+        "packets_per_s": round(rate(sent, seconds), 1),
+        "delivered_per_s": round(rate(delivered, seconds), 1),
+        "received_packets_per_s": round(rate(sfu1["received"] - sfu0["received"], seconds), 1),
+        "published_packets_per_s": round(rate(published, pub1["t"] - pub0["t"]), 1),
+        "cpu_s_per_s": round(rate(cpu, seconds), 3),
+        "worker_cpu_s_per_s": [round(rate(a - b, seconds), 3)
+                               for a, b in zip(sfu1["worker_cpu"], sfu0["worker_cpu"],
+                                               strict=True)],
+        "control_cpu_s_per_s": round(rate(sfu1["control_cpu"] - sfu0["control_cpu"],
+                                          seconds), 3),
+        "us_per_packet": round(cpu * 1e6 / sent, 1) if sent else None,
+        "load_cpu_s_per_s": round(rate(pub1["cpu"] - pub0["cpu"], seconds), 3),
+        "seconds": round(seconds, 2),
+    }
 
 
 def scaling(rows: list[dict[str, Any]]) -> dict[str, float]:
@@ -111,11 +176,12 @@ def _per_worker(row: dict[str, Any]) -> str:
 
 WORKERS_COLUMNS: list[Column] = [
     ("impl", "impl", "{}"), ("workers", "workers", "{}"), ("rooms", "rooms", "{}"),
-    ("subscribers", "N", "{}"), ("packets_per_s", "pkt/s", "{:.0f}"),
+    ("subscribers", "N", "{}"), ("offered_per_s", "offered/s", "{:.0f}"),
+    ("packets_per_s", "pkt/s", "{:.0f}"), ("delivered_per_s", "delivered/s", "{:.0f}"),
     ("cpu_s_per_s", "cpu s/s", "{:.3f}"), ("worker_cpu", "per worker", "{}"),
-    ("us_per_packet", "µs/pkt", "{:.1f}"), ("fps_min", "fps_min", "{:.1f}"),
-    ("lost_frames", "lost", "{}"), ("verified_frames", "verified", "{}"),
-    ("load_cpu_s_per_s", "load s/s", "{:.2f}"), ("loadavg_1m", "loadavg", "{:.1f}")]
+    ("us_per_packet", "µs/pkt", "{:.1f}"), ("load_cpu_s_per_s", "load s/s", "{:.2f}"),
+    ("fps_min", "check fps", "{:.1f}"), ("lost_frames", "lost", "{}"),
+    ("verified_frames", "verified", "{}")]
 
 
 def table_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -55,11 +55,14 @@ def _sfu(t: float, cpu: float, sent: int) -> dict[str, object]:
     return {"t": t, "cpu": cpu, "sent": sent, "received": sent // 2, "waiting_keyframe": 0}
 
 
-def _load(t: float, decoded: tuple[int, int], gaps: int) -> dict[str, object]:
-    subs = {name: {"decoded": frames, "gaps": gaps, "verified": frames // 30,
-                   "verify_failed": 0, "packets": frames * 7, "packets_lost": 0}
-            for name, frames in zip(("s1", "s2"), decoded, strict=True)}
-    return {"t": t, "cpu": t / 10, "subs": subs}
+def _load(t: float, frames: tuple[int, int], gaps: int) -> dict[str, object]:
+    """A `bench.counting.Peers` mark of two subscribers, s1 and s2."""
+    return {"t": t, "cpu": t / 10,
+            "frames": {"s1/1": frames[0], "s2/1": frames[1]},
+            "gaps": {"s1/1": gaps, "s2/1": gaps},
+            "sample": {"verified": frames[0] // 30, "verify_failed": 0},
+            "packets": 7 * sum(frames), "packets_lost": 0, "published_packets": 0,
+            "published_frames": {}}
 
 
 def test_row_and_ratio_arithmetic() -> None:
@@ -74,6 +77,8 @@ def test_row_and_ratio_arithmetic() -> None:
     assert row["fps_min"] == 27.0 and row["fps_mean"] == 28.5
     assert row["lost_frames"] == 4
     assert row["frames_short_max"] == 30
+    assert row["verified_frames"] == 10
+    assert row["load_cpu_s_per_s"] == 0.2  # the publisher's 1 CPU-s and the load's 1
     relay = dict(row, impl="mediarelay", cpu_per_stream=0.5)
     assert ratios([row, relay, {"impl": "giaoban", "subscribers": 4, "error": "x"}]) == {"2": 10.0}
 
@@ -113,7 +118,7 @@ def test_modes_parse_their_own_counts_and_defaults() -> None:
     assert parse_args(["--mode", "mesh"]).participant_counts == [2, 4, 6, 8]
     workers = parse_args(["--mode", "workers", "--rooms", "2", "--room-subscribers", "6"])
     assert (workers.worker_counts, workers.rooms, workers.room_subscribers,
-            workers.per_process) == ([1, 2], 2, 6, 8)
+            workers.per_process, workers.seconds, workers.flood) == ([1, 2], 2, 6, 16, 10.0, 10.0)
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -122,6 +127,9 @@ def test_modes_parse_their_own_counts_and_defaults() -> None:
     (["--mode", "workers", "--workers", "0"], "--workers needs at least one count"),
     (["--mode", "workers", "--rooms", "0"], "--rooms and --room-subscribers"),
     (["--mode", "ring"], "invalid choice"),
+    (["--mode", "workers", "--seconds", "30"], "ICE consent lapses"),
+    (["--mode", "workers", "--flood", "0.5"], "--flood must be at least 1"),
+    (["--load-cpu", "999"], "--load-cpu takes"),
 ])
 def test_bad_mode_arguments_are_refused_with_a_message(
         argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -161,28 +169,61 @@ def test_mesh_row_counts_every_received_stream() -> None:
 
 def test_workers_row_sums_the_worker_processes_and_scaling_compares_to_one() -> None:
     from bench.forwarding import workers_table
-    from bench.workers import make_workers_row, scaling
+    from bench.workers import check_figures, make_workers_row, scaling
 
     def pool(t: float, cpus: list[float], sent: int) -> dict[str, object]:
         return {**_sfu(t, sum(cpus), sent), "worker_cpu": cpus, "control_cpu": t / 100}
 
     publishers0 = _peers(0.0, 0.0, {}, {}, 0, 0)
-    publishers1 = _peers(10.0, 1.0, {}, {}, 300, 0)
-    subs0 = _peers(0.0, 0.0, {"s1/1": 0}, {"s1/1": 0}, 0, 0)
-    subs1 = _peers(10.0, 4.0, {"s1/1": 300}, {"s1/1": 0}, 0, 10)
-    one = make_workers_row(1, 4, 8, [pool(0.0, [1.0], 0), publishers0, subs0],
-                           [pool(10.0, [9.0], 100000), publishers1, subs1])
-    two = make_workers_row(2, 4, 8, [pool(0.0, [1.0, 1.0], 0), publishers0, subs0],
-                           [pool(10.0, [7.0, 8.0], 180000), publishers1, subs1])
-    assert one["subscribers"] == 32 and one["worker_cpu_s_per_s"] == [0.8]
-    assert two["cpu_s_per_s"] == 1.3 and two["worker_cpu_s_per_s"] == [0.6, 0.7]
-    assert two["us_per_packet"] == round(13.0 * 1e6 / 180000, 1)
-    assert one["load_cpu_s_per_s"] == 0.5
+    publishers1 = _peers(10.0, 1.0, {}, {}, 300, 0)  # 2100 packets, 21 000/s offered per room
+    one = make_workers_row(1, 4, 10, [pool(0.0, [1.0], 0), publishers0],
+                           [pool(10.0, [11.0], 100000), publishers1], 101000)
+    two = make_workers_row(2, 4, 10, [pool(0.0, [1.0, 1.0], 0), publishers0],
+                           [pool(10.0, [8.0, 9.0], 180000), publishers1], 181000)
+    assert one["subscribers"] == 40 and one["worker_cpu_s_per_s"] == [1.0]
+    assert one["offered_per_s"] == 2100.0 and one["delivered_per_s"] == 10100.0
+    assert two["cpu_s_per_s"] == 1.5 and two["worker_cpu_s_per_s"] == [0.7, 0.8]
+    assert two["us_per_packet"] == round(15.0 * 1e6 / 180000, 1)
+    assert one["load_cpu_s_per_s"] == 0.1
     assert scaling([one, two]) == {"1": 1.0, "2": 1.8}
     assert scaling([two]) == {}, "no ratio without a 1-worker run"
-    text = workers_table([one, two, {"impl": "giaoban", "workers": 3, "error": "gone"}],
+    check = check_figures({"fps": [30.0, 29.5], "lost_frames": 1, "verified_frames": 8,
+                           "verify_failures": 0, "packets_lost": 2})
+    assert (check["fps_min"], check["video_streams"], check["lost_frames"]) == (29.5, 2, 1)
+    text = workers_table([{**one, **check}, {**two, **check},
+                          {"impl": "giaoban", "workers": 3, "error": "gone"}],
                          scaling([one, two]))
-    assert "0.60+0.70" in text and "2 workers: 1.80×" in text and "error: gone" in text
+    assert "0.70+0.80" in text and "2 workers: 1.80×" in text and "error: gone" in text
+
+
+def test_socket_drops_counts_what_a_full_socket_refused() -> None:
+    import socket
+
+    from bench.workers import socket_drops
+
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 0)  # the kernel's minimum
+    sink.bind(("127.0.0.1", 0))
+    port = sink.getsockname()[1]
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        before = socket_drops({port})
+        for _ in range(200):
+            sender.sendto(b"x" * 1200, ("127.0.0.1", port))
+        queued = 0
+        sink.setblocking(False)
+        while True:
+            try:
+                sink.recv(2000)
+            except BlockingIOError:
+                break
+            queued += 1
+        assert socket_drops({port}) - before == 200 - queued
+        assert queued < 200, "a minimal buffer cannot hold 200 datagrams"
+        assert socket_drops({port + 1 if port < 65535 else port - 1}) >= 0
+    finally:
+        sink.close()
+        sender.close()
 
 
 def test_stream_counts_follow_rtp_timestamps() -> None:
@@ -196,6 +237,15 @@ def test_stream_counts_follow_rtp_timestamps() -> None:
     for timestamp in (0, 960, 2880):
         count_frame(audio, timestamp)
     assert (audio.frames, audio.gaps) == (3, 1)
+
+
+def test_packet_counts_follow_sequence_numbers() -> None:
+    from bench.counting import StreamCount, count_packet
+
+    count = StreamCount("video")
+    for seq in (65534, 65535, 1, 1, 0, 4):  # wraps; a duplicate and an older one are no loss
+        count_packet(count, seq)
+    assert count.packets_missing == 3  # 0, then 2 and 3
 
 
 def test_replayed_picture_decodes_with_numbers_modulo_its_cycle() -> None:
@@ -215,3 +265,24 @@ def test_replayed_picture_decodes_with_numbers_modulo_its_cycle() -> None:
                 assert verify(frame, 2, n % CYCLE)
     assert numbers == [n % CYCLE for n in range(CYCLE + 2)]
     assert frame_gap(CYCLE - 1, 1, CYCLE) == 1 and frame_gap(5, 5, CYCLE) == -1
+
+
+@pytest.mark.timeout(200)
+def test_workers_smoke_run_checks_then_saturates() -> None:
+    """One worker, one room of two subscribers: the real-time check sees the replayed
+    picture, then the sunk subscribers' sockets count what the SFU forwarded."""
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "forwarding.py"), "--mode", "workers",
+         "--workers", "1", "--rooms", "1", "--room-subscribers", "2", "--flood", "3",
+         "--seconds", "3", "--warmup", "1", "--json"],
+        cwd=REPO, capture_output=True, text=True, timeout=190)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    [row] = report["rows"]
+    assert row["fps_min"] > 20 and row["lost_frames"] == 0, row
+    assert row["verified_frames"] >= 1 and row["verify_failures"] == 0, row
+    assert row["sink_sockets"] == 2, row
+    # Three times real time: about 3 × 210 packets/s per subscriber, all forwarded.
+    assert row["packets_per_s"] > 2 * 2 * 210, row
+    assert abs(row["delivered_per_s"] - row["packets_per_s"]) < 0.1 * row["packets_per_s"], row
+    assert report["scaling"] == {"1": 1.0}
