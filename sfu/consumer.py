@@ -22,6 +22,11 @@ logger = logging.getLogger(__name__)
 
 
 class Consumer:
+    __slots__ = ("id", "transport_id", "producer", "transceiver", "kind", "_mime", "_rewriter",
+                 "_writer", "_payload_type", "active", "closed", "waiting_for_keyframe",
+                 "packets", "bytes", "dropped_waiting_keyframe", "keyframes",
+                 "keyframe_requests", "feedback")
+
     def __init__(self, consumer_id: ConsumerId, transport_id: TransportId, producer: Producer,
                  transceiver: RTCRtpTransceiver, numbering: SequenceRewriter) -> None:
         self.id = consumer_id

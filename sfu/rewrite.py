@@ -15,6 +15,9 @@ TS_MOD = 1 << 32
 
 
 class SequenceRewriter:
+    __slots__ = ("clock_rate", "_seq_offset", "_ts_offset", "_source_ssrc", "last_seq",
+                 "last_ts", "_last_time")
+
     def __init__(self, clock_rate: int, rng: random.Random | None = None) -> None:
         r = rng or random.Random()
         self.clock_rate = clock_rate
