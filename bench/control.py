@@ -41,12 +41,24 @@ def cpu_seconds() -> float:
     return times.user + times.system
 
 
+HOST_ENV = "GIAOBAN_BENCH_HOST"
+"""Set by a run in its own network namespace (bench/janus.py) to the address every peer
+uses; 127.0.0.1 otherwise."""
+
+
+def bench_host() -> str:
+    return os.environ.get(HOST_ENV, "127.0.0.1")
+
+
 def pin_loopback() -> None:
-    """Make aioice gather host candidates on 127.0.0.1 only (it skips loopback otherwise)."""
+    """Make aioice gather host candidates on the bench's one address only (it skips
+    loopback otherwise)."""
     import aioice.ice
 
+    host = bench_host()
+
     def get_host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
-        return ["127.0.0.1"] if use_ipv4 else []
+        return [host] if use_ipv4 else []
 
     aioice.ice.get_host_addresses = get_host_addresses
 

@@ -34,7 +34,8 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `bench` and `sfu` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.control import BenchError  # noqa: E402
+from bench.control import HOST_ENV, BenchError, bench_host  # noqa: E402
+from bench.janus import BENCH_ADDRESS, NETNS_MARK, janus_problem, netns_command  # noqa: E402
 from bench.measure import (  # noqa: E402
     CALL_TIMEOUT_S,
     LIFETIME_SLACK_S,
@@ -64,7 +65,9 @@ from bench.workers import (  # noqa: E402
     table_rows,
 )
 
-IMPLS = ("giaoban", "mediarelay")
+IMPLS = ("giaoban", "mediarelay", "janus")
+IMPL_SETS = {"both": ["giaoban", "mediarelay"], "all": list(IMPLS)}
+"""`--impl` names for several SFUs; any other value is one SFU."""
 DEFAULT_SUBSCRIBERS = (1, 2, 4, 8, 16)
 PUBLISHER_INDEX = 1
 MODES = ("fanout", "mesh", "workers")
@@ -155,14 +158,16 @@ def make_row(impl: str, n: int, start: list[Any], end: list[Any]) -> dict[str, A
     }
 
 
-def ratios(rows: list[dict[str, Any]]) -> dict[str, float]:
-    """For each N: mediarelay cpu_per_stream / giaoban cpu_per_stream."""
+def ratios(rows: list[dict[str, Any]], baseline: str = "mediarelay",
+           key: str = "cpu_per_stream") -> dict[str, float]:
+    """For each N: the baseline's `key` over giaoban's (how many times cheaper giaoban
+    is); MediaRelay per subscriber, Janus per forwarded packet."""
     by_key = {(r["impl"], r["subscribers"]): r for r in rows if not r.get("error")}
     out: dict[str, float] = {}
     for (impl, n), row in sorted(by_key.items(), key=lambda item: item[0][1]):
-        relay = by_key.get(("mediarelay", n))
-        if impl == "giaoban" and relay and row["cpu_per_stream"] > 0:
-            out[str(n)] = round(relay["cpu_per_stream"] / row["cpu_per_stream"], 2)
+        other = by_key.get((baseline, n))
+        if impl == "giaoban" and other and other.get(key) and row.get(key):
+            out[str(n)] = round(other[key] / row[key], 2)
     return out
 
 
@@ -175,12 +180,16 @@ COLUMNS: list[Column] = [
     ("load_cpu_s_per_s", "load s/s", "{:.2f}")]
 
 
-def table(rows: list[dict[str, Any]], ratio: dict[str, float]) -> str:
-    """The fan-out table, and the MediaRelay/Giao Ban ratios below it."""
+def table(rows: list[dict[str, Any]], ratio: dict[str, float],
+          janus: dict[str, float] | None = None) -> str:
+    """The fan-out table, and the baselines' ratios to Giao Ban below it."""
     text = render(rows, COLUMNS)
     if ratio:
         text += "\n\nmediarelay/giaoban CPU per subscriber: " + ", ".join(
             f"N={n}: {r:.1f}×" for n, r in ratio.items())
+    if janus:
+        text += "\njanus/giaoban CPU per forwarded packet: " + ", ".join(
+            f"N={n}: {r:.2f}×" for n, r in janus.items())
     return text
 
 
@@ -246,8 +255,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="measurement window per run (default 15; workers: 10)")
     parser.add_argument("--warmup", type=float, default=3.0,
                         help="seconds between all subscribers decoding and measuring (default 3)")
-    parser.add_argument("--impl", choices=[*IMPLS, "both"], default="both",
-                        help="fanout: which SFU to measure (default both)")
+    parser.add_argument("--impl", choices=[*IMPLS, *IMPL_SETS], default="all",
+                        help="fanout: which SFU to measure: giaoban, mediarelay, janus, "
+                             "both (giaoban and mediarelay) or all (default)")
     parser.add_argument("--per-process", type=int, default=None,
                         help="subscribers (mesh: participants) per load-generator process "
                              "(default 4; workers: 16)")
@@ -309,7 +319,7 @@ def plan(ctx: Any, args: argparse.Namespace, opts: Options) -> list[Run]:
                  lambda w=w: run_workers(ctx, w, args.rooms, args.room_subscribers, opts,
                                          _say(f"workers={w}"), args.flood))
                 for w in args.worker_counts]
-    impls = list(IMPLS) if args.impl == "both" else [args.impl]
+    impls = IMPL_SETS.get(args.impl, [args.impl])
     return [(f"N={n} {impl}", {"impl": impl, "subscribers": n},
              lambda n=n, impl=impl: run_one(ctx, impl, n, opts, _say(f"N={n} {impl}")))
             for n in args.counts for impl in impls]
@@ -336,12 +346,34 @@ def config(args: argparse.Namespace, interrupted: bool) -> dict[str, Any]:
                 "room_subscribers": args.room_subscribers, "impls": ["giaoban"],
                 "flood": args.flood,
                 "publisher": "replayed pre-encoded VP8 (bench/replay.py)"}
-    impls = list(IMPLS) if args.impl == "both" else [args.impl]
-    return {**common, "subscribers": args.counts, "impls": impls}
+    return {**common, "subscribers": args.counts, "impls": IMPL_SETS.get(args.impl, [args.impl]),
+            "address": bench_host()}
+
+
+def enter_janus_namespace(args: argparse.Namespace, argv: list[str] | None) -> str | None:
+    """A fan-out run with Janus goes on in a network namespace of its own (see
+    bench/janus.py): exec this program again inside one. Returns why it cannot."""
+    if (args.mode != "fanout" or "janus" not in IMPL_SETS.get(args.impl, [args.impl])
+            or os.environ.get(NETNS_MARK) == "1"):
+        return None
+    problem = janus_problem()
+    if problem:
+        return f"{problem}; or leave Janus out with --impl both"
+    os.environ[NETNS_MARK] = "1"
+    os.environ[HOST_ENV] = BENCH_ADDRESS
+    sys.stdout.flush()
+    command = netns_command([sys.executable, str(Path(__file__).resolve()),
+                             *(sys.argv[1:] if argv is None else argv)])
+    os.execvp(command[0], command)
+    return None  # not reached
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    problem = enter_janus_namespace(args, argv)
+    if problem:
+        print(f"forwarding.py: {problem}", file=sys.stderr)
+        return 2
     # Ctrl-C and SIGTERM both stop the children before exiting (even when started
     # from a shell that ignores SIGINT for background jobs).
     signal.signal(signal.SIGINT, _interrupt)
@@ -372,7 +404,8 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {"rows": rows}
     if args.mode == "fanout":
         report["ratios"] = ratio = ratios(rows)
-        text = table(rows, ratio)
+        report["janus_ratios"] = janus = ratios(rows, "janus", "us_per_packet")
+        text = table(rows, ratio, janus)
     elif args.mode == "workers":
         report["scaling"] = ratio = scaling(rows)
         text = workers_table(rows, ratio)

@@ -24,7 +24,7 @@ from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError
 
-from .control import cpu_seconds, pin_loopback, pin_vp8_bitrate
+from .control import bench_host, cpu_seconds, pin_loopback, pin_vp8_bitrate
 from .peers import CLOSE_TIMEOUT_S, inbound_packets, loopback_pc
 
 
@@ -35,7 +35,7 @@ class GiaobanSfu:
         from sfu.config import SfuSettings
         from sfu.engine import Engine
 
-        self.settings = SfuSettings(announced_addresses=["127.0.0.1"])
+        self.settings = SfuSettings(announced_addresses=[bench_host()])
         self.engine = Engine(self.settings)
         self.rooms: list[Any] = []
         self.producer_ids: dict[int, dict[str, list[Any]]] = {}
@@ -207,4 +207,4 @@ class MediaRelaySfu:
 
 
 SFUS = {"giaoban": "bench.sfus:GiaobanSfu", "mediarelay": "bench.sfus:MediaRelaySfu",
-        "pool": "bench.sfus:PoolSfu"}
+        "janus": "bench.janus:JanusSfu", "pool": "bench.sfus:PoolSfu"}
