@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 CONFIG ?= configs/example.toml
-SYSTEM_PACKAGES := chromium redis-server iproute2
+SYSTEM_PACKAGES := chromium redis-server iproute2 janus
 
 .PHONY: run test venv dev system-packages lint typecheck bench clean
 
@@ -21,8 +21,8 @@ $(VENV)/.dev: $(BIN)/giaoban
 
 dev: $(VENV)/.dev
 
-# Installs the Debian packages the tests drive (real Chromium, real redis-server),
-# only when one is missing.
+# Installs the Debian packages the tests drive (real Chromium, real redis-server, Janus
+# as the benchmark's baseline), only when one is missing.
 system-packages:
 	@missing=""; \
 	for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -43,7 +43,7 @@ lint: dev
 	$(BIN)/ruff check sfu signaling rooms web tests bench
 	$(BIN)/mypy
 
-bench: dev
+bench: dev system-packages
 	$(BIN)/python bench/forwarding.py
 
 clean:

@@ -86,7 +86,7 @@ _TRANSPORT_ATTRS = (
     "_RTCDtlsTransport__rx_bytes", "_RTCDtlsTransport__rx_packets", "_rtp_router",
     "_handle_rtcp_data",
 )
-_ICE_CONNECTION_ATTRS = ("_nominated", "data_received")
+_ICE_CONNECTION_ATTRS = ("_nominated", "data_received", "_protocols")
 _RTP_ROUTER_ATTRS = ("ssrc_table", "route_rtp")
 
 
@@ -286,15 +286,18 @@ def install_fast_receive(dtls: RTCDtlsTransport) -> None:
     queued = connection.data_received
     router = dtls._rtp_router
     ext_map = dtls._rtp_header_extensions_map
+    direct: list[DirectSrtp] = []
 
     def data_received(data: bytes, component: int) -> None:
         srtp = dtls._rx_srtp
         if (srtp is None or len(data) < 12 or not 127 < data[0] < 192
-                or 191 < data[1] < 209 or dtls._state is not DtlsState.CONNECTED):
+                or 191 < data[1] < 209 or dtls._state is not _CONNECTED):
             queued(data, component)
             return
+        if not direct or direct[0].session is not srtp:
+            direct[:] = [DirectSrtp(srtp)]
         try:
-            plain = srtp.unprotect(data)
+            plain = direct[0].unprotect(data)
             packet = RtpPacket.parse(plain, ext_map)
         except (pylibsrtp.Error, ValueError):
             return
@@ -308,6 +311,27 @@ def install_fast_receive(dtls: RTCDtlsTransport) -> None:
             asyncio.ensure_future(receiver._handle_rtp_packet(packet, ms_now()))
 
     connection.data_received = data_received  # type: ignore[method-assign]
+    for protocol in connection._protocols:
+        _skip_stun_parsing(protocol, connection)
+
+
+def _skip_stun_parsing(protocol: Any, connection: Any) -> None:
+    """Hand RTP and RTCP datagrams of `protocol`'s socket straight to `connection`.
+
+    aioice tries to parse every datagram as STUN and passes it on when that raises;
+    a first byte of 128-191 (RTP version 2) can never start a STUN message (0-3), so
+    those skip the attempt. Everything else keeps aioice's path.
+    """
+    stun_received = protocol.datagram_received
+    component = protocol.local_candidate.component
+
+    def datagram_received(data: bytes, addr: tuple[Any, ...]) -> None:
+        if data and 127 < data[0] < 192:
+            connection.data_received(data, component)
+        else:
+            stun_received(data, addr)
+
+    protocol.datagram_received = datagram_received
 
 
 def guard_rtcp(dtls: RTCDtlsTransport) -> None:
@@ -490,13 +514,13 @@ class HeaderTemplate:
                                              _ONE_BYTE_PROFILE, len(ext) >> 2) + ext
 
 
-class SrtpProtector:
-    """SRTP-protects outgoing RTP with a transport's session, straight from its parts.
+class DirectSrtp:
+    """SRTP protection of RTP with one of a transport's sessions, straight from its parts.
 
-    `pylibsrtp.Session.protect` takes a whole packet, allocates a length cell and
-    copies the packet in and out for every call. This writes the header and the
-    payload into the session's own buffer and calls libsrtp on it: the same
-    protection, one copy fewer, no allocation but the result.
+    `pylibsrtp.Session.protect` and `unprotect` check their argument, allocate a
+    length cell and copy the packet in and out for every call. These write into the
+    session's own buffer and call libsrtp on it: the same protection, without the
+    allocation, and `protect` takes header and payload apart, sparing one copy.
     """
 
     __slots__ = ("session", "_context", "_cdata", "_buffer", "_capacity", "_length")
@@ -524,6 +548,21 @@ class SrtpProtector:
             raise pylibsrtp.Error(f"srtp_protect failed ({rc})")
         protected: bytes = buffer[0:length[0]]
         return protected
+
+    def unprotect(self, data: bytes) -> bytes:
+        """The RTP packet inside SRTP `data`; pylibsrtp.Error when it does not verify."""
+        end = len(data)
+        if end > self._capacity:
+            return self.session.unprotect(data)  # raises "packet is too long"
+        buffer = self._buffer
+        buffer[0:end] = data
+        length = self._length
+        length[0] = end
+        rc = srtp_lib.srtp_unprotect(self._context, self._cdata, length)
+        if rc:
+            raise pylibsrtp.Error(f"srtp_unprotect failed ({rc})")
+        plain: bytes = buffer[0:length[0]]
+        return plain
 
 
 Kept = tuple[int, int, int, int, bytes]
@@ -586,7 +625,7 @@ class PacketWriter:
         self._pair: Any = None
         self._sendto: Callable[[bytes, tuple[str, int]], None] | None = None
         self._address: tuple[str, int] = ("", 0)
-        self._protector: SrtpProtector | None = None
+        self._protector: DirectSrtp | None = None
 
     def _attach(self) -> None:
         """Take the nominated pair's socket and the SRTP context; ConnectionError if
@@ -598,7 +637,7 @@ class PacketWriter:
         self._sendto = pair.protocol.transport.sendto
         session = self._dtls._tx_srtp
         if self._protector is None or self._protector.session is not session:
-            self._protector = SrtpProtector(session)
+            self._protector = DirectSrtp(session)
 
     def write(self, payload_type: int, marker: int, seq: int, timestamp: int, payload: bytes,
               audio_level: tuple[bool, int] | None, ntp_time: int) -> int:

@@ -83,17 +83,19 @@ def test_row_and_ratio_arithmetic() -> None:
     assert ratios([row, relay, {"impl": "giaoban", "subscribers": 4, "error": "x"}]) == {"2": 10.0}
 
 
-@pytest.mark.timeout(150)
+@pytest.mark.timeout(200)
 def test_smoke_run_prints_one_json_object() -> None:
+    """All three SFUs, Janus included (so the run happens in its own network namespace)."""
     result = subprocess.run(
         [sys.executable, str(REPO / "bench" / "forwarding.py"), "--subscribers", "1",
          "--seconds", "3", "--warmup", "1", "--json"],
-        cwd=REPO, capture_output=True, text=True, timeout=140)
+        cwd=REPO, capture_output=True, text=True, timeout=190)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
-    assert set(report) >= {"rows", "ratios", "config", "machine"}
+    assert set(report) >= {"rows", "ratios", "janus_ratios", "config", "machine"}
+    assert report["config"]["address"] == "10.77.0.1", "Janus needs the namespace's address"
     assert [(r["impl"], r["subscribers"]) for r in report["rows"]] == [
-        ("giaoban", 1), ("mediarelay", 1)]
+        ("giaoban", 1), ("mediarelay", 1), ("janus", 1)]
     for row in report["rows"]:
         for key, kind in ROW_KEYS.items():
             assert isinstance(row[key], kind) or (kind is float and isinstance(row[key], int)), \
@@ -102,7 +104,16 @@ def test_smoke_run_prints_one_json_object() -> None:
         assert row["fps_min"] > 10, row
         assert row["verified_frames"] >= 1 and row["verify_failures"] == 0, row
     assert set(report["ratios"]) == {"1"} and report["ratios"]["1"] > 0
+    assert set(report["janus_ratios"]) == {"1"} and report["janus_ratios"]["1"] > 0
     assert "N=1 giaoban: measuring 3 s" in result.stderr
+    assert "N=1 janus: measuring 3 s" in result.stderr
+
+
+def test_janus_ratio_is_per_forwarded_packet() -> None:
+    rows = [{"impl": "giaoban", "subscribers": 16, "us_per_packet": 30.0, "cpu_per_stream": 1},
+            {"impl": "janus", "subscribers": 16, "us_per_packet": 36.0, "cpu_per_stream": 1},
+            {"impl": "janus", "subscribers": 8, "error": "janus did not start"}]
+    assert ratios(rows, "janus", "us_per_packet") == {"16": 1.2}
 
 
 # ---------------------------------------------------------------- mesh and workers modes
