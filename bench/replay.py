@@ -8,8 +8,8 @@ bitrate as the live publisher, and a keyframe every `GOP` frames), and each
 are only packetized. Frame numbers in the bar code run modulo `CYCLE`; RTP
 timestamps keep growing by one frame (3000 ticks) per frame.
 
-The replayed stream ignores keyframe requests: a new subscriber gets the next
-periodic keyframe, at most `GOP` frames (1 s) later.
+The replayed stream ignores keyframe requests and NACKs: a new subscriber gets the
+next periodic keyframe, at most `GOP` frames (1 s) later.
 
 `ReplaySender.fps` can be raised while it runs, for the workers mode's capacity
 window: frames then leave faster than real time, with the same RTP timestamps.
@@ -48,6 +48,17 @@ def encoded_cycle(index: int, bitrate: int) -> tuple[bytes, ...]:
     return tuple(frames)
 
 
+def _packet(data: bytes) -> Packet:
+    packet = Packet(data)
+    packet.pts = 0
+    packet.time_base = TIME_BASE
+    return packet
+
+
+async def _ignore_nack(sequence_number: int) -> None:
+    """A replayed stream does not retransmit (nor answer keyframe requests)."""
+
+
 class ReplaySender:
     """Sends the replayed picture on one video sender, writing the RTP itself.
 
@@ -81,7 +92,9 @@ class ReplaySender:
             await asyncio.sleep(0.02)
         writer = adapter.PacketWriter(sender)
         payload_type = int(adapter.negotiated_codecs(transceiver)[0].payloadType or 0)
+        sender._retransmit = _ignore_nack  # type: ignore[method-assign]
         packetizer = Vp8Encoder()
+        cycle = [packetizer.pack(_packet(frame))[0] for frame in self.frames]
         seq = random.randrange(1 << 15)
         origin = random.randrange(1 << 32)
         due = time.monotonic()
@@ -92,10 +105,8 @@ class ReplaySender:
             # The schedule may slip behind real time (a busy machine) but does not
             # build up a backlog that would then leave in one burst.
             due = max(due, now - 1.0) + 1 / self.fps
-            frame = Packet(self.frames[self.sent % CYCLE])
-            frame.pts = self.sent * TICKS_PER_FRAME
-            frame.time_base = TIME_BASE
-            payloads, timestamp = packetizer.pack(frame)
+            payloads = cycle[self.sent % CYCLE]
+            timestamp = self.sent * TICKS_PER_FRAME
             ntp = ntp_now()
             for i, payload in enumerate(payloads):
                 try:

@@ -150,6 +150,10 @@ def use_host_addresses(addresses: Sequence[str]) -> None:
 PacketSink = Callable[[RtpPacket], None]
 
 
+NACK_DELAY_S = 0.01
+"""How long a receive tap waits after a loss before asking for what is missing."""
+
+
 class ReceiveTap:
     """Takes the place of `RTCRtpReceiver._handle_rtp_packet` on a forwarding receiver.
 
@@ -169,7 +173,7 @@ class ReceiveTap:
 
     __slots__ = ("receiver", "sink", "ssrcs", "nacks_sent", "uplink_bps", "unknown_payload",
                  "unknown_ssrc", "_codecs", "_rtx_payload_types", "_rtx_ssrc", "_streams",
-                 "_nack", "_estimator")
+                 "_nack", "_estimator", "_nack_due")
 
     def __init__(self, receiver: RTCRtpReceiver, sink: PacketSink,
                  ssrcs: Collection[int] = ()) -> None:
@@ -190,6 +194,7 @@ class ReceiveTap:
         self._nack: NackGenerator | None = receiver._RTCRtpReceiver__nack_generator  # type: ignore[attr-defined]
         self._estimator: RemoteBitrateEstimator | None = (
             receiver._RTCRtpReceiver__remote_bitrate_estimator)  # type: ignore[attr-defined]
+        self._nack_due: asyncio.TimerHandle | None = None
 
     async def handle(self, packet: RtpPacket, arrival_time_ms: int) -> None:
         """aiortc's entry point, for packets that arrive the usual way."""
@@ -225,12 +230,23 @@ class ReceiveTap:
                 return
             packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)
         nack = self._nack
-        if nack is not None and nack.add(packet):
-            self.nacks_sent += 1
-            # Rare (only after a loss): the one step that needs the event loop.
-            asyncio.ensure_future(self.receiver._send_rtcp_nack(packet.ssrc,
-                                                                sorted(nack.missing)))
+        if nack is not None and nack.add(packet) and self._nack_due is None:
+            # A loss: ask for what is still missing shortly, in one NACK for all the
+            # losses of that moment, and not for packets that were only reordered.
+            self._nack_due = asyncio.get_running_loop().call_later(
+                NACK_DELAY_S, self._send_nack, packet.ssrc)
         self.sink(packet)
+
+    def _send_nack(self, ssrc: int) -> None:
+        self._nack_due = None
+        if self._nack is not None and self._nack.missing:
+            self.nacks_sent += 1
+            asyncio.ensure_future(self.receiver._send_rtcp_nack(ssrc, sorted(self._nack.missing)))
+
+    def close(self) -> None:
+        if self._nack_due is not None:
+            self._nack_due.cancel()
+            self._nack_due = None
 
     def _take_ssrc(self, ssrc: int) -> bool:
         if not self.ssrcs:

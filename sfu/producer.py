@@ -202,6 +202,7 @@ class Producer:
         self.closed = True
         self.consumers = ()
         self.sinks = ()
+        self.tap.close()
         if self._keyframe_task is not None:
             self._keyframe_task.cancel()
             try:

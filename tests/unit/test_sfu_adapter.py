@@ -75,3 +75,36 @@ def test_header_template_writes_what_aiortc_writes(ids: dict[str, int], mid: str
         assert wire == expected.serialize(extensions)
         parsed = RtpPacket.parse(wire, extensions)
         assert (parsed.sequence_number, parsed.timestamp, parsed.marker) == (seq, ts, marker)
+
+
+async def test_losses_of_one_moment_are_asked_for_in_one_nack() -> None:
+    """A burst of losses gives one NACK listing what is still missing after the delay,
+    and a packet that only came late (reordered) is not asked for."""
+    import asyncio
+
+    from aiortc import RTCPeerConnection
+    from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+    from aiortc.rtcrtpreceiver import NackGenerator
+
+    pc = RTCPeerConnection()
+    receiver = pc.addTransceiver("video", direction="recvonly").receiver
+    receiver._RTCRtpReceiver__codecs = {  # type: ignore[attr-defined]
+        96: RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)}
+    receiver._RTCRtpReceiver__nack_generator = NackGenerator()  # type: ignore[attr-defined]
+    sent: list[list[int]] = []
+
+    async def send_rtcp_nack(media_ssrc: int, lost: list[int]) -> None:
+        sent.append(lost)
+
+    receiver._send_rtcp_nack = send_rtcp_nack  # type: ignore[method-assign]
+    forwarded: list[int] = []
+    tap = aiortc_adapter.ReceiveTap(receiver, lambda p: forwarded.append(p.sequence_number),
+                                    ssrcs=[1234])
+    for seq in (1, 2, 5, 3, 8, 9, 12):  # 3, 4, 6, 7, 10, 11 missing; then 3 arrives late
+        tap.receive(RtpPacket(payload_type=96, sequence_number=seq, ssrc=1234), 0)
+    assert sent == []
+    await asyncio.sleep(aiortc_adapter.NACK_DELAY_S * 3)
+    assert sent == [[4, 6, 7, 10, 11]]
+    assert tap.nacks_sent == 1 and forwarded == [1, 2, 5, 3, 8, 9, 12]
+    tap.close()
+    await pc.close()
