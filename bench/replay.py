@@ -28,6 +28,7 @@ from av import Packet
 from .pattern import FPS, TIME_BASE, VIDEO_CLOCK, PatternSource
 
 CYCLE = 90
+TICK_S = 0.01
 GOP = 30
 TICKS_PER_FRAME = VIDEO_CLOCK // FPS
 
@@ -101,22 +102,28 @@ class ReplaySender:
         while True:
             now = time.monotonic()
             if due > now:
-                await asyncio.sleep(due - now)
+                # Above real time, wake at most every TICK_S and send every frame due:
+                # a flood must not cost the machine a wakeup per frame.
+                await asyncio.sleep(max(due - now, TICK_S if self.fps > FPS else 0))
+                now = time.monotonic()
             # The schedule may slip behind real time (a busy machine) but does not
             # build up a backlog that would then leave in one burst.
-            due = max(due, now - 1.0) + 1 / self.fps
-            payloads = cycle[self.sent % CYCLE]
-            timestamp = self.sent * TICKS_PER_FRAME
-            ntp = ntp_now()
-            for i, payload in enumerate(payloads):
-                try:
-                    writer.write(payload_type, int(i == len(payloads) - 1), seq,
-                                 (origin + timestamp) & 0xFFFFFFFF, payload, None, ntp)
-                except ConnectionError:
-                    await asyncio.sleep(0.02)  # not connected yet, or closed
-                    break
-                seq = (seq + 1) & 0xFFFF
-            self.sent += 1
+            due = max(due, now - 1.0)
+            while due <= now:
+                due += 1 / self.fps
+                payloads = cycle[self.sent % CYCLE]
+                timestamp = (origin + self.sent * TICKS_PER_FRAME) & 0xFFFFFFFF
+                ntp = ntp_now()
+                for i, payload in enumerate(payloads):
+                    try:
+                        writer.write(payload_type, int(i == len(payloads) - 1), seq, timestamp,
+                                     payload, None, ntp)
+                    except ConnectionError:  # not connected yet, or closed
+                        due = time.monotonic() + 0.02
+                        break
+                    seq = (seq + 1) & 0xFFFF
+                else:
+                    self.sent += 1
 
     async def stop(self) -> None:
         if self.task is not None:

@@ -15,16 +15,19 @@ A run has two phases:
    are measured on. So the subscribers stop reading their sockets ("sink"): the SFU
    still SRTP-protects and sends every packet to each of them, and the kernel drops
    it at the full socket buffer, counting it in the socket's `drops` in
-   /proc/net/udp. The publishers then replay their pictures `--flood` times faster
-   than real time, more than the workers can forward. The window counts what the
-   SFU forwarded (its own counters) and what reached the subscribers' sockets (the
-   kernel's). ICE consent lapses about 30 s after the sink, so the window must end
-   before that.
+   /proc/net/udp; the subscribers' processes are then stopped (SIGSTOP) until the
+   window ends, since they have nothing left to do. The publishers then replay their
+   pictures `--flood` times faster than real time, more than the workers can
+   forward. The window counts what the SFU forwarded (its own counters) and what
+   reached the subscribers' sockets (the kernel's). ICE consent lapses about 30 s
+   after the sink, so the window must end before that.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -47,7 +50,7 @@ from .sfus import SFUS
 DEFAULT_WORKERS = (1, 2)
 DEFAULT_ROOMS = 2
 DEFAULT_ROOM_SUBSCRIBERS = 48
-DEFAULT_FLOOD = 10.0
+DEFAULT_FLOOD = 15.0
 CHECK_SECONDS = 4.0
 CONSENT_BUDGET_S = 25.0
 """Sink to end of window must stay under ICE's consent timeout (about 30 s)."""
@@ -103,14 +106,23 @@ def run_workers(ctx: Any, workers: int, rooms: int, per_room: int, opts: Options
             f"warming up {opts.warmup:g} s…")
         sunk = time.monotonic()
         ports = {port for load in loads for port in load.call("sink", CALL_TIMEOUT_S)}
-        publishers.call("speed", CALL_TIMEOUT_S, fps=30 * flood)
-        time.sleep(opts.warmup)
-        say(f"measuring {opts.seconds:g} s…")
-        drops0 = socket_drops(ports)
-        start = mark_all([sfu, publishers])
-        time.sleep(opts.seconds)
-        end = mark_all([sfu, publishers])
-        drops1 = socket_drops(ports)
+        # Sunk subscribers have nothing left to do but their timers: freeze them, so
+        # that only the workers and the publishers use the CPU.
+        frozen = [load.pid for load in loads if load.pid is not None]
+        for pid in frozen:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            publishers.call("speed", CALL_TIMEOUT_S, fps=30 * flood)
+            time.sleep(opts.warmup)
+            say(f"measuring {opts.seconds:g} s…")
+            drops0 = socket_drops(ports)
+            start = mark_all([sfu, publishers])
+            time.sleep(opts.seconds)
+            end = mark_all([sfu, publishers])
+            drops1 = socket_drops(ports)
+        finally:
+            for pid in frozen:
+                os.kill(pid, signal.SIGCONT)
         if time.monotonic() - sunk > CONSENT_BUDGET_S:
             say("warning: the window ended late; ICE consent may have lapsed")
         row = make_workers_row(workers, rooms, per_room, start, end, drops1 - drops0)

@@ -129,7 +129,7 @@ def test_modes_parse_their_own_counts_and_defaults() -> None:
     assert parse_args(["--mode", "mesh"]).participant_counts == [2, 4, 6, 8]
     workers = parse_args(["--mode", "workers", "--rooms", "2", "--room-subscribers", "6"])
     assert (workers.worker_counts, workers.rooms, workers.room_subscribers,
-            workers.per_process, workers.seconds, workers.flood) == ([1, 2], 2, 6, 16, 10.0, 10.0)
+            workers.per_process, workers.seconds, workers.flood) == ([1, 2], 2, 6, 16, 10.0, 15.0)
 
 
 @pytest.mark.parametrize("argv, message", [
