@@ -86,12 +86,13 @@ class ReplaySender:
         from aiortc.codecs.vpx import Vp8Encoder
 
         from sfu import aiortc_adapter as adapter
+        from sfu.aiortc_rtp import PacketWriter
         from sfu.clock import ntp_now
 
         sender = transceiver.sender
         while not adapter.sender_ready(sender):  # noqa: ASYNC110 (aiortc sets no event)
             await asyncio.sleep(0.02)
-        writer = adapter.PacketWriter(sender)
+        writer = PacketWriter(sender)
         payload_type = int(adapter.negotiated_codecs(transceiver)[0].payloadType or 0)
         sender._retransmit = _ignore_nack  # type: ignore[method-assign]
         packetizer = Vp8Encoder()

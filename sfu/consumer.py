@@ -13,6 +13,7 @@ from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 from aiortc.rtp import RtpPacket
 
 from . import aiortc_adapter as adapter
+from .aiortc_rtp import PacketWriter
 from .codecs import is_keyframe_start
 from .ids import ConsumerId, TransportId
 from .producer import Producer
@@ -36,7 +37,7 @@ class Consumer:
         self.kind = producer.kind
         self._mime = producer.codec.mimeType
         self._rewriter = numbering
-        self._writer: adapter.PacketWriter | None = None
+        self._writer: PacketWriter | None = None
         self._payload_type = 0
         self.active = False
         """True once the subscriber's transport is connected and the sender started."""
@@ -62,7 +63,7 @@ class Consumer:
         """Start forwarding; video waits for (and asks for) a keyframe first."""
         codecs = adapter.negotiated_codecs(self.transceiver)
         self._payload_type = int(codecs[0].payloadType or 0)
-        self._writer = adapter.PacketWriter(self.transceiver.sender)
+        self._writer = PacketWriter(self.transceiver.sender)
         self.active = True
         self.restart()
         logger.debug("consumer %s active on mid %s (pt %d)", self.id, self.mid, self._payload_type)

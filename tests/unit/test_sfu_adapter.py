@@ -8,7 +8,8 @@ from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParam
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
 from sfu import aiortc_adapter
-from sfu.aiortc_adapter import AiortcIncompatible, HeaderTemplate, check_compatibility
+from sfu.aiortc_adapter import AiortcIncompatible, check_compatibility
+from sfu.aiortc_rtp import HeaderTemplate
 
 
 async def test_installed_aiortc_passes() -> None:
