@@ -118,28 +118,25 @@ class DirectSrtp:
         buffer = self._buffer
         buffer[0:size] = header
         buffer[size:end] = payload
-        length = self._length
-        length[0] = end
-        rc = srtp_lib.srtp_protect(self._context, self._cdata, length)
-        if rc:
-            raise pylibsrtp.Error(f"srtp_protect failed ({rc})")
-        protected: bytes = buffer[0:length[0]]
-        return protected
+        return self._apply(srtp_lib.srtp_protect, end)
 
     def unprotect(self, data: bytes) -> bytes:
         """The RTP packet inside SRTP `data`; pylibsrtp.Error when it does not verify."""
         end = len(data)
         if end > self._capacity:
             return self.session.unprotect(data)  # raises "packet is too long"
-        buffer = self._buffer
-        buffer[0:end] = data
+        self._buffer[0:end] = data
+        return self._apply(srtp_lib.srtp_unprotect, end)
+
+    def _apply(self, function: Any, end: int) -> bytes:
+        """Run libsrtp's `function` on the first `end` bytes of the buffer."""
         length = self._length
         length[0] = end
-        rc = srtp_lib.srtp_unprotect(self._context, self._cdata, length)
+        rc = function(self._context, self._cdata, length)
         if rc:
-            raise pylibsrtp.Error(f"srtp_unprotect failed ({rc})")
-        plain: bytes = buffer[0:length[0]]
-        return plain
+            raise pylibsrtp.Error(f"libsrtp failed with status {rc}")
+        result: bytes = self._buffer[0:length[0]]
+        return result
 
 
 Kept = tuple[int, int, int, int, bytes]

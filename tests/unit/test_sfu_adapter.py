@@ -109,3 +109,37 @@ async def test_losses_of_one_moment_are_asked_for_in_one_nack() -> None:
     assert tap.nacks_sent == 1 and forwarded == [1, 2, 5, 3, 8, 9, 12]
     tap.close()
     await pc.close()
+
+
+def test_direct_srtp_protects_as_pylibsrtp_does() -> None:
+    """Same bytes as `Session.protect` (for a twin session with the same key), and what
+    it protects unprotects back; a tampered packet is refused."""
+    import os
+
+    import pylibsrtp
+
+    from sfu.aiortc_rtp import DirectSrtp
+
+    key = os.urandom(30)
+
+    def session(direction: int) -> pylibsrtp.Session:
+        return pylibsrtp.Session(policy=pylibsrtp.Policy(
+            key=key, ssrc_type=direction,
+            srtp_profile=pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_80))
+
+    direct = DirectSrtp(session(pylibsrtp.Policy.SSRC_ANY_OUTBOUND))
+    twin = session(pylibsrtp.Policy.SSRC_ANY_OUTBOUND)
+    receiving = DirectSrtp(session(pylibsrtp.Policy.SSRC_ANY_INBOUND))
+    payload = os.urandom(1100)
+    for seq in range(1, 4):
+        header = RtpPacket(payload_type=96, sequence_number=seq, timestamp=seq * 3000,
+                           ssrc=0x01020304).serialize(HeaderExtensionsMap())
+        protected = direct.protect(header, payload)
+        assert protected == twin.protect(header + payload)
+        assert receiving.unprotect(protected) == header + payload
+    fresh = direct.protect(RtpPacket(payload_type=96, sequence_number=4, ssrc=0x01020304)
+                           .serialize(HeaderExtensionsMap()), payload)
+    with pytest.raises(pylibsrtp.Error):  # its authentication tag no longer matches
+        receiving.unprotect(fresh[:-1] + bytes([fresh[-1] ^ 1]))
+    with pytest.raises(ValueError, match="too long"):
+        direct.protect(header, os.urandom(1500))
