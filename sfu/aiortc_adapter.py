@@ -84,6 +84,8 @@ _TRANSPORT_ATTRS = (
 )
 _ICE_CONNECTION_ATTRS = ("_nominated", "data_received", "_protocols")
 _RTP_ROUTER_ATTRS = ("ssrc_table", "route_rtp")
+_SRTP_SESSION_ATTRS = ("_srtp", "_cdata", "_buffer")
+"""What `aiortc_rtp.DirectSrtp` reads of pylibsrtp, the SRTP binding aiortc brings."""
 
 
 class AiortcIncompatible(RuntimeError):
@@ -112,6 +114,10 @@ async def check_compatibility() -> None:
             for name in names:
                 if not hasattr(obj, name):
                     problems.append(f"{type(obj).__name__}.{name} is missing")
+        session = pylibsrtp.Session()
+        for name in _SRTP_SESSION_ATTRS:
+            if not hasattr(session, name):
+                problems.append(f"pylibsrtp.Session.{name} is missing")
     finally:
         await pc.close()
     if problems:

@@ -143,3 +143,17 @@ def test_direct_srtp_protects_as_pylibsrtp_does() -> None:
         receiving.unprotect(fresh[:-1] + bytes([fresh[-1] ^ 1]))
     with pytest.raises(ValueError, match="too long"):
         direct.protect(header, os.urandom(1500))
+
+
+async def test_a_moved_srtp_internal_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pylibsrtp
+
+    original = pylibsrtp.Session.__init__
+
+    def without_buffer(self: pylibsrtp.Session, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        del self._buffer
+
+    monkeypatch.setattr(pylibsrtp.Session, "__init__", without_buffer)
+    with pytest.raises(AiortcIncompatible, match=r"pylibsrtp\.Session\._buffer is missing"):
+        await check_compatibility()
