@@ -119,6 +119,7 @@ class JanusSfu:
         self.session = 0
         self.publisher = 0
         self.subscribers: list[int] = []
+        self.keepalive: asyncio.Task[None] | None = None
 
     async def _post(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
         assert self.http is not None
@@ -176,7 +177,7 @@ class JanusSfu:
         await self._message(self.publisher, {"request": "create", "room": ROOM, "bitrate": 0,
                                              "publishers": 4, "audiocodec": "opus",
                                              "videocodec": "vp8"})
-        asyncio.get_running_loop().create_task(self._keepalive())
+        self.keepalive = asyncio.create_task(self._keepalive())
 
     async def _keepalive(self) -> None:
         while self.http is not None and not self.http.closed:
@@ -231,6 +232,9 @@ class JanusSfu:
         return {"t": t, "cpu": cpu, "sent": sent, "received": received, "waiting_keyframe": 0}
 
     async def close(self) -> None:
+        if self.keepalive is not None:
+            self.keepalive.cancel()
+            await asyncio.gather(self.keepalive, return_exceptions=True)
         if self.http is not None:
             try:
                 await self._post(f"{API}/{self.session}", {"janus": "destroy"})
