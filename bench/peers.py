@@ -154,7 +154,6 @@ class Received:
     unreadable: int = 0
     verified: int = 0
     verify_failed: int = 0
-    audio_frames: int = 0
 
 
 async def drain_video(track: MediaStreamTrack, out: Received, index: int,
