@@ -19,14 +19,13 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
-from signaling.accounts import Account
+from rooms.overlap import Span
+from signaling.accounts.accounts import Account
 from signaling.config import RoomSettings
 from signaling.errors import BadRequest, Conflict, Forbidden, NotFound
 from signaling.ids import BookingId, MeetingId, Username
-from signaling.schedule_access import check_may_book
+from signaling.schedule.access import check_may_book
 from signaling.store import Store, from_db, to_db, utcnow
-
-from .overlap import Span
 
 log = logging.getLogger(__name__)
 

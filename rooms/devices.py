@@ -10,11 +10,11 @@ import logging
 import secrets
 import sqlite3
 
-from signaling.accounts import normalize_username
+from signaling.accounts.accounts import normalize_username
+from signaling.accounts.passwords import hash_password
 from signaling.config import RoomSettings
 from signaling.errors import Conflict
 from signaling.ids import Username
-from signaling.passwords import hash_password
 from signaling.store import Store, to_db, utcnow
 
 log = logging.getLogger(__name__)

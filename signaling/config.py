@@ -19,9 +19,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sfu.config import IceServer, SfuSettings
-
-from .errors import ConfigError
-from .quality.settings import QualitySettings, validate_quality
+from signaling.errors import ConfigError
+from signaling.quality.settings import QualitySettings, validate_quality
 
 LANGUAGES = ("vi", "en")
 

@@ -10,13 +10,15 @@ from typing import Any
 from aiohttp import web
 
 from signaling.errors import GiaobanError
-
-from . import i18n
-from .auth import request_language, require_account
+from web import i18n
+from web.auth import request_language, require_account
 
 
 def setup_accounts(app: web.Application) -> None:
-    from . import account_pages, admin_accounts, admin_bulk, api_accounts, guard
+    from web import guard
+    from web.api import accounts as api_accounts
+    from web.pages import account as account_pages
+    from web.pages import admin_accounts, admin_bulk
 
     app.middlewares.append(guard.permission_middleware)
     account_pages.setup(app)

@@ -16,23 +16,22 @@ from sfu.config import RecorderSettings, worker_count
 from sfu.engine import Engine
 from sfu.pool import WorkerPool
 from sfu.status import STATUS_FILE, WorkerStatus
-from signaling.account_import import AccountImport
-from signaling.accounts import AccountService
-from signaling.api_tokens import ApiTokenService
-from signaling.audit import AuditLog
-from signaling.conference import Conferences
+from signaling.accounts.accounts import AccountService
+from signaling.accounts.audit import AuditLog
+from signaling.accounts.csv_import import AccountImport
+from signaling.accounts.sessions import SessionService
+from signaling.accounts.throttle import LoginThrottle, rules_from
+from signaling.accounts.tokens import ApiTokenService
 from signaling.config import Config
-from signaling.feeds import FeedService
-from signaling.meetings import MeetingService
-from signaling.records import AttendanceService
-from signaling.schedule import ScheduleService
-from signaling.sessions import SessionService
+from signaling.live.meetings import Conferences
+from signaling.records.attendance import AttendanceService
+from signaling.schedule.feeds import FeedService
+from signaling.schedule.meetings import MeetingService
+from signaling.schedule.service import ScheduleService
 from signaling.store import Store
-from signaling.throttle import LoginThrottle, rules_from
-
-from .accounts_web import setup_accounts
-from .auth import auth_middleware, error_middleware
-from .keys import (
+from web.accounts_web import setup_accounts
+from web.auth import auth_middleware, error_middleware
+from web.keys import (
     ACCOUNTS,
     API_TOKENS,
     ATTENDANCE,
@@ -51,11 +50,11 @@ from .keys import (
     STORE,
     THROTTLE,
 )
-from .quality_views import setup_quality
-from .recordings import create_recording_services, setup_recordings
-from .schedule_routes import setup_schedule
-from .views import setup_pages, setup_templates
-from .ws import setup_ws
+from web.pages.quality import setup_quality
+from web.pages.records import create_recording_services, setup_recordings
+from web.pages.views import setup_pages, setup_templates
+from web.schedule_routes import setup_schedule
+from web.ws import setup_ws
 
 logger = logging.getLogger(__name__)
 

@@ -28,13 +28,12 @@ from signaling.errors import (
     TooManyRequests,
     Unauthorized,
 )
-
-from . import i18n
-from .keys import ACCOUNTS, API_TOKENS, CONFIG, SESSIONS, TEMPLATES
+from web import i18n
+from web.keys import ACCOUNTS, API_TOKENS, CONFIG, SESSIONS, TEMPLATES
 
 if TYPE_CHECKING:
-    from signaling.accounts import Account
-    from signaling.sessions import Session
+    from signaling.accounts.accounts import Account
+    from signaling.accounts.sessions import Session
 
 log = logging.getLogger(__name__)
 

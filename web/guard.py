@@ -1,4 +1,4 @@
-"""Enforcement of the permission matrix (signaling/permissions.py) in the web layer.
+"""Enforcement of the permission matrix (signaling/accounts/permissions.py) in the web layer.
 
 `permission_middleware` runs after `auth_middleware`: it looks up the matched route in
 the matrix before any handler runs, so no handler re-invents a role check. The socket
@@ -19,12 +19,11 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from yarl import URL
 
-from signaling import permissions
-from signaling.accounts import Account
+from signaling.accounts import permissions
+from signaling.accounts.accounts import Account
 from signaling.errors import Forbidden, SessionExpired, Unauthorized
-
-from .auth import redirect, request_account, request_session
-from .keys import ACCOUNTS, CONFERENCES, SESSIONS
+from web.auth import redirect, request_account, request_session
+from web.keys import ACCOUNTS, CONFERENCES, SESSIONS
 
 log = logging.getLogger(__name__)
 

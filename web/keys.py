@@ -10,23 +10,23 @@ from rooms.bookings import BookingService
 from rooms.devices import RoomDevices
 from sfu.api import SfuClient
 from sfu.status import WorkerStatus
-from signaling.account_import import AccountImport
-from signaling.accounts import AccountService
-from signaling.api_tokens import ApiTokenService
-from signaling.audit import AuditLog
-from signaling.compose_jobs import ComposeQueue
-from signaling.conference import Conferences
+from signaling.accounts.accounts import AccountService
+from signaling.accounts.audit import AuditLog
+from signaling.accounts.csv_import import AccountImport
+from signaling.accounts.sessions import SessionService
+from signaling.accounts.throttle import LoginThrottle
+from signaling.accounts.tokens import ApiTokenService
 from signaling.config import Config
-from signaling.feeds import FeedService
-from signaling.meeting_record import MinutesService, RecordAccess
-from signaling.meetings import MeetingService
+from signaling.live.meetings import Conferences
 from signaling.quality.monitor import QualityMonitor
-from signaling.recordings import RecordingService
-from signaling.records import AttendanceService
-from signaling.schedule import ScheduleService
-from signaling.sessions import SessionService
+from signaling.records.attendance import AttendanceService
+from signaling.records.compose_jobs import ComposeQueue
+from signaling.records.meeting_record import MinutesService, RecordAccess
+from signaling.records.recordings import RecordingService
+from signaling.schedule.feeds import FeedService
+from signaling.schedule.meetings import MeetingService
+from signaling.schedule.service import ScheduleService
 from signaling.store import Store
-from signaling.throttle import LoginThrottle
 
 CONFIG = web.AppKey("config", Config)
 STORE = web.AppKey("store", Store)

@@ -16,11 +16,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from signaling.conference import Conferences
 from signaling.errors import Forbidden, Unauthorized
+from signaling.live.meetings import Conferences
 from signaling.quality.monitor import QualityMonitor
-
-from .keys import CONFERENCES, CONFIG, METRICS_REGISTRY, QUALITY
+from web.keys import CONFERENCES, CONFIG, METRICS_REGISTRY, QUALITY
 
 
 class GiaobanCollector(Collector):

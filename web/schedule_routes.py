@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .kiosk_pages import setup_kiosk_pages
-from .schedule_api import setup_schedule_api
-from .schedule_pages import setup_schedule_pages
+from web.api.schedule import setup_schedule_api
+from web.pages.kiosk import setup_kiosk_pages
+from web.pages.schedule import setup_schedule_pages
 
 
 def setup_schedule(app: web.Application) -> None:

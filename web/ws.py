@@ -13,16 +13,15 @@ import logging
 from aiohttp import WSMsgType, web
 
 from sfu.ids import ProducerId
-from signaling import protocol as p
-from signaling.accounts import Account
+from signaling.accounts.accounts import Account
 from signaling.errors import BadRequest, GiaobanError, InvalidMessage, SessionExpired, Unauthorized
-from signaling.participants import Participant
-from signaling.quality.reports import InvalidQualityReport
-
-from .auth import SESSION_COOKIE, request_account
-from .guard import check_message
-from .keys import CONFERENCES, MEETINGS
-from .quality_views import drop_report, take_report
+from signaling.live import protocol as p
+from signaling.live.participants import Participant
+from signaling.quality.client_reports import InvalidQualityReport
+from web.auth import SESSION_COOKIE, request_account
+from web.guard import check_message
+from web.keys import CONFERENCES, MEETINGS
+from web.pages.quality import drop_report, take_report
 
 logger = logging.getLogger(__name__)
 

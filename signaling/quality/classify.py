@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .settings import QualitySettings
+from signaling.quality.settings import QualitySettings
 
 State = Literal["good", "warning", "poor"]
 STATES: tuple[State, ...] = ("good", "warning", "poor")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..participants import LiveMeeting
-from .classify import SEVERITY
-from .monitor import ParticipantTrack, QualityMonitor, StreamTrack, _round
+from signaling.live.participants import LiveMeeting
+from signaling.quality.classify import SEVERITY
+from signaling.quality.monitor import ParticipantTrack, QualityMonitor, StreamTrack, _round
 
 STREAM_ORDER = ("up:microphone", "up:camera", "up:screen", "down:audio", "down:video")
 WORKER_STALE_FACTOR = 3

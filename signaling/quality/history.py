@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ..store import Store, from_db, to_db, utcnow
-from .classify import SEVERITY, State
+from signaling.quality.classify import SEVERITY, State
+from signaling.store import Store, from_db, to_db, utcnow
 
 log = logging.getLogger(__name__)
 

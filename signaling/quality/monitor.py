@@ -20,17 +20,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sfu.api import SfuClient, SfuEvent, StatsSample, StreamStats, WorkerLoad
-
-from .. import protocol as p
-from ..conference import Conferences
-from ..ids import MeetingId
-from ..participants import LiveMeeting, LiveParticipant
-from .classify import SEVERITY, Classifier, State, worst
-from .history import QualityHistory, SampleRow
-from .reports import ClientSummary, ReportGate
-from .settings import QualitySettings
-from .streams import SourceRecent, StreamReading, downstream, path_rtt, upstream
-from .webhook import Webhook
+from signaling.ids import MeetingId
+from signaling.live import protocol as p
+from signaling.live.meetings import Conferences
+from signaling.live.participants import LiveMeeting, LiveParticipant
+from signaling.quality.classify import SEVERITY, Classifier, State, worst
+from signaling.quality.client_reports import ClientSummary, ReportGate
+from signaling.quality.history import QualityHistory, SampleRow
+from signaling.quality.settings import QualitySettings
+from signaling.quality.streams import SourceRecent, StreamReading, downstream, path_rtt, upstream
+from signaling.quality.webhook import Webhook
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ..errors import ConfigError
+from signaling.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,11 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sfu.api import StreamStats
-
-from .classify import Figures, Kind
-from .emodel import audio_mos
-from .reports import ClientPair, ClientStream, ClientSummary
-from .settings import QualitySettings
+from signaling.quality.classify import Figures, Kind
+from signaling.quality.client_reports import ClientPair, ClientStream, ClientSummary
+from signaling.quality.emodel import audio_mos
+from signaling.quality.settings import QualitySettings
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,8 @@ Run it inside a private network namespace, where 127.0.0.1 is the only address:
 
     unshare -n sh -c 'ip link set lo up; exec python tests/e2e/admin_account.py --out DIR'
 
-It writes a configuration, creates the administrator with `python -m web.cli`, starts
-`python -m web.cli serve`, then, in one browser, the administrator signs in, opens
+It writes a configuration, creates the administrator with `python -m web.cli.main`, starts
+`python -m web.cli.main serve`, then, in one browser, the administrator signs in, opens
 the accounts page, creates an account with a one-time password and reads it off the
 page. In a second browser the new user signs in with it, is made to choose a new
 password, and lands on "my meetings". It prints a JSON result (also written to

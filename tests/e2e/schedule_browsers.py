@@ -34,11 +34,11 @@ sys.path.insert(0, str(REPO))
 
 from rooms.bookings import BookingService  # noqa: E402
 from sfu.aiortc_adapter import use_host_addresses  # noqa: E402
-from signaling.accounts import AccountService  # noqa: E402
+from signaling.accounts.accounts import AccountService  # noqa: E402
+from signaling.accounts.sessions import SessionService  # noqa: E402
 from signaling.config import load_config  # noqa: E402
-from signaling.meetings import MeetingService  # noqa: E402
-from signaling.schedule import MeetingDraft, ScheduleService  # noqa: E402
-from signaling.sessions import SessionService  # noqa: E402
+from signaling.schedule.meetings import MeetingService  # noqa: E402
+from signaling.schedule.service import MeetingDraft, ScheduleService  # noqa: E402
 from signaling.store import Store  # noqa: E402
 from tests.e2e.two_browsers import (  # noqa: E402
     Browser,

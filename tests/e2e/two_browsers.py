@@ -4,8 +4,8 @@ Run it inside a private network namespace, where 127.0.0.1 is the only address:
 
     unshare -n sh -c 'ip link set lo up; exec python tests/e2e/two_browsers.py --out DIR'
 
-It writes a configuration, creates two accounts and a meeting with `python -m web.cli`,
-starts `python -m web.cli serve`, then signs both browsers in, opens the meeting page
+It writes a configuration, creates two accounts and a meeting with `python -m web.cli.main`,
+starts `python -m web.cli.main serve`, then signs both browsers in, opens the meeting page
 and presses Join. It checks, within a bounded time, what each browser really receives
 (RTCPeerConnection.getStats of the subscribe connection) and shows, then mutes one
 microphone and shares one screen, and leaves. With --rejoin, the secretary then joins
@@ -107,7 +107,7 @@ def free_port() -> int:
 
 def cli(config: Path, *args: str, stdin: str = "") -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "web.cli", *args, "--config", str(config)],
+        [sys.executable, "-m", "web.cli.main", *args, "--config", str(config)],
         cwd=REPO, input=stdin, capture_output=True, text=True, timeout=60,
     )
     if done.returncode != 0:
@@ -344,7 +344,7 @@ def serve_and_run(work: Path, result: dict[str, Any], prepare: Callable[[int], P
         config = prepare(port)
         with open(work / "server.log", "wb") as log:
             server = subprocess.Popen(
-                [sys.executable, "-m", "web.cli", "serve", "--config", str(config)],
+                [sys.executable, "-m", "web.cli.main", "serve", "--config", str(config)],
                 cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
         wait_healthy(base, server)

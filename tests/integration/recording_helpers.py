@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from signaling.compose_layout import Rect, fit, grid
+from signaling.records.compose_layout import Rect, fit, grid
 
 from .media import HEIGHT, WIDTH, dominant_frequency, read_pattern
 

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
-from signaling.accounts import AccountService
+from signaling.accounts.accounts import AccountService
 from signaling.store import Store
 from web.keys import ACCOUNTS, API_TOKENS, CONFERENCES, CONFIG, SESSIONS
 

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rooms.bookings import BookingService, RoomConflict
-from signaling.accounts import AccountService
+from signaling.accounts.accounts import AccountService
 from signaling.config import Config
 from signaling.store import Store
 

@@ -1,5 +1,5 @@
 """Walk every route and every socket message as every role and as anonymous, on a
-real server, and check each answer against signaling/permissions.py.
+real server, and check each answer against signaling/accounts/permissions.py.
 
 The routes come from the application's own router and the messages from the
 protocol, so a route or message missing from the matrix fails here.
@@ -13,9 +13,9 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from signaling import permissions
-from signaling import protocol as p
-from signaling.permissions import ANONYMOUS, PRINCIPALS
+from signaling.accounts import permissions
+from signaling.accounts.permissions import ANONYMOUS, PRINCIPALS
+from signaling.live import protocol as p
 from web.keys import ACCOUNTS, API_TOKENS, BOOKINGS, CONFIG, MEETINGS, ROOM_DEVICES, SESSIONS
 
 from .conftest import Site

@@ -17,11 +17,11 @@ from aiohttp.test_utils import TestServer
 
 from sfu.config import SfuSettings
 from sfu.recording_files import read_manifests
-from signaling.compose import Spec, compose
-from signaling.compose_layout import fit, speaker
 from signaling.config import Config, HttpSettings, RecordingSettings
-from web import cli
+from signaling.records.compose import Spec, compose
+from signaling.records.compose_layout import fit, speaker
 from web.app import create_app
+from web.cli import main as cli
 from web.keys import RECORDINGS
 
 from .client import MeetingClient

@@ -17,7 +17,7 @@ from sfu.api import RecordingStarted, RecordingStopped, SfuEvent
 from sfu.config import RecorderSettings, SfuSettings
 from sfu.engine import Engine
 from sfu.recording_files import PART_SUFFIX, SEGMENT_NAME, read_manifests
-from signaling.compose import Spec, compose
+from signaling.records.compose import Spec, compose
 
 from .conftest import wait_until
 from .peers import Publisher

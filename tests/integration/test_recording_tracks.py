@@ -9,7 +9,7 @@ from pathlib import Path
 from sfu.config import RecorderSettings, SfuSettings
 from sfu.engine import Engine
 from sfu.recording_files import TrackManifest, read_manifests
-from signaling.compose import Spec, compose
+from signaling.records.compose import Spec, compose
 
 from .peers import Publisher
 from .recording_helpers import DecodedVideo, decode_video

@@ -8,12 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from signaling.accounts import AccountService
-from signaling.api_tokens import ApiTokenService
-from signaling.audit import AuditLog
+from signaling.accounts.accounts import AccountService
+from signaling.accounts.audit import AuditLog
+from signaling.accounts.passwords import PasswordRejected
+from signaling.accounts.sessions import SessionService
+from signaling.accounts.tokens import ApiTokenService
 from signaling.errors import BadRequest, NotFound, Unauthorized
-from signaling.passwords import PasswordRejected
-from signaling.sessions import SessionService
 from signaling.store import Store
 
 PASSWORD = "correct horse"

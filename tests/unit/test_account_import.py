@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from signaling.account_import import AccountImport, read_csv
-from signaling.accounts import AccountService
-from signaling.audit import AuditLog
+from signaling.accounts.accounts import AccountService
+from signaling.accounts.audit import AuditLog
+from signaling.accounts.csv_import import AccountImport, read_csv
 from signaling.errors import BadRequest, LicenceExhausted
 from signaling.store import Store
 

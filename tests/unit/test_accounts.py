@@ -9,9 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from signaling.accounts import ROLES, AccountService
+from signaling.accounts.accounts import ROLES, AccountService
+from signaling.accounts.passwords import (
+    PasswordRejected,
+    check_policy,
+    hash_password,
+    verify_password,
+)
 from signaling.errors import BadRequest, Conflict, LicenceExhausted, NotFound, Unauthorized
-from signaling.passwords import PasswordRejected, check_policy, hash_password, verify_password
 from signaling.store import Store
 
 PASSWORD = "correct horse"

@@ -13,15 +13,15 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from signaling.accounts import AccountService
+from signaling.accounts.accounts import AccountService
+from signaling.accounts.sessions import SessionService
+from signaling.accounts.throttle import LoginThrottle, ThrottleRules
 from signaling.config import Config, HttpSettings
-from signaling.meetings import MeetingService
-from signaling.sessions import SessionService
+from signaling.schedule.meetings import MeetingService
 from signaling.store import Store
-from signaling.throttle import LoginThrottle, ThrottleRules
 from web import auth
 from web.keys import ACCOUNTS, CONFIG, MEETINGS, SESSIONS, THROTTLE
-from web.views import setup_pages, setup_templates
+from web.pages.views import setup_pages, setup_templates
 
 PASSWORDS = {"an": "an-password-1", "binh": "binh-password-1", "cuong": "cuong-password-1"}
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')

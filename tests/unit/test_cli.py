@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from signaling.accounts import AccountService
+from signaling.accounts.accounts import AccountService
 from signaling.config import Config
 from signaling.store import Store
-from web.cli import main
+from web.cli.main import main
 
 
 def write_config(tmp_path: Path, extra: str = "") -> Path:
@@ -38,7 +38,7 @@ def giaoban(
     *args: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "web.cli", *args],
+        [sys.executable, "-m", "web.cli.main", *args],
         input=stdin, capture_output=True, text=True, timeout=60,
         env=env if env is not None else clean_env(), cwd=cwd,
     )

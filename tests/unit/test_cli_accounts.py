@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from signaling.accounts import AccountService
-from signaling.audit import AuditLog
+from signaling.accounts.accounts import AccountService
+from signaling.accounts.audit import AuditLog
 from signaling.store import Store
 
 from .test_cli import assert_refused, clean_env, create_account, giaoban, write_config
@@ -33,7 +33,7 @@ def test_twenty_concurrent_creates_get_exactly_the_seats(tmp_path: Path) -> None
     assert giaoban("licence", "status", "--config", str(config)).returncode == 0
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "web.cli", "accounts", "create", "--config", str(config),
+            [sys.executable, "-m", "web.cli.main", "accounts", "create", "--config", str(config),
              "--username", f"user{i:02d}", "--display-name", f"Người {i}", "--role", "official",
              "--password-stdin"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

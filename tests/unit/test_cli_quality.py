@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from signaling.accounts import AccountService
+from signaling.accounts.accounts import AccountService
 from signaling.config import load_config
-from signaling.meetings import MeetingService
 from signaling.quality.history import QualityHistory, SampleRow
+from signaling.schedule.meetings import MeetingService
 from signaling.store import Store, utcnow
-from web.cli import main
+from web.cli.main import main
 
 from .test_cli import write_config
 

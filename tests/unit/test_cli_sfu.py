@@ -11,7 +11,7 @@ import pytest
 
 from sfu.api import WorkerLoad
 from sfu.status import STATUS_FILE, write_status
-from web.cli import main
+from web.cli.main import main
 
 from .test_cli import write_config
 

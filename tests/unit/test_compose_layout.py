@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from signaling.compose_layout import Rect, SpeakerTracker, close_gaps, fit, grid, progress, speaker
+from signaling.records.compose_layout import (
+    Rect,
+    SpeakerTracker,
+    close_gaps,
+    fit,
+    grid,
+    progress,
+    speaker,
+)
 
 
 def test_grid_tiles_cover_the_canvas_without_overlap() -> None:

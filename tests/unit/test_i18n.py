@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 import jinja2
 import pytest
 
-from signaling.accounts import Account
+from signaling.accounts.accounts import Account
 from signaling.ids import MeetingId, Username
-from signaling.meetings import Meeting
-from web import auth, i18n, views
+from signaling.schedule.meetings import Meeting
+from web import auth, i18n
+from web.pages import views
 
 WEB = Path(views.__file__).parent
 TEMPLATE_KEY = re.compile(r"""\bt\(\s*["']([\w.]+)["']\s*[,)]""")

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from signaling.accounts import AccountService
+from signaling.accounts.accounts import AccountService
 from signaling.errors import BadRequest, Forbidden, NotFound
-from signaling.meetings import MeetingService, parse_when
+from signaling.schedule.meetings import MeetingService, parse_when
 from signaling.store import Store
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")

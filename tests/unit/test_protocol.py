@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from signaling import protocol as p
 from signaling.errors import InvalidMessage
+from signaling.live import protocol as p
 
 SDP = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
 

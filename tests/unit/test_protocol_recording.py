@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from signaling import protocol as p
 from signaling.errors import InvalidMessage
+from signaling.live import protocol as p
 
 
 def test_recording_start_and_stop_parse() -> None:

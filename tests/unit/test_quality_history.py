@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from signaling.accounts import AccountService
-from signaling.meetings import MeetingService
+from signaling.accounts.accounts import AccountService
 from signaling.quality.history import QualityHistory, SampleRow, merge_rows
-from signaling.quality.report import build_report, to_csv
+from signaling.quality.meeting_report import build_report, to_csv
+from signaling.schedule.meetings import MeetingService
 from signaling.store import Store
 
 T0 = datetime(2025, 3, 14, 2, 0, 0, tzinfo=UTC)  # 09:00 in Hà Nội

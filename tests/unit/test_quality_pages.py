@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from signaling.quality.history import AlertRow, MeetingWithHistory, SampleRow
-from signaling.quality.report import build_report
-from web import views
-from web.quality_views import NOT_IT
+from signaling.quality.meeting_report import build_report
+from web.pages import views
+from web.pages.quality import NOT_IT
 
 from .test_i18n import MEETING, NOW, _context, _environment
 

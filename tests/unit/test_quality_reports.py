@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from signaling import protocol as p
 from signaling.errors import InvalidMessage
-from signaling.quality.reports import MAX_REPORT_BYTES, InvalidQualityReport, ReportGate
+from signaling.live import protocol as p
+from signaling.quality.client_reports import MAX_REPORT_BYTES, InvalidQualityReport, ReportGate
 
 GOOD: dict[str, Any] = {
     "type": "quality_report",

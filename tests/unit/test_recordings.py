@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from signaling.accounts import AccountService
+from signaling.accounts.accounts import AccountService
 from signaling.errors import BadRequest, Conflict, NotFound
-from signaling.meeting_record import MinutesService, RecordAccess, attendance_csv, summarize
-from signaling.meetings import MeetingService
-from signaling.recordings import RecordingService
-from signaling.records import Attendance
-from signaling.retention import RetentionJob
+from signaling.records.attendance import Attendance
+from signaling.records.meeting_record import MinutesService, RecordAccess, attendance_csv, summarize
+from signaling.records.recordings import RecordingService
+from signaling.records.retention import RetentionJob
+from signaling.schedule.meetings import MeetingService
 from signaling.store import Store
 
 T0 = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
@@ -142,7 +142,7 @@ def test_retention_deletes_old_files_and_logs_them(
     usage = recordings.usage_by_month()
     assert [(u.month, u.files, u.bytes) for u in usage] == [("2026-02", 1, 100),
                                                             ("2026-01", 1, 100)]
-    caplog.set_level(logging.INFO, logger="signaling.retention")
+    caplog.set_level(logging.INFO, logger="signaling.records.retention")
     deleted = RetentionJob(recordings, days=30).purge(now=T0 + timedelta(days=45))
     assert [r.meeting_id for r in deleted] == [old.id]
     assert not recordings.meeting_directory(old.id).exists()

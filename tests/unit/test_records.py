@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from signaling.accounts import AccountService
+from signaling.accounts.accounts import AccountService
 from signaling.errors import Conflict, NotFound
 from signaling.ids import MeetingId
-from signaling.meetings import MeetingService
-from signaling.records import Attendance, AttendanceService
+from signaling.records.attendance import Attendance, AttendanceService
+from signaling.schedule.meetings import MeetingService
 from signaling.store import Store
 
 T0 = datetime(2025, 3, 14, 2, 0, tzinfo=UTC)

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from signaling.accounts import AccountService
+from signaling.accounts.accounts import AccountService
+from signaling.accounts.sessions import SessionService
 from signaling.errors import SessionExpired, Unauthorized
-from signaling.sessions import SessionService
 from signaling.store import Store
 
 IDLE = timedelta(minutes=60)

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from signaling.accounts.throttle import LoginThrottle, ThrottleRules, rules_from
 from signaling.config import LoginSettings
 from signaling.errors import TooManyRequests
 from signaling.store import Store
-from signaling.throttle import LoginThrottle, ThrottleRules, rules_from
 
 RULES = ThrottleRules(account_max_failures=3, address_max_failures=5,
                       window=timedelta(minutes=15), lockout=timedelta(minutes=10))

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from rooms.bookings import BookingService
-from signaling.accounts import Account, AccountService
+from signaling.accounts.accounts import Account, AccountService
 from signaling.config import Config
-from signaling.meetings import MeetingService
-from signaling.schedule import ScheduleService
+from signaling.schedule.meetings import MeetingService
+from signaling.schedule.service import ScheduleService
 from signaling.store import Store
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import vobject
 
-from signaling.accounts import AccountService
+from signaling.accounts.accounts import AccountService
 from signaling.config import load_config
 from signaling.store import Store
 

@@ -6,10 +6,15 @@ from datetime import UTC, datetime
 
 import vobject
 
-from signaling.feeds import FeedService
-from signaling.invitations import CalendarContext, SeriesRule, build_calendar, meeting_invitation
-from signaling.recurrence import make_recurrence
-from signaling.schedule import MeetingChanges, MeetingDraft
+from signaling.schedule.feeds import FeedService
+from signaling.schedule.invitations import (
+    CalendarContext,
+    SeriesRule,
+    build_calendar,
+    meeting_invitation,
+)
+from signaling.schedule.recurrence import make_recurrence
+from signaling.schedule.service import MeetingChanges, MeetingDraft
 
 from .conftest import HCM, NOW, World
 

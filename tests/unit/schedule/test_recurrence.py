@@ -9,8 +9,8 @@ import pytest
 
 from rooms.overlap import Span, first_clash, overlaps, split_free
 from signaling.errors import BadRequest
-from signaling.meetings import parse_when
-from signaling.recurrence import (
+from signaling.schedule.meetings import parse_when
+from signaling.schedule.recurrence import (
     MAX_OCCURRENCES,
     expand,
     make_recurrence,

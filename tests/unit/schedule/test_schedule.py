@@ -8,9 +8,9 @@ import pytest
 
 from rooms.bookings import RoomConflict
 from signaling.errors import BadRequest, Forbidden
-from signaling.meetings import JoinWindowClosed
-from signaling.recurrence import make_recurrence
-from signaling.schedule import MeetingChanges, MeetingDraft
+from signaling.schedule.meetings import JoinWindowClosed
+from signaling.schedule.recurrence import make_recurrence
+from signaling.schedule.service import MeetingChanges, MeetingDraft
 
 from .conftest import HCM, World
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rooms.devices import RoomDevices, device_username
-from signaling.accounts import AccountService
+from signaling.accounts.accounts import AccountService
 from signaling.config import Config, RoomSettings, load_config
 from signaling.errors import ConfigError, Conflict, LicenceExhausted
 from signaling.store import Store

@@ -10,10 +10,10 @@ import pytest
 from rooms.bookings import Booking, Clash
 from signaling.config import Config
 from signaling.ids import BookingId, MeetingId, Username
-from signaling.meetings import RECORDING_POLICIES, Meeting
-from signaling.schedule import BusyWarning, Outcome, Preview
+from signaling.schedule.meetings import RECORDING_POLICIES, Meeting
+from signaling.schedule.service import BusyWarning, Outcome, Preview
 from web import i18n
-from web.schedule_pages import TodayRow
+from web.pages.schedule import TodayRow
 
 from ..test_i18n import ACCOUNT, NOW, _context, _environment
 

@@ -1,4 +1,4 @@
-// The /ws wire protocol, version 1 (see signaling/protocol.py). No DOM access here.
+// The /ws wire protocol, version 1 (see signaling/live/protocol.py). No DOM access here.
 //
 // A SignalingClient wraps one WebSocket: connect() sends `hello` and waits for
 // `welcome`; join() sends `join` and waits for `joined`; publish() sends `publish`

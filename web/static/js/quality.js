@@ -1,6 +1,6 @@
 // Network quality in the meeting. Every 5 s a compact getStats() summary of both peer
 // connections goes to the server as a `quality_report` (see
-// signaling/quality/reports.py for its fields and limits), and each tile shows the
+// signaling/quality/client_reports.py for its fields and limits), and each tile shows the
 // network quality the server judged for that participant (`quality` messages).
 
 export const REPORT_INTERVAL_MS = 5000;

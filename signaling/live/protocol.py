@@ -1,0 +1,432 @@
+"""The /ws wire protocol, version 1.
+
+Every message is a JSON object with a "type". The first client message must be
+`hello`; the server answers `welcome`. Each client message is parsed into a typed,
+validated dataclass; anything else is answered with an `error` message and the
+connection goes on.
+
+Client -> server: hello, join, publish, unpublish, answer, ice, mute, recording, leave,
+quality_report.
+Server -> client: welcome, joined, published, offer, participant_joined,
+participant_left, track_published, track_unpublished, mute_changed, active_speaker,
+recording_state, quality, error.
+
+A `quality_report` that is malformed or too large raises InvalidQualityReport; the
+socket drops and counts it without answering.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, TypeAlias
+
+from signaling.errors import InvalidMessage
+from signaling.quality.client_reports import (
+    MAX_REPORT_BYTES,
+    ClientSummary,
+    InvalidQualityReport,
+    parse_summary,
+)
+
+PROTOCOL_VERSION = 1
+MAX_MESSAGE_BYTES = 256 * 1024
+MAX_SDP_BYTES = 128 * 1024
+MAX_TRACKS_PER_OFFER = 8
+
+Kind = Literal["audio", "video"]
+Source = Literal["camera", "microphone", "screen"]
+TransportRole = Literal["publish", "subscribe"]
+
+KINDS: tuple[str, ...] = ("audio", "video")
+SOURCES: tuple[str, ...] = ("camera", "microphone", "screen")
+TRANSPORT_ROLES: tuple[str, ...] = ("publish", "subscribe")
+
+
+# ---------------------------------------------------------------- field checks
+
+
+def _str(d: dict[str, Any], key: str, *, max_len: int = 256, optional: bool = False) -> Any:
+    value = d.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise InvalidMessage(f"'{key}' must be a string")
+    if len(value) > max_len:
+        raise InvalidMessage(f"'{key}' is longer than {max_len} characters")
+    return value
+
+
+def _choice(d: dict[str, Any], key: str, choices: tuple[str, ...]) -> Any:
+    value = d.get(key)
+    if value not in choices:
+        raise InvalidMessage(f"'{key}' must be one of {', '.join(choices)}")
+    return value
+
+
+def _bool(d: dict[str, Any], key: str) -> bool:
+    value = d.get(key)
+    if not isinstance(value, bool):
+        raise InvalidMessage(f"'{key}' must be true or false")
+    return value
+
+
+def _int(d: dict[str, Any], key: str, *, optional: bool = False) -> Any:
+    value = d.get(key)
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidMessage(f"'{key}' must be a whole number")
+    return value
+
+
+def _sdp(d: dict[str, Any]) -> str:
+    sdp = _str(d, "sdp", max_len=MAX_SDP_BYTES)
+    if not sdp.startswith("v=0"):
+        raise InvalidMessage("'sdp' is not a session description (it must start with v=0)")
+    return str(sdp)
+
+
+# ---------------------------------------------------------------- client -> server
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    type: ClassVar[str] = "hello"
+    version: int
+
+    @classmethod
+    def parse(cls, d: dict[str, Any]) -> Hello:
+        version = _int(d, "version")
+        if version != PROTOCOL_VERSION:
+            raise InvalidMessage(
+                f"protocol version {version} is not supported; "
+                f"this server speaks {PROTOCOL_VERSION}"
+            )
+        return cls(version=version)
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    type: ClassVar[str] = "join"
+    meeting_id: str
+
+    @classmethod
+    def parse(cls, d: dict[str, Any]) -> Join:
+        return cls(meeting_id=_str(d, "meeting_id", max_len=64))
+
+
+@dataclass(frozen=True, slots=True)
+class TrackOffer:
+    """One track the browser wants to publish, identified by its m-line mid."""
+
+    mid: str
+    kind: Kind
+    source: Source
+
+    @classmethod
+    def parse(cls, d: Any) -> TrackOffer:
+        if not isinstance(d, dict):
+            raise InvalidMessage("each entry of 'tracks' must be an object")
+        return cls(mid=_str(d, "mid", max_len=32), kind=_choice(d, "kind", KINDS),
+                   source=_choice(d, "source", SOURCES))
+
+
+@dataclass(frozen=True, slots=True)
+class Publish:
+    type: ClassVar[str] = "publish"
+    sdp: str
+    tracks: tuple[TrackOffer, ...]
+
+    @classmethod
+    def parse(cls, d: dict[str, Any]) -> Publish:
+        tracks = d.get("tracks", [])
+        if not isinstance(tracks, list) or len(tracks) > MAX_TRACKS_PER_OFFER:
+            raise InvalidMessage(f"'tracks' must be a list of at most {MAX_TRACKS_PER_OFFER}")
+        return cls(sdp=_sdp(d), tracks=tuple(TrackOffer.parse(t) for t in tracks))
+
+
+@dataclass(frozen=True, slots=True)
+class Unpublish:
+    type: ClassVar[str] = "unpublish"
+    producer_id: str
+
+    @classmethod
+    def parse(cls, d: dict[str, Any]) -> Unpublish:
+        return cls(producer_id=_str(d, "producer_id", max_len=64))
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The browser's answer to the server's latest subscribe offer."""
+
+    type: ClassVar[str] = "answer"
+    sdp: str
+
+    @classmethod
+    def parse(cls, d: dict[str, Any]) -> Answer:
+        return cls(sdp=_sdp(d))
+
+
+@dataclass(frozen=True, slots=True)
+class Ice:
+    """A trickled ICE candidate from the browser; an empty candidate ends gathering."""
+
+    type: ClassVar[str] = "ice"
+    transport: TransportRole
+    candidate: str
+    sdp_mid: str | None = None
+    sdp_mline_index: int | None = None
+
+    @classmethod
+    def parse(cls, d: dict[str, Any]) -> Ice:
+        return cls(
+            transport=_choice(d, "transport", TRANSPORT_ROLES),
+            candidate=_str(d, "candidate", max_len=1024),
+            sdp_mid=_str(d, "sdp_mid", max_len=32, optional=True),
+            sdp_mline_index=_int(d, "sdp_mline_index", optional=True),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Mute:
+    type: ClassVar[str] = "mute"
+    kind: Kind
+    muted: bool
+
+    @classmethod
+    def parse(cls, d: dict[str, Any]) -> Mute:
+        return cls(kind=_choice(d, "kind", KINDS), muted=_bool(d, "muted"))
+
+
+RECORDING_ACTIONS: tuple[str, ...] = ("start", "stop")
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """Start or stop recording the meeting (on-demand meetings; organizer or secretary)."""
+
+    type: ClassVar[str] = "recording"
+    action: Literal["start", "stop"]
+
+    @classmethod
+    def parse(cls, d: dict[str, Any]) -> Recording:
+        return cls(action=_choice(d, "action", RECORDING_ACTIONS))
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    type: ClassVar[str] = "leave"
+
+    @classmethod
+    def parse(cls, d: dict[str, Any]) -> Leave:
+        return cls()
+
+
+@dataclass(frozen=True, slots=True)
+class QualityReport:
+    """The browser's getStats() summary, sent every 5 s (signaling/quality/client_reports.py)."""
+
+    type: ClassVar[str] = "quality_report"
+    summary: ClientSummary
+    size: int = 0
+    """Length of the message as received, for the configured size cap."""
+
+    @classmethod
+    def parse(cls, d: dict[str, Any]) -> QualityReport:
+        return cls(summary=parse_summary(d))
+
+
+ClientMessage: TypeAlias = (Hello | Join | Publish | Unpublish | Answer | Ice | Mute | Recording
+                            | Leave | QualityReport)
+
+CLIENT_MESSAGES: dict[str, Any] = {
+    m.type: m for m in (Hello, Join, Publish, Unpublish, Answer, Ice, Mute, Recording, Leave,
+                        QualityReport)
+}
+
+
+def parse_client_message(text: str | bytes) -> ClientMessage:
+    """Parse and validate one client message; raise InvalidMessage with a clear reason."""
+    if len(text) > MAX_MESSAGE_BYTES:
+        raise InvalidMessage(f"message is larger than {MAX_MESSAGE_BYTES} bytes")
+    try:
+        data = json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidMessage("message is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidMessage("message must be a JSON object")
+    kind = data.get("type")
+    cls = CLIENT_MESSAGES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise InvalidMessage(f"unknown message type {kind!r}")
+    if cls is QualityReport and len(text) > MAX_REPORT_BYTES:
+        raise InvalidQualityReport("oversized", f"report is larger than {MAX_REPORT_BYTES} bytes")
+    message: ClientMessage = cls.parse(data)
+    if isinstance(message, QualityReport):
+        message = QualityReport(summary=message.summary, size=len(text))
+    return message
+
+
+# ---------------------------------------------------------------- server -> client
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantInfo:
+    participant_id: str
+    username: str
+    display_name: str
+    audio_muted: bool = False
+    video_muted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TrackInfo:
+    producer_id: str
+    participant_id: str
+    username: str
+    kind: Kind
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerInfo:
+    """Which subscribe m-line (mid) carries which participant's track."""
+
+    mid: str
+    producer_id: str
+    participant_id: str
+    username: str
+    kind: Kind
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome:
+    type: ClassVar[str] = "welcome"
+    version: int
+    username: str
+    display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    type: ClassVar[str] = "joined"
+    meeting_id: str
+    title: str
+    participant_id: str
+    participants: list[ParticipantInfo]
+    tracks: list[TrackInfo]
+    ice_servers: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    type: ClassVar[str] = "published"
+    sdp: str
+    tracks: list[TrackInfo]
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    type: ClassVar[str] = "offer"
+    sdp: str
+    consumers: list[ConsumerInfo]
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantJoined:
+    type: ClassVar[str] = "participant_joined"
+    participant: ParticipantInfo
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantLeft:
+    type: ClassVar[str] = "participant_left"
+    participant_id: str
+    username: str
+
+
+@dataclass(frozen=True, slots=True)
+class TrackPublished:
+    type: ClassVar[str] = "track_published"
+    track: TrackInfo
+
+
+@dataclass(frozen=True, slots=True)
+class TrackUnpublished:
+    type: ClassVar[str] = "track_unpublished"
+    producer_id: str
+    participant_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MuteChanged:
+    type: ClassVar[str] = "mute_changed"
+    participant_id: str
+    kind: Kind
+    muted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveSpeakerChanged:
+    """Who is speaking now, by participant; None once everyone has been silent a while."""
+
+    type: ClassVar[str] = "active_speaker"
+    participant_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingState:
+    """Whether the meeting is being recorded; sent on join and on every change."""
+
+    type: ClassVar[str] = "recording_state"
+    recording: bool
+    policy: str
+    """automatic, on_demand or off."""
+    reason: str | None = None
+    """Why it is not recording: 'stopped', 'low_disk', 'refused_low_disk', 'error'."""
+    can_control: bool = False
+    """True when this participant may start and stop it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantQuality:
+    participant_id: str
+    username: str
+    state: str
+    """good, warning or poor: the worst of the participant's streams."""
+
+
+@dataclass(frozen=True, slots=True)
+class Quality:
+    """The network quality of every participant of the meeting, sent when one changes."""
+
+    type: ClassVar[str] = "quality"
+    participants: list[ParticipantQuality]
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    type: ClassVar[str] = "error"
+    code: str
+    title: str
+    detail: str
+    request: str | None = None
+    """The type of the client message that caused it, when there was one."""
+    fatal: bool = False
+    """True when the server closes the socket after this error."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+ServerMessage: TypeAlias = (
+    Welcome | Joined | Published | Offer | ParticipantJoined | ParticipantLeft
+    | TrackPublished | TrackUnpublished | MuteChanged | ActiveSpeakerChanged | RecordingState
+    | Quality | Error
+)
+
+
+def encode(message: ServerMessage) -> str:
+    body = dataclasses.asdict(message)
+    return json.dumps({"type": message.type, **body}, ensure_ascii=False)

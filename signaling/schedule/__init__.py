@@ -1,0 +1,2 @@
+"""The schedule: meetings and series, recurrence, who may schedule, invitations
+and calendar feeds."""

@@ -1,0 +1,89 @@
+"""Who may schedule meetings and book the dedicated rooms.
+
+- Schedule meetings: administrators, secretaries, clerks, and officials (for
+  themselves only). A secretary may schedule on behalf of the leaders assigned to them;
+  a clerk or an administrator on behalf of any leader.
+- Book rooms: clerks, administrators and secretaries.
+- Leaders see their own schedule and join; IT staff may list meetings but not join.
+- A room's device account does nothing but show its kiosk and join its room's meetings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from signaling.accounts.accounts import Account
+from signaling.errors import BadRequest, Forbidden
+from signaling.schedule.meetings import Meeting
+
+SCHEDULERS = ("admin", "secretary", "official", "clerk")
+BOOKERS = ("admin", "secretary", "clerk")
+VIEW_ALL = ("admin", "clerk", "it")
+"""Roles that may list every meeting, not only their own."""
+
+
+def is_staff(account: Account) -> bool:
+    return account.kind == "staff" and account.active
+
+
+def may_schedule(account: Account) -> bool:
+    return is_staff(account) and account.role in SCHEDULERS
+
+
+def may_book_rooms(account: Account) -> bool:
+    return is_staff(account) and account.role in BOOKERS
+
+
+def may_view_all(account: Account) -> bool:
+    return is_staff(account) and account.role in VIEW_ALL
+
+
+def check_may_schedule(account: Account) -> None:
+    if not may_schedule(account):
+        raise Forbidden(
+            f"An account with role {account.role!r} may not schedule meetings; "
+            "ask a clerk or a secretary."
+        )
+
+
+def check_may_book(account: Account) -> None:
+    if not may_book_rooms(account):
+        raise Forbidden(
+            f"An account with role {account.role!r} may not book rooms; "
+            "rooms are booked by clerks, secretaries and administrators."
+        )
+
+
+def check_on_behalf(
+    account: Account, leader: Account | None, leaders_of: Callable[[str], list[str]]
+) -> None:
+    """Whether `account` may schedule a meeting for `leader` (None: for themselves)."""
+    check_may_schedule(account)
+    if leader is None:
+        return
+    if leader.role != "leader":
+        raise BadRequest(f"{leader.username!r} is not a leader; meetings are scheduled "
+                         "on behalf of leaders only.")
+    if account.role in ("admin", "clerk"):
+        return
+    if account.role == "secretary" and leader.username in leaders_of(account.username):
+        return
+    raise Forbidden(f"You may not schedule meetings on behalf of {leader.username!r}.")
+
+
+def may_manage(account: Account, meeting: Meeting,
+               leaders_of: Callable[[str], list[str]]) -> bool:
+    """Whether `account` may edit or cancel `meeting`."""
+    if not may_schedule(account):
+        return False
+    if account.role in ("admin", "clerk") or account.username == meeting.organizer:
+        return True
+    return (account.role == "secretary" and meeting.on_behalf_of is not None
+            and meeting.on_behalf_of in leaders_of(account.username))
+
+
+def check_may_manage(account: Account, meeting: Meeting,
+                     leaders_of: Callable[[str], list[str]]) -> None:
+    if not may_manage(account, meeting, leaders_of):
+        raise Forbidden("Only the organizer, a clerk or an administrator may change "
+                        "or cancel this meeting.")

@@ -1,0 +1,1 @@
+"""The `giaoban` command and its subcommands."""

@@ -1,0 +1,258 @@
+"""Scheduling pages: a leader's today, the scheduling form, the clerk's week of rooms,
+invitations (.ics) and the private calendar feed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from signaling.errors import BadRequest, Forbidden, GiaobanError, NotFound
+from signaling.schedule.access import may_book_rooms, may_schedule
+from signaling.schedule.invitations import (
+    CalendarContext,
+    SeriesRule,
+    build_calendar,
+    meeting_invitation,
+)
+from signaling.schedule.meetings import RECORDING_POLICIES, Meeting
+from signaling.schedule.service import Outcome, Preview
+from web import i18n
+from web.api.schedule import visible_meeting
+from web.api.schedule_json import draft_from
+from web.auth import request_language, require_account
+from web.keys import ACCOUNTS, BOOKINGS, CONFIG, FEEDS, MEETINGS, SCHEDULE
+from web.pages.views import local_time, render
+
+ICS_TYPE = "text/calendar"
+
+
+# ---------------------------------------------------------------- invitations
+
+
+def calendar_context(request: web.Request) -> CalendarContext:
+    app = request.app
+    rooms = {r.id: r for r in app[BOOKINGS].rooms}
+
+    def name_of(username: str) -> str:
+        account = app[ACCOUNTS].find(username)
+        return account.display_name if account is not None else username
+
+    def room_label(room_id: str) -> str:
+        room = rooms.get(room_id)
+        if room is None:
+            return room_id
+        return f"{room.name}, {room.location}" if room.location else room.name
+
+    return CalendarContext(tz=app[CONFIG].tz, base_url=f"{request.scheme}://{request.host}",
+                           name_of=name_of, room_label=room_label,
+                           now=dt.datetime.now(dt.UTC))
+
+
+def series_rules(request: web.Request, meetings: list[Meeting]) -> dict[str, SeriesRule]:
+    rules: dict[str, SeriesRule] = {}
+    for series_id in {m.series_id for m in meetings if m.series_id}:
+        _, first, text = request.app[SCHEDULE].series_rule(series_id)
+        rules[series_id] = SeriesRule(text, first)
+    return rules
+
+
+async def meeting_ics(request: web.Request) -> web.StreamResponse:
+    account = require_account(request)
+    meeting = visible_meeting(request, account, request.match_info["meeting_id"])
+    series: list[Meeting] = []
+    rule = None
+    if meeting.series_id:
+        series = request.app[MEETINGS].list_series(meeting.series_id)
+        rule = series_rules(request, series)[meeting.series_id]
+    body = meeting_invitation(meeting, series, rule, calendar_context(request))
+    return web.Response(body=body, content_type=ICS_TYPE, charset="utf-8", headers={
+        "Content-Disposition": f'attachment; filename="giaoban-{meeting.id}.ics"'})
+
+
+async def feed_ics(request: web.Request) -> web.StreamResponse:
+    """The private feed; the token in the URL stands in for a session."""
+    username = request.app[FEEDS].owner(request.match_info["token"])
+    account = request.app[ACCOUNTS].find(username) if username else None
+    if account is None or not account.active:
+        raise NotFound("This calendar link does not exist or was revoked")
+    meetings = request.app[MEETINGS].list_for(account.username)
+    body = build_calendar(meetings, series_rules(request, meetings), calendar_context(request),
+                          "PUBLISH", name=f"Giao Ban · {account.display_name}")
+    return web.Response(body=body, content_type=ICS_TYPE, charset="utf-8",
+                        headers={"Cache-Control": "private, max-age=300"})
+
+
+async def feed_page(request: web.Request) -> web.StreamResponse:
+    account = require_account(request)
+    return render(request, "calendar_feed.html", feed_url="",
+                  has_feed=request.app[FEEDS].has_feed(account.username))
+
+
+async def feed_submit(request: web.Request) -> web.StreamResponse:
+    account = require_account(request)
+    if account.kind != "staff":
+        raise Forbidden("A room's device account has no calendar feed.")
+    form = await request.post()
+    feeds = request.app[FEEDS]
+    if form.get("action") == "revoke":
+        feeds.revoke(account.username)
+        return render(request, "calendar_feed.html", feed_url="", has_feed=False)
+    token = feeds.issue(account.username)
+    url = f"{request.scheme}://{request.host}/feeds/{token}.ics"
+    return render(request, "calendar_feed.html", feed_url=url, has_feed=True)
+
+
+# ---------------------------------------------------------------- today
+
+
+@dataclass(frozen=True, slots=True)
+class TodayRow:
+    meeting: Meeting
+    room_name: str
+    opens_in_ms: int
+    """Milliseconds until the join window opens; 0 when already open."""
+    open: bool
+    ended: bool
+
+
+async def today_page(request: web.Request) -> web.StreamResponse:
+    account = require_account(request)
+    app = request.app
+    tz = app[CONFIG].tz
+    now = dt.datetime.now(dt.UTC)
+    midnight = local_time(now, tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    tomorrow = midnight + dt.timedelta(days=1)
+    meetings = app[MEETINGS]
+    rooms = {r.id: r.name for r in app[BOOKINGS].rooms}
+    rows = []
+    for meeting in app[MEETINGS].list_for(account.username):
+        if meeting.state == "cancelled" or not (midnight <= meeting.start < tomorrow
+                                                or meeting.start < midnight < meeting.end):
+            continue
+        opens = meetings.join_opens_at(meeting)
+        rows.append(TodayRow(
+            meeting=meeting, room_name=rooms.get(meeting.room_id or "", ""),
+            opens_in_ms=max(0, int((opens - now).total_seconds() * 1000)),
+            open=meetings.may_join(meeting, account), ended=meeting.end <= now))
+    return render(request, "today.html", rows=rows, today_date=local_time(now, tz),
+                  window_minutes=int(meetings.join_window.total_seconds() // 60))
+
+
+# ---------------------------------------------------------------- scheduling form
+
+
+def form_values(form: Any) -> dict[str, Any]:
+    """The scheduling form as the API's JSON shape (times are local, without offset)."""
+    def get(key: str) -> str:
+        return str(form.get(key, "")).strip()
+
+    day = get("date")
+    data: dict[str, Any] = {
+        "title": get("title"), "agenda": get("agenda"),
+        "start": f"{day}T{get('start_time')}" if day and get("start_time") else "",
+        "end": f"{day}T{get('end_time')}" if day and get("end_time") else "",
+        "invitees": get("invitees"), "on_behalf_of": get("on_behalf_of"),
+        "recording_policy": get("recording_policy"), "room_id": get("room_id"),
+    }
+    if get("repeat") in ("daily", "weekly", "monthly"):
+        data["recurrence"] = {
+            "frequency": get("repeat"),
+            "weekdays": [int(d) for d in form.getall("weekdays", []) if str(d).isdigit()],
+            "count": get("count") if get("repeat_end") != "until" else "",
+            "until": get("until") if get("repeat_end") == "until" else "",
+        }
+    return data
+
+
+def form_context(request: web.Request, values: dict[str, str]) -> dict[str, Any]:
+    account = require_account(request)
+    app = request.app
+    if account.role in ("admin", "clerk"):
+        leaders = [a for a in app[ACCOUNTS].list() if a.role == "leader" and a.active]
+    else:
+        leaders = [a for name in app[ACCOUNTS].leaders_of(account.username)
+                   if (a := app[ACCOUNTS].find(name)) is not None]
+    return {
+        "values": values, "leaders": leaders, "policies": RECORDING_POLICIES,
+        "default_policy": app[MEETINGS].default_recording_policy,
+        "rooms": app[BOOKINGS].rooms if may_book_rooms(account) else (),
+        "preview": None, "outcome": None, "error": "", "weekdays_checked": [],
+    }
+
+
+async def schedule_form(request: web.Request) -> web.StreamResponse:
+    account = require_account(request)
+    if not may_schedule(account):
+        raise Forbidden("You may not schedule meetings")
+    values = {"date": request.query.get("date", ""), "start_time": "08:00",
+              "end_time": "09:00", "repeat": "none", "repeat_end": "count", "count": "4"}
+    return render(request, "schedule_form.html", **form_context(request, values))
+
+
+async def schedule_submit(request: web.Request) -> web.StreamResponse:
+    account = require_account(request)
+    form = await request.post()
+    values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    context = form_context(request, values)
+    context["weekdays_checked"] = [str(d) for d in form.getall("weekdays", [])]
+    tz = request.app[CONFIG].tz
+    schedule = request.app[SCHEDULE]
+    confirm = str(form.get("confirm", ""))
+    try:
+        draft = draft_from(form_values(form), tz)
+        if confirm not in ("all", "free_only"):
+            preview: Preview = schedule.preview(account, draft)
+            if preview.warnings or preview.room_clashes:
+                context["preview"] = preview
+                return render(request, "schedule_form.html", status=200, **context)
+        outcome: Outcome = schedule.schedule(account, draft, room_policy=confirm or "all")
+    except GiaobanError as exc:
+        _, detail = i18n.translate_error(request_language(request), exc.code, exc.title,
+                                         exc.detail)
+        context["error"] = exc.detail if request_language(request) == "en" else (
+            f"{detail} ({exc.detail})")
+        return render(request, "schedule_form.html", status=exc.status, **context)
+    context["outcome"] = outcome
+    return render(request, "schedule_done.html", **context)
+
+
+# ---------------------------------------------------------------- week of rooms
+
+
+async def calendar_page(request: web.Request) -> web.StreamResponse:
+    account = require_account(request)
+    if not may_book_rooms(account):
+        raise Forbidden("Only clerks, secretaries and administrators book rooms")
+    tz = request.app[CONFIG].tz
+    wanted = request.query.get("week")
+    try:
+        day = (dt.date.fromisoformat(wanted) if wanted
+               else dt.datetime.now(dt.UTC).astimezone(tz).date())
+    except ValueError:
+        raise BadRequest(f"{wanted!r} is not a date (YYYY-MM-DD).") from None
+    monday = day - dt.timedelta(days=day.weekday())
+    days = [monday + dt.timedelta(days=i) for i in range(7)]
+    lang = request_language(request)
+    labels = [i18n.translate(lang, f"date.weekday.{d.weekday()}") for d in days]
+    return render(
+        request, "calendar.html", rooms=request.app[BOOKINGS].rooms,
+        days=[(d.isoformat(), label, f"{d.day:02d}/{d.month:02d}")
+              for d, label in zip(days, labels, strict=True)],
+        prev_week=(monday - dt.timedelta(days=7)).isoformat(),
+        next_week=(monday + dt.timedelta(days=7)).isoformat(),
+        calendar_strings=i18n.strings_with_prefix(lang, "calendar.js."),
+    )
+
+
+def setup_schedule_pages(app: web.Application) -> None:
+    app.router.add_get("/today", today_page, name="today")
+    app.router.add_get("/schedule/new", schedule_form, name="schedule")
+    app.router.add_post("/schedule/new", schedule_submit)
+    app.router.add_get("/calendar", calendar_page, name="calendar")
+    app.router.add_get("/calendar-feed", feed_page, name="calendar_feed")
+    app.router.add_post("/calendar-feed", feed_submit)
+    app.router.add_get("/feeds/{token}.ics", feed_ics)
+    app.router.add_get("/meetings/{meeting_id}.ics", meeting_ics)
