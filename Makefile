@@ -37,6 +37,8 @@ run: venv
 	$(BIN)/giaoban serve --config $(CONFIG)
 
 test: dev system-packages
+	$(BIN)/ruff check sfu signaling rooms web tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest tests
 
 lint: dev

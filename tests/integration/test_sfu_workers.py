@@ -42,9 +42,11 @@ async def test_meetings_go_to_the_least_loaded_worker(workers_site: Site) -> Non
     try:
         for c in first_clients:
             await join_and_publish(c, first)
-        await wait_until(lambda: all(w.load is not None and w.load.streams > 0
-                                     for w in pool_of(site).workers if w.routers),
-                         10, "the first worker to report its streams")
+        def first_worker_reported() -> bool:
+            busy = [w for w in pool_of(site).workers if w.routers]
+            return len(busy) == 1 and busy[0].load is not None and busy[0].load.streams > 0
+
+        await wait_until(first_worker_reported, 10, "the first worker to report its streams")
         for c in second_clients:
             await join_and_publish(c, second)
         live = site.server.app[CONFERENCES].live
@@ -53,9 +55,14 @@ async def test_meetings_go_to_the_least_loaded_worker(workers_site: Site) -> Non
         assert owners == {0, 1}, "the second meeting must go to the idle worker"
         # Load reports reach the status file that `giaoban sfu status` reads.
         path = site.server.app[CONFIG].data_path / "run" / STATUS_FILE
-        await wait_until(lambda: path.exists() and all(
-            w["streams"] > 0 and w["packets_per_s"] > 0 for w in read_status(path)["workers"]),
-            10, "both workers' load")
+        def both_workers_reported() -> bool:
+            if not path.exists():
+                return False
+            workers = read_status(path)["workers"]
+            return [w["worker"] for w in workers] == [0, 1] and all(
+                w["streams"] > 0 and w["packets_per_s"] > 0 for w in workers)
+
+        await wait_until(both_workers_reported, 10, "both workers' load in the status file")
         workers = read_status(path)["workers"]
         assert [w["worker"] for w in workers] == [0, 1]
         assert all(w["alive"] and w["packets_per_s"] > 0 and w["pid"] > 0 for w in workers)
