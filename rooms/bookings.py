@@ -19,12 +19,12 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
-from rooms.overlap import Span
+from rooms.access import check_may_book
 from signaling.accounts.accounts import Account
 from signaling.config import RoomSettings
 from signaling.errors import BadRequest, Conflict, Forbidden, NotFound
 from signaling.ids import BookingId, MeetingId, Username
-from signaling.schedule.access import check_may_book
+from signaling.spans import Span
 from signaling.store import Store, from_db, to_db, utcnow
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,9 @@ ClashPolicy = Literal["all", "free_only"]
 CLASH_POLICIES: tuple[ClashPolicy, ...] = get_args(ClashPolicy)
 TITLE_MAX = 200
 OVERLAP = "room_booking_overlap"
-_COLUMNS = ("id, room_id, title, start_at, end_at, meeting_id, booked_by, group_id, state,"
-            " created_at")
+"""The message of the trigger that refuses an overlapping active booking."""
+COLUMNS = ("id, room_id, title, start_at, end_at, meeting_id, booked_by, group_id, state,"
+           " created_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +104,7 @@ class BatchResult:
     """The wanted slots that clashed and were left out (policy free_only)."""
 
 
-def _booking(row: sqlite3.Row) -> Booking:
+def booking_from_row(row: sqlite3.Row) -> Booking:
     return Booking(
         id=BookingId(int(row["id"])), room_id=row["room_id"], title=row["title"],
         start=from_db(row["start_at"]), end=from_db(row["end_at"]),
@@ -150,11 +151,11 @@ class BookingService:
     # ------------------------------------------------------------ reading
 
     def get(self, booking_id: int) -> Booking:
-        row = self._store.fetch_one(f"SELECT {_COLUMNS} FROM room_bookings WHERE id = ?",
+        row = self._store.fetch_one(f"SELECT {COLUMNS} FROM room_bookings WHERE id = ?",
                                     (booking_id,))
         if row is None:
             raise NotFound(f"No booking with id {booking_id}.")
-        return _booking(row)
+        return booking_from_row(row)
 
     def list(self, room_id: str | None = None, start: datetime | None = None,
              end: datetime | None = None, include_cancelled: bool = False) -> list[Booking]:
@@ -173,15 +174,15 @@ class BookingService:
         if not include_cancelled:
             where.append("state = 'active'")
         rows = self._store.fetch_all(
-            f"SELECT {_COLUMNS} FROM room_bookings WHERE {' AND '.join(where)}"
+            f"SELECT {COLUMNS} FROM room_bookings WHERE {' AND '.join(where)}"
             " ORDER BY start_at, room_id, id", params)
-        return [_booking(row) for row in rows]
+        return [booking_from_row(row) for row in rows]
 
     def for_meeting(self, meeting_id: str) -> builtins.list[Booking]:
         rows = self._store.fetch_all(
-            f"SELECT {_COLUMNS} FROM room_bookings WHERE meeting_id = ? AND state = 'active'"
+            f"SELECT {COLUMNS} FROM room_bookings WHERE meeting_id = ? AND state = 'active'"
             " ORDER BY start_at", (meeting_id,))
-        return [_booking(row) for row in rows]
+        return [booking_from_row(row) for row in rows]
 
     def current_and_next(self, room_id: str,
                          now: datetime | None = None) -> tuple[Booking | None, Booking | None]:
@@ -189,10 +190,10 @@ class BookingService:
         moment = self._now() if now is None else now
         current = self.list(room_id, start=moment, end=moment + timedelta(microseconds=1))
         upcoming = self._store.fetch_all(
-            f"SELECT {_COLUMNS} FROM room_bookings WHERE room_id = ? AND state = 'active'"
+            f"SELECT {COLUMNS} FROM room_bookings WHERE room_id = ? AND state = 'active'"
             " AND start_at > ? ORDER BY start_at LIMIT 1", (room_id, to_db(moment)))
         return (current[0] if current else None,
-                _booking(upcoming[0]) if upcoming else None)
+                booking_from_row(upcoming[0]) if upcoming else None)
 
     # ------------------------------------------------------------ writing
 
@@ -212,21 +213,21 @@ class BookingService:
             if OVERLAP not in str(exc):
                 raise
             return Clash(span.start, span.end, self._clashing(db, room_id, span, None))
-        row = db.execute(f"SELECT {_COLUMNS} FROM room_bookings WHERE id = ?",
+        row = db.execute(f"SELECT {COLUMNS} FROM room_bookings WHERE id = ?",
                          (cursor.lastrowid,)).fetchone()
-        return _booking(row)
+        return booking_from_row(row)
 
     @staticmethod
     def _clashing(db: sqlite3.Connection, room_id: str, span: Span,
                   other_than: int | None) -> Booking:
         row = db.execute(
-            f"SELECT {_COLUMNS} FROM room_bookings WHERE room_id = ? AND state = 'active'"
+            f"SELECT {COLUMNS} FROM room_bookings WHERE room_id = ? AND state = 'active'"
             " AND start_at < ? AND end_at > ? AND id IS NOT ? ORDER BY start_at LIMIT 1",
             (room_id, to_db(span.end), to_db(span.start), other_than),
         ).fetchone()
         if row is None:  # the trigger saw it, so the same transaction sees it too
             raise RuntimeError("overlap reported but no clashing booking found")
-        return _booking(row)
+        return booking_from_row(row)
 
     def book(self, actor: Account, room_id: str, start: datetime, end: datetime,
              title: str, meeting_id: str | None = None) -> Booking:
@@ -243,6 +244,26 @@ class BookingService:
         policy "all": every slot or none (RoomConflict lists each clash and the free
         slots). policy "free_only": the free slots are booked, the clashes reported.
         """
+        clean_title = self._check_batch(actor, room_id, spans, title, policy)
+        with self._store.transaction() as db:
+            result = self._insert_batch(db, actor, room_id, spans, clean_title, policy,
+                                        meeting_ids)
+        self._log_booked(actor, room_id, result)
+        return result
+
+    def book_in(self, db: sqlite3.Connection, actor: Account, room_id: str,
+                spans: Sequence[Span], title: str, policy: str,
+                meeting_ids: Sequence[str | None]) -> BatchResult:
+        """book_many inside the caller's open transaction, which a RoomConflict rolls back."""
+        clean_title = self._check_batch(actor, room_id, spans, title, policy)
+        result = self._insert_batch(db, actor, room_id, spans, clean_title, policy,
+                                    meeting_ids)
+        self._log_booked(actor, room_id, result)
+        return result
+
+    def _check_batch(self, actor: Account, room_id: str, spans: Sequence[Span], title: str,
+                     policy: str) -> str:
+        """Everything a batch needs before it writes; returns the clean title."""
         check_may_book(actor)
         if policy not in CLASH_POLICIES:
             raise BadRequest(f"Unknown policy {policy!r}; choose one of: "
@@ -251,17 +272,23 @@ class BookingService:
         clean_title = check_title(title)
         if not spans:
             raise BadRequest("Nothing to book.")
+        return clean_title
+
+    def _insert_batch(self, db: sqlite3.Connection, actor: Account, room_id: str,
+                      spans: Sequence[Span], title: str, policy: str,
+                      meeting_ids: Sequence[str | None] | None) -> BatchResult:
         links = list(meeting_ids) if meeting_ids is not None else [None] * len(spans)
         group = secrets.token_hex(6) if len(spans) > 1 else None
-        with self._store.transaction() as db:
-            booked, clashes = self._insert_all(db, actor, room_id, spans, clean_title,
-                                               links, group)
-            if clashes and policy == "all":
-                raise self.conflict(room_id, clashes, [b.span for b in booked])
-        for booking in booked:
+        booked, clashes = self._insert_all(db, actor, room_id, spans, title, links, group)
+        if clashes and policy == "all":
+            raise self.conflict(room_id, clashes, [b.span for b in booked])
+        return BatchResult(tuple(booked), tuple(clashes))
+
+    @staticmethod
+    def _log_booked(actor: Account, room_id: str, result: BatchResult) -> None:
+        for booking in result.booked:
             log.info("room %s booked: #%s %s..%s by %s", room_id, booking.id,
                      to_db(booking.start), to_db(booking.end), actor.username)
-        return BatchResult(tuple(booked), tuple(clashes))
 
     def _insert_all(self, db: sqlite3.Connection, actor: Account, room_id: str,
                     spans: Sequence[Span], title: str, links: Sequence[str | None],

@@ -67,3 +67,9 @@ class RoomDevices:
         row = self._store.fetch_one("SELECT username FROM room_devices WHERE room_id = ?",
                                     (room_id,))
         return None if row is None else Username(row["username"])
+
+    def room_of(self, username: str) -> str | None:
+        """The room whose device account this is, or None."""
+        row = self._store.fetch_one("SELECT room_id FROM room_devices WHERE username = ?",
+                                    (username,))
+        return None if row is None else str(row["room_id"])

@@ -1,31 +1,15 @@
-"""The pure rules of room bookings: half-open intervals and which ones clash.
+"""The pure rules of room bookings: which wanted spans are free among the taken ones.
 
-A booking holds its room over [start, end): one that ends at 10:00 and one that
-starts at 10:00 do not overlap. The database enforces the same rule with a trigger
-(signaling/migrations/0002_schedule.sql); these functions let the pages and the tests
-reason about it without I/O.
+Spans are half-open (signaling/spans.py); the database enforces the same rule with a
+trigger (signaling/migrations/0003_schedule.sql). These functions let the pages and the
+tests reason about it without I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    start: datetime
-    end: datetime
-
-    def __post_init__(self) -> None:
-        if self.end <= self.start:
-            raise ValueError("a span must end after it starts")
-
-
-def overlaps(a: Span, b: Span) -> bool:
-    """Whether [a.start, a.end) and [b.start, b.end) share any instant."""
-    return a.start < b.end and b.start < a.end
+from signaling.spans import Span, overlaps
 
 
 def first_clash(span: Span, taken: Sequence[Span]) -> int | None:

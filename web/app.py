@@ -10,6 +10,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from rooms.bookings import BookingService
+from rooms.calendar import MeetingRooms
 from rooms.devices import RoomDevices
 from sfu.api import SfuClient, SfuEvent, WorkerLoad
 from sfu.config import RecorderSettings, worker_count
@@ -72,13 +73,14 @@ def create_app(config: Config) -> web.Application:
     app[API_TOKENS] = ApiTokenService(store, app[ACCOUNTS])
     app[THROTTLE] = LoginThrottle(store, rules_from(config.login))
     app[IMPORTS] = AccountImport(store, app[ACCOUNTS])
+    app[BOOKINGS] = BookingService(store, config.rooms, config.tz)
+    app[ROOM_DEVICES] = RoomDevices(store)
+    rooms = MeetingRooms(app[BOOKINGS], app[ROOM_DEVICES])
     app[MEETINGS] = MeetingService(
         store, config.tz, join_window=timedelta(minutes=config.meetings.join_window_minutes),
-        default_recording_policy=config.recording.default_policy)
-    app[BOOKINGS] = BookingService(store, config.rooms, config.tz)
-    app[SCHEDULE] = ScheduleService(store, app[MEETINGS], app[ACCOUNTS], app[BOOKINGS])
+        default_recording_policy=config.recording.default_policy, rooms=rooms)
+    app[SCHEDULE] = ScheduleService(store, app[MEETINGS], app[ACCOUNTS], rooms)
     app[FEEDS] = FeedService(store)
-    app[ROOM_DEVICES] = RoomDevices(store)
     app[ATTENDANCE] = AttendanceService(store)
     sfu = create_sfu(config)
     app[SFU] = sfu

@@ -1,11 +1,12 @@
-"""Who may schedule meetings and book the dedicated rooms.
+"""Who may schedule, see and change meetings.
 
 - Schedule meetings: administrators, secretaries, clerks, and officials (for
   themselves only). A secretary may schedule on behalf of the leaders assigned to them;
   a clerk or an administrator on behalf of any leader.
-- Book rooms: clerks, administrators and secretaries.
 - Leaders see their own schedule and join; IT staff may list meetings but not join.
 - A room's device account does nothing but show its kiosk and join its room's meetings.
+
+Who may book the dedicated rooms is the rooms' own rule (rooms/access.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from signaling.errors import BadRequest, Forbidden
 from signaling.schedule.meetings import Meeting
 
 SCHEDULERS = ("admin", "secretary", "official", "clerk")
-BOOKERS = ("admin", "secretary", "clerk")
 VIEW_ALL = ("admin", "clerk", "it")
 """Roles that may list every meeting, not only their own."""
 
@@ -30,10 +30,6 @@ def may_schedule(account: Account) -> bool:
     return is_staff(account) and account.role in SCHEDULERS
 
 
-def may_book_rooms(account: Account) -> bool:
-    return is_staff(account) and account.role in BOOKERS
-
-
 def may_view_all(account: Account) -> bool:
     return is_staff(account) and account.role in VIEW_ALL
 
@@ -43,14 +39,6 @@ def check_may_schedule(account: Account) -> None:
         raise Forbidden(
             f"An account with role {account.role!r} may not schedule meetings; "
             "ask a clerk or a secretary."
-        )
-
-
-def check_may_book(account: Account) -> None:
-    if not may_book_rooms(account):
-        raise Forbidden(
-            f"An account with role {account.role!r} may not book rooms; "
-            "rooms are booked by clerks, secretaries and administrators."
         )
 
 

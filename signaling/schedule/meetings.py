@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from signaling.errors import BadRequest, Forbidden, GiaobanError, NotFound
 from signaling.ids import MeetingId, SeriesId, Username
+from signaling.schedule.rooms import RoomCalendar
 from signaling.store import Store, from_db, to_db, utcnow
 
 if TYPE_CHECKING:
@@ -98,19 +99,22 @@ def new_meeting_id() -> MeetingId:
 
 _COLUMNS = (
     "id, title, organizer, start_at, end_at, state, created_at, agenda, on_behalf_of,"
-    " recording_policy, series_id, occurrence_start_at,"
-    " (SELECT b.room_id FROM room_bookings AS b WHERE b.meeting_id = meetings.id"
-    "  AND b.state = 'active' ORDER BY b.start_at LIMIT 1) AS room_id"
+    " recording_policy, series_id, occurrence_start_at"
 )
 
 
 class MeetingService:
+    """Meetings in the store; `rooms` tells which room each is booked in (without it, none
+    is, and a room's device account joins nothing)."""
+
     def __init__(
         self, store: Store, tz: ZoneInfo, now: Callable[[], datetime] = utcnow,
         join_window: timedelta = timedelta(minutes=15),
         default_recording_policy: str = "automatic",
+        rooms: RoomCalendar | None = None,
     ) -> None:
         self._store = store
+        self._rooms = rooms
         self.tz = tz
         self._now = now
         self.join_window = join_window
@@ -267,6 +271,8 @@ class MeetingService:
                 params,
             ):
                 invited[inv["meeting_id"]].append(Username(inv["username"]))
+            rooms = ({} if self._rooms is None or not invited
+                     else self._rooms.rooms_of(db, list(invited)))
         return [
             Meeting(
                 id=MeetingId(row["id"]),
@@ -280,7 +286,7 @@ class MeetingService:
                 agenda=row["agenda"],
                 on_behalf_of=Username(row["on_behalf_of"]) if row["on_behalf_of"] else None,
                 recording_policy=row["recording_policy"],
-                room_id=row["room_id"],
+                room_id=rooms.get(row["id"]),
                 series_id=SeriesId(row["series_id"]) if row["series_id"] else None,
                 occurrence_start=(from_db(row["occurrence_start_at"])
                                   if row["occurrence_start_at"] else None),
@@ -289,13 +295,6 @@ class MeetingService:
         ]
 
     # ------------------------------------------------------------ access
-
-    def room_of_device(self, username: str) -> str | None:
-        """The room whose device account this is, or None."""
-        row = self._store.fetch_one(
-            "SELECT room_id FROM room_devices WHERE username = ?", (username,)
-        )
-        return None if row is None else str(row["room_id"])
 
     def may_attend(self, meeting: Meeting, account: Account) -> bool:
         """Whether this account belongs in the meeting at all (the time aside).
@@ -307,7 +306,7 @@ class MeetingService:
         if not account.active:
             return False
         if account.kind == "room":
-            room = self.room_of_device(account.username)
+            room = None if self._rooms is None else self._rooms.room_of_device(account.username)
             return room is not None and meeting.room_id == room
         if account.role == "admin":
             return True

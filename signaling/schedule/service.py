@@ -3,8 +3,8 @@
 The pages, the JSON API and the CLI all go through ScheduleService. It checks who
 may do what (signaling/schedule/access.py), expands recurrence rules
 (signaling/schedule/recurrence.py), warns when an invitee is already busy, and books the room
-through rooms.bookings in the same transaction as the meetings, so a refused room
-booking leaves nothing behind.
+through its RoomCalendar (signaling/schedule/rooms.py) in the same transaction as the
+meetings, so a refused room booking leaves nothing behind.
 
 A series is stored as its rule (meeting_series) plus one meetings row per occurrence.
 Cancelling or moving one occurrence touches that row only; changing "this and
@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, get_args
 
-from rooms.bookings import BookingService, Clash
-from rooms.overlap import Span, overlaps
 from signaling.accounts.accounts import Account, AccountService
 from signaling.errors import BadRequest
 from signaling.ids import MeetingId, SeriesId, Username
-from signaling.schedule.access import check_may_book, check_may_manage, check_on_behalf
+from signaling.schedule.access import check_may_manage, check_on_behalf
 from signaling.schedule.meetings import (
     Meeting,
     MeetingService,
@@ -40,6 +39,8 @@ from signaling.schedule.recurrence import (
     shift_weekdays,
     truncate_before,
 )
+from signaling.schedule.rooms import RoomCalendar, RoomClash
+from signaling.spans import Span, overlaps
 from signaling.store import Store, from_db, to_db
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class BusyWarning:
 class Outcome:
     meetings: tuple[Meeting, ...]
     warnings: tuple[BusyWarning, ...] = ()
-    room_skipped: tuple[Clash, ...] = ()
+    room_skipped: tuple[RoomClash, ...] = ()
     """Occurrences whose room was already booked, left without the room (free_only)."""
 
 
@@ -102,7 +103,7 @@ class Preview:
 
     starts: tuple[datetime, ...]
     warnings: tuple[BusyWarning, ...]
-    room_clashes: tuple[Clash, ...] = field(default=())
+    room_clashes: tuple[RoomClash, ...] = field(default=())
 
 
 def new_series_id() -> SeriesId:
@@ -111,11 +112,11 @@ def new_series_id() -> SeriesId:
 
 class ScheduleService:
     def __init__(self, store: Store, meetings: MeetingService, accounts: AccountService,
-                 bookings: BookingService) -> None:
+                 rooms: RoomCalendar) -> None:
         self._store = store
         self.meetings = meetings
         self.accounts = accounts
-        self.bookings = bookings
+        self.rooms = rooms
         self.tz = meetings.tz
 
     # ------------------------------------------------------------ checks
@@ -127,8 +128,7 @@ class ScheduleService:
         if actor.role == "official" and leader is not None:
             raise BadRequest("An official schedules meetings for themselves only.")
         if draft.room_id is not None:
-            check_may_book(actor)
-            self.bookings.room(draft.room_id)
+            self.rooms.check_may_book(actor, draft.room_id)
         if draft.end <= draft.start:
             raise BadRequest("The meeting must end after it starts.")
         if draft.end - draft.start > MAX_LENGTH:
@@ -166,27 +166,20 @@ class ScheduleService:
     def preview(self, actor: Account, draft: MeetingDraft) -> Preview:
         spans, leader = self._check_draft(actor, draft)
         people = [*draft.invitees, *([leader] if leader else [])]
-        clashes: list[Clash] = []
-        if draft.room_id is not None:
-            taken = self.bookings.list(draft.room_id, spans[0].start, spans[-1].end)
-            for span in spans:
-                for booking in taken:
-                    if overlaps(span, booking.span):
-                        clashes.append(Clash(span.start, span.end, booking))
-                        break
+        clashes = self.rooms.clashes(draft.room_id, spans) if draft.room_id is not None else ()
         return Preview(tuple(s.start for s in spans),
                        tuple(self.busy_warnings(people, spans, leader)), tuple(clashes))
 
     def schedule(self, actor: Account, draft: MeetingDraft, room_policy: str = "all") -> Outcome:
         """Create the meeting (or every occurrence) and book the room.
 
-        room_policy "all": RoomConflict (nothing created) when any occurrence's room is
-        taken. "free_only": the room is booked for the free occurrences only.
+        room_policy "all": a room conflict (409, nothing created) when any occurrence's
+        room is taken. "free_only": the room is booked for the free occurrences only.
         """
         spans, leader = self._check_draft(actor, draft)
         people = [*draft.invitees, *([leader] if leader else [])]
         warnings = self.busy_warnings(people, spans, leader)
-        skipped: tuple[Clash, ...] = ()
+        skipped: tuple[RoomClash, ...] = ()
         with self._store.transaction() as db:
             series_id: SeriesId | None = None
             if draft.recurrence is not None:
@@ -202,10 +195,9 @@ class ScheduleService:
                 for span in spans
             ]
             if draft.room_id is not None:
-                result = self.bookings.book_many(
-                    actor, draft.room_id, spans, created[0].title, room_policy,
-                    meeting_ids=[m.id for m in created])
-                skipped = result.skipped
+                skipped = tuple(self.rooms.book(db, actor, draft.room_id, spans,
+                                                created[0].title, [m.id for m in created],
+                                                room_policy))
         log.info("%s scheduled %d meeting(s) %r%s", actor.username, len(created),
                  created[0].title, f" in series {series_id}" if series_id else "")
         return Outcome(tuple(self.meetings.get(m.id) for m in created), tuple(warnings), skipped)
@@ -235,11 +227,11 @@ class ScheduleService:
                        if m.state != "cancelled" and m.occurrence_start is not None
                        and meeting.occurrence_start is not None
                        and m.occurrence_start >= meeting.occurrence_start]
-        with self._store.transaction():
+        with self._store.transaction() as db:
             if scope == "following" and meeting.series_id is not None:
-                self._split(meeting, shift, [m.id for m in targets])
+                self._split(db, meeting, shift, [m.id for m in targets])
             for target in targets:
-                self._apply(actor, target, changes, target.start + shift, length)
+                self._apply(db, target, changes, target.start + shift, length)
         people = changes.invitees if changes.invitees is not None else meeting.invitees
         spans = [Span(t.start + shift, t.start + shift + length) for t in targets]
         warnings = self.busy_warnings(
@@ -249,15 +241,15 @@ class ScheduleService:
                  len(targets))
         return Outcome(tuple(self.meetings.get(t.id) for t in targets), tuple(warnings))
 
-    def _apply(self, actor: Account, meeting: Meeting, changes: MeetingChanges,
+    def _apply(self, db: sqlite3.Connection, meeting: Meeting, changes: MeetingChanges,
                start: datetime, length: timedelta) -> None:
+        """Change one meeting inside `db`'s transaction; its room booking follows."""
         title = meeting.title if changes.title is None else changes.title.strip()
         if not title:
             raise BadRequest("The meeting title must not be empty.")
         agenda = meeting.agenda if changes.agenda is None else check_agenda(changes.agenda)
         policy = (meeting.recording_policy if changes.recording_policy is None
                   else check_recording_policy(changes.recording_policy))
-        db = self._store.connection
         db.execute("UPDATE meetings SET title = ?, agenda = ?, recording_policy = ?,"
                    " start_at = ?, end_at = ? WHERE id = ?",
                    (title, agenda, policy, to_db(start), to_db(start + length), meeting.id))
@@ -269,18 +261,13 @@ class ScheduleService:
             db.execute("DELETE FROM meeting_invitees WHERE meeting_id = ?", (meeting.id,))
             db.executemany("INSERT INTO meeting_invitees (meeting_id, username, position)"
                            " VALUES (?, ?, ?)", [(meeting.id, g, i) for i, g in enumerate(guests)])
-        span = Span(start, start + length)
-        for booking in self.bookings.for_meeting(meeting.id):
-            clash = self.bookings.move_in(db, booking, span)
-            if clash is not None:
-                raise self.bookings.conflict(booking.room_id, [clash])
-            if changes.title is not None:
-                db.execute("UPDATE room_bookings SET title = ? WHERE id = ?", (title, booking.id))
+        self.rooms.follow(db, meeting.id, Span(start, start + length),
+                          title if changes.title is not None else None)
 
-    def _split(self, meeting: Meeting, shift: timedelta, moved: Sequence[MeetingId]) -> None:
+    def _split(self, db: sqlite3.Connection, meeting: Meeting, shift: timedelta,
+               moved: Sequence[MeetingId]) -> None:
         """Cut the series before `meeting`; it and the following ones form a new series."""
         assert meeting.series_id is not None and meeting.occurrence_start is not None
-        db = self._store.connection
         row = db.execute("SELECT rrule, first_start_at FROM meeting_series WHERE id = ?",
                          (meeting.series_id,)).fetchone()
         rule, first = parse_rrule(row["rrule"], self.tz), from_db(row["first_start_at"])
@@ -324,8 +311,7 @@ class ScheduleService:
         with self._store.transaction() as db:
             for target in targets:
                 db.execute("UPDATE meetings SET state = 'cancelled' WHERE id = ?", (target.id,))
-                db.execute("UPDATE room_bookings SET state = 'cancelled' WHERE meeting_id = ?",
-                           (target.id,))
+                self.rooms.cancel(db, target.id)
         log.info("%s cancelled %d meeting(s) from %s", actor.username, len(targets), meeting_id)
         return [self.meetings.get(t.id) for t in targets]
 

@@ -33,6 +33,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from rooms.bookings import BookingService  # noqa: E402
+from rooms.calendar import MeetingRooms  # noqa: E402
+from rooms.devices import RoomDevices  # noqa: E402
 from sfu.aiortc_adapter import use_host_addresses  # noqa: E402
 from signaling.accounts.accounts import AccountService  # noqa: E402
 from signaling.accounts.sessions import SessionService  # noqa: E402
@@ -178,11 +180,12 @@ def schedule_kiosk_meeting(config: Path) -> tuple[str, datetime, datetime, str]:
     store = Store.open(settings.database_path)
     try:
         accounts = AccountService(store, settings.licence.seats)
-        meetings = MeetingService(store, settings.tz)
         bookings = BookingService(store, settings.rooms, settings.tz)
+        rooms = MeetingRooms(bookings, RoomDevices(store))
+        meetings = MeetingService(store, settings.tz, rooms=rooms)
         start = datetime.now(UTC) + timedelta(seconds=KIOSK_LEAD_S)
         end = start + timedelta(seconds=KIOSK_LENGTH_S)
-        outcome = ScheduleService(store, meetings, accounts, bookings).schedule(
+        outcome = ScheduleService(store, meetings, accounts, rooms).schedule(
             accounts.get(CLERK[0]), MeetingDraft("Giao ban tuần", start, end,
                                                  invitees=(LEADER[0],), room_id="room-2"))
         sessions = SessionService(store, idle=timedelta(hours=1), absolute=timedelta(hours=2))

@@ -13,12 +13,12 @@ from typing import Any
 
 from aiohttp import web
 
-from rooms.overlap import Span
 from signaling.accounts.accounts import Account
 from signaling.errors import BadRequest, Forbidden
 from signaling.schedule.access import may_manage, may_view_all
 from signaling.schedule.meetings import Meeting
 from signaling.schedule.recurrence import expand
+from signaling.spans import Span
 from web.api.schedule_json import (
     booking_json,
     changes_from,

@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from rooms.bookings import Booking, Clash
+from rooms.bookings import Booking
 from signaling.errors import BadRequest
 from signaling.schedule.meetings import Meeting, parse_when
 from signaling.schedule.recurrence import Recurrence, make_recurrence
+from signaling.schedule.rooms import RoomClash
 from signaling.schedule.service import BusyWarning, MeetingChanges, MeetingDraft, Outcome
 
 MAX_BODY = 64 * 1024
@@ -166,7 +167,7 @@ def booking_json(booking: Booking, tz: ZoneInfo) -> dict[str, Any]:
     return booking.as_json(tz)
 
 
-def clash_json(clash: Clash, tz: ZoneInfo) -> dict[str, Any]:
+def clash_json(clash: RoomClash, tz: ZoneInfo) -> dict[str, Any]:
     return clash.as_json(tz)
 
 

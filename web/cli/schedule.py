@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from rooms.bookings import Booking, BookingService
+from rooms.calendar import MeetingRooms
 from rooms.devices import RoomDevices
 from signaling.accounts.accounts import AccountService
 from signaling.config import Config
@@ -33,6 +34,7 @@ class Services:
     accounts: AccountService
     meetings: MeetingService
     bookings: BookingService
+    devices: RoomDevices
     schedule: ScheduleService
 
 
@@ -42,12 +44,14 @@ def services(config: Config) -> Iterator[Services]:
     store = Store.open(config.database_path)
     try:
         accounts = AccountService(store, config.licence.seats)
+        bookings = BookingService(store, config.rooms, config.tz)
+        devices = RoomDevices(store)
+        rooms = MeetingRooms(bookings, devices)
         meetings = MeetingService(
             store, config.tz, join_window=timedelta(minutes=config.meetings.join_window_minutes),
-            default_recording_policy=config.recording.default_policy)
-        bookings = BookingService(store, config.rooms, config.tz)
-        yield Services(store, accounts, meetings, bookings,
-                       ScheduleService(store, meetings, accounts, bookings))
+            default_recording_policy=config.recording.default_policy, rooms=rooms)
+        yield Services(store, accounts, meetings, bookings, devices,
+                       ScheduleService(store, meetings, accounts, rooms))
     finally:
         store.close()
 
@@ -87,7 +91,7 @@ def cmd_rooms_bookings(args: argparse.Namespace, config: Config) -> int:
 def cmd_rooms_device(args: argparse.Namespace, config: Config) -> int:
     with services(config) as s:
         room = s.bookings.room(args.room)
-        username, password = RoomDevices(s.store).create_or_reset(room)
+        username, password = s.devices.create_or_reset(room)
     print(f"Room {room.id} signs in as {username!r} with the one-time password: {password}")
     print(f"Open http://{config.http.host}:{config.http.port}/rooms/{room.id}/kiosk on the "
           "room's endpoint and sign in there; the password is not shown again.")

@@ -19,7 +19,7 @@ from signaling.accounts.accounts import Account
 from signaling.errors import Forbidden, NotFound
 from web import i18n
 from web.auth import request_language, require_account
-from web.keys import BOOKINGS, CONFIG, MEETINGS
+from web.keys import BOOKINGS, CONFIG, MEETINGS, ROOM_DEVICES
 from web.pages.views import WS_PATH, local_time, organizer_name, page_strings, render
 
 POLL_MS = 5000
@@ -29,7 +29,7 @@ def _check_viewer(request: web.Request, account: Account, room_id: str) -> None:
     """The room's own device account, or staff who manage rooms (to check the screen)."""
     request.app[BOOKINGS].room(room_id)
     if account.kind == "room":
-        if request.app[MEETINGS].room_of_device(account.username) != room_id:
+        if request.app[ROOM_DEVICES].room_of(account.username) != room_id:
             raise Forbidden("This device belongs to another room")
         return
     if account.role not in ("admin", "clerk", "it"):

@@ -9,8 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
+from rooms.access import may_book_rooms
 from signaling.errors import BadRequest, Forbidden, GiaobanError, NotFound
-from signaling.schedule.access import may_book_rooms, may_schedule
+from signaling.schedule.access import may_schedule
 from signaling.schedule.invitations import (
     CalendarContext,
     SeriesRule,

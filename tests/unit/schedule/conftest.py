@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from rooms.bookings import BookingService
+from rooms.calendar import MeetingRooms
+from rooms.devices import RoomDevices
 from signaling.accounts.accounts import Account, AccountService
 from signaling.config import Config
 from signaling.schedule.meetings import MeetingService
@@ -56,8 +58,9 @@ def world(world_template: Path, tmp_path: Path) -> Iterator[World]:
     store = Store.open(path)
     clock = [NOW]
     accounts = AccountService(store, seats=20)
-    meetings = MeetingService(store, HCM, now=lambda: clock[0])
     bookings = BookingService(store, Config().rooms, HCM, now=lambda: clock[0])
+    rooms = MeetingRooms(bookings, RoomDevices(store))
+    meetings = MeetingService(store, HCM, now=lambda: clock[0], rooms=rooms)
     yield World(store, accounts, meetings, bookings,
-                ScheduleService(store, meetings, accounts, bookings), clock)
+                ScheduleService(store, meetings, accounts, rooms), clock)
     store.close()

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rooms.overlap import Span, first_clash, overlaps, split_free
+from rooms.overlap import first_clash, split_free
 from signaling.errors import BadRequest
 from signaling.schedule.meetings import parse_when
 from signaling.schedule.recurrence import (
@@ -19,6 +19,7 @@ from signaling.schedule.recurrence import (
     shift_weekdays,
     truncate_before,
 )
+from signaling.spans import Span, overlaps
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 PARIS = ZoneInfo("Europe/Paris")

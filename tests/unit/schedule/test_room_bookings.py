@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from rooms.bookings import RoomConflict
-from rooms.overlap import Span
+from rooms.calendar import CHUNK, MeetingRooms
 from signaling.errors import BadRequest, Forbidden, NotFound
+from signaling.spans import Span
 from signaling.store import to_db
 
 from .conftest import World
@@ -130,3 +131,20 @@ def test_current_and_next(world: World) -> None:
     assert world.bookings.current_and_next("room-1", at(9, 30)) == (a, b)
     assert world.bookings.current_and_next("room-1", at(10)) == (b, None)
     assert world.bookings.current_and_next("room-1", at(11)) == (None, None)
+
+
+def test_a_meeting_is_in_the_room_of_its_earliest_active_booking(world: World) -> None:
+    lan = world["lan"]
+    first = world.meetings.create("A", "lan", at(9), at(10))
+    second = world.meetings.create("B", "lan", at(11), at(12))
+    early = world.bookings.book(lan, "room-2", at(9), at(10), "A", meeting_id=first.id)
+    world.bookings.book(lan, "room-1", at(14), at(15), "A", meeting_id=first.id)
+    world.bookings.book(lan, "room-3", at(11), at(12), "B", meeting_id=second.id)
+    # More ids than one query asks about, with a meeting on each side of the cut.
+    ids = [first.id, *(f"none{i}" for i in range(CHUNK + 10)), second.id]
+    with world.store.read() as db:
+        assert MeetingRooms.rooms_of(db, ids) == {first.id: "room-2", second.id: "room-3"}
+    assert world.meetings.get(first.id).room_id == "room-2"
+    world.bookings.cancel(lan, early.id)
+    assert world.meetings.get(first.id).room_id == "room-1"
+    assert world.meetings.create("C", "lan", at(16), at(17)).room_id is None
