@@ -27,7 +27,7 @@ from signaling.accounts.accounts import (
     one_time_password,
 )
 from signaling.errors import BadRequest
-from web.accounts_web import actor
+from web.auth import actor
 from web.guard import end_participation
 from web.keys import ACCOUNTS
 

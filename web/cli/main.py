@@ -131,7 +131,7 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
         print(f"Created account 'admin' with one-time password: {password}")
         print("Sign in with it; you will be asked to choose a new password at once "
               "(page /account/password). It is not shown again.", flush=True)
-    from web.app import serve
+    from web.app import serve  # the media stack is loaded only by the command that serves
 
     serve(config)
     return EXIT_OK
