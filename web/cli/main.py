@@ -16,8 +16,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
-from signaling.accounts.accounts import ROLES, Account, AccountService
+from signaling.accounts.accounts import Account, AccountService
 from signaling.accounts.audit import CLI_ACTOR
+from signaling.accounts.fields import ROLES
 from signaling.config import Config, load_config
 from signaling.errors import BadRequest, ConfigError, GiaobanError
 from signaling.schedule.meetings import Meeting, MeetingService, parse_when

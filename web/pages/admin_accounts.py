@@ -12,7 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
-from signaling.accounts.accounts import ROLES, Account, one_time_password
+from signaling.accounts.accounts import Account
+from signaling.accounts.fields import ROLES
+from signaling.accounts.passwords import one_time_password
 from signaling.errors import GiaobanError, NotFound
 from web.auth import actor, redirect
 from web.guard import end_participation
