@@ -10,7 +10,7 @@ import logging
 import secrets
 import sqlite3
 
-from signaling.accounts.accounts import normalize_username
+from signaling.accounts.fields import normalize_username
 from signaling.accounts.passwords import hash_password
 from signaling.config import RoomSettings
 from signaling.errors import Conflict

@@ -42,7 +42,8 @@ def worker_count(settings: SfuSettings) -> int:
 
 @dataclass(frozen=True, slots=True)
 class RecorderSettings:
-    """How the SFU writes recordings; set from the `[recording]` configuration."""
+    """How the SFU writes recordings; `segment_seconds` and `min_free_mb` are set from the
+    `[recording]` configuration."""
 
     segment_seconds: int = 10
     """Each track is written in segments of about this length; a crash loses at most

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sfu.config import IceServer, SfuSettings
+from sfu.config import IceServer, RecorderSettings, SfuSettings
 from signaling.errors import ConfigError
 from signaling.quality.settings import QualitySettings, validate_quality
+from signaling.schedule.meetings import RECORDING_POLICIES
 
 LANGUAGES = ("vi", "en")
 
@@ -63,9 +64,6 @@ class RoomSettings:
     capacity: int = 20
 
 
-RECORDING_POLICIES = ("automatic", "on_demand", "off")
-
-
 @dataclass(frozen=True, slots=True)
 class MeetingSettings:
     join_window_minutes: int = 15
@@ -73,22 +71,30 @@ class MeetingSettings:
 
 
 COMPOSE_LAYOUTS = ("grid", "speaker")
+_RECORDER = RecorderSettings()
 
 
 @dataclass(frozen=True, slots=True)
 class RecordingSettings:
+    """The [recording] section. `segment_seconds` and `min_free_mb` are the SFU recorder's
+    settings (sfu.config.RecorderSettings), with its defaults; `recorder` hands them over."""
+
     default_policy: str = "automatic"
     """Policy of new meetings: automatic, on_demand or off."""
     directory: str = ""
     """Where recordings are written; empty means <data_dir>/recordings."""
-    segment_seconds: int = 10
-    """Length of each recorded segment; a crash loses at most the last one."""
-    min_free_mb: int = 500
-    """Recording refuses to start, and stops cleanly, below this much free space."""
+    segment_seconds: int = _RECORDER.segment_seconds
+    min_free_mb: int = _RECORDER.min_free_mb
     retention_days: int = 365
     """Recordings older than this are deleted by the daily job; 0 keeps them forever."""
     compose_layout: str = "grid"
     """Layout of the composed video: grid, or speaker (the active speaker large)."""
+
+    @property
+    def recorder(self) -> RecorderSettings:
+        """The settings the SFU records with."""
+        return RecorderSettings(segment_seconds=self.segment_seconds,
+                                min_free_mb=self.min_free_mb)
 
 
 def _default_rooms() -> list[RoomSettings]:
@@ -312,12 +318,6 @@ def _validate_schedule(config: Config) -> None:
     if not 0 <= window <= 24 * 60:
         raise ConfigError(
             f"'meetings.join_window_minutes' must be between 0 and 1440, not {window}"
-        )
-    policy = config.recording.default_policy
-    if policy not in RECORDING_POLICIES:
-        raise ConfigError(
-            f"'recording.default_policy' must be one of {', '.join(RECORDING_POLICIES)},"
-            f" not {policy!r}"
         )
 
 

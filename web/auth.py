@@ -93,6 +93,11 @@ def require_account(request: web.Request) -> Account:
     return account
 
 
+def actor(request: web.Request) -> str:
+    """The username recorded in the audit log for this request."""
+    return str(require_account(request).username)
+
+
 def request_language(request: web.Request) -> str:
     """?lang= first, then the language cookie, then the configured default."""
     return (

@@ -1,8 +1,8 @@
-"""Licensed staff accounts: creation, sign-in, roles and the seat cap.
+"""Licensed staff accounts: the record, and the service that reads, creates and changes
+them, sets passwords, assigns secretaries and signs in.
 
-The seat cap lives in the database: a trigger refuses to insert or activate an account
-when the active count has reached the licensed seats (stored in the settings table).
-No read-then-write in Python can let two concurrent writers exceed it.
+The seat cap lives in the database (signaling/accounts/licence.py), so no read-then-write
+in Python can let two concurrent writers exceed it.
 
 Every change takes an `actor` and writes its audit entry in the same transaction.
 Deactivating an account or setting its password also deletes its sessions in that
@@ -13,19 +13,27 @@ from __future__ import annotations
 
 import builtins
 import logging
-import re
 import secrets
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal, cast
 
 from signaling.accounts import audit
+from signaling.accounts.fields import Role, check_display_name, check_role, normalize_username
+from signaling.accounts.licence import (
+    LicenceStatus,
+    count_seats_used,
+    is_licence_exhausted,
+    no_seat_left,
+    store_seats,
+)
 from signaling.accounts.passwords import (
     PasswordRejected,
     check_policy,
     hash_password,
+    one_time_password,
     verify_password,
 )
 from signaling.errors import BadRequest, Conflict, LicenceExhausted, NotFound, Unauthorized
@@ -34,17 +42,12 @@ from signaling.store import Store, from_db, to_db, utcnow
 
 log = logging.getLogger(__name__)
 
-Role = Literal["admin", "leader", "secretary", "official", "clerk", "it"]
-ROLES: tuple[Role, ...] = get_args(Role)
 AccountKind = Literal["staff", "room"]
 """A person holding a licence seat, or a dedicated room's own endpoint (no seat)."""
 
-USERNAME_PATTERN = re.compile(r"^[a-z0-9._-]{2,32}$")
-DISPLAY_NAME_MAX = 100
 FIRST_ADMIN = Username("admin")
 ADMIN_PASSWORD_ENV = "GIAOBAN_ADMIN_PASSWORD"
 SIGN_IN_FAILED = "Wrong username or password"
-SEATS_SETTING = "licence_seats"
 SYSTEM_ACTOR = "system"
 """The actor of changes the server makes by itself (the first administrator)."""
 SEARCH_LIMIT = 500
@@ -67,46 +70,6 @@ class Account:
         """What the audit log keeps of an account before and after a change."""
         return {"display_name": self.display_name, "role": self.role, "active": self.active,
                 "must_change_password": self.must_change_password}
-
-
-@dataclass(frozen=True, slots=True)
-class LicenceStatus:
-    seats: int
-    used: int
-    """Active accounts; each holds one seat."""
-
-    @property
-    def free(self) -> int:
-        return max(0, self.seats - self.used)
-
-
-def normalize_username(text: str) -> Username:
-    """Lowercase and check a username; BadRequest names the rule that was broken."""
-    username = text.strip().lower()
-    if not USERNAME_PATTERN.match(username):
-        raise BadRequest(
-            f"Username {text!r} is not valid: use 2 to 32 characters, "
-            "only lowercase letters, digits, '.', '_' and '-'.",
-            rule="username_invalid",
-        )
-    return Username(username)
-
-
-def check_role(text: str) -> Role:
-    if text not in ROLES:
-        raise BadRequest(f"Unknown role {text!r}; choose one of: {', '.join(ROLES)}.",
-                         rule="role_unknown", roles=", ".join(ROLES))
-    return text
-
-
-def check_display_name(text: str) -> str:
-    name = text.strip()
-    if not name:
-        raise BadRequest("The display name must not be empty.", rule="display_name_empty")
-    if len(name) > DISPLAY_NAME_MAX:
-        raise BadRequest(f"The display name must be at most {DISPLAY_NAME_MAX} characters.",
-                         rule="display_name_long", max=DISPLAY_NAME_MAX)
-    return name
 
 
 def _account(row: sqlite3.Row) -> Account:
@@ -133,11 +96,6 @@ def _spend_hashing_time(password: str) -> None:
     verify_password(password, _dummy_hash)
 
 
-def one_time_password() -> str:
-    """A random password shown once; its account must change it at next sign-in."""
-    return secrets.token_urlsafe(12)
-
-
 def _conflict(username: str) -> Conflict:
     return Conflict(f"An account with username {username!r} already exists.",
                     rule="username_taken", username=username)
@@ -150,11 +108,7 @@ class AccountService:
         self._store = store
         self.seats = seats
         with store.transaction() as db:
-            db.execute(
-                "INSERT INTO settings (key, value) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (SEATS_SETTING, str(seats)),
-            )
+            store_seats(db, seats)
 
     # ------------------------------------------------------------ reading
 
@@ -187,16 +141,13 @@ class AccountService:
         return [_account(row) for row in rows]
 
     def count_active(self) -> int:
-        row = self._store.fetch_one(
-            "SELECT COUNT(*) FROM accounts WHERE active = 1 AND kind = 'staff'"
-        )
-        return int(row[0]) if row is not None else 0
+        return count_seats_used(self._store)
 
     def seats_used(self) -> int:
         return self.count_active()
 
     def seats_left(self) -> int:
-        return max(0, self.seats - self.count_active())
+        return self.licence().free
 
     def licence(self) -> LicenceStatus:
         return LicenceStatus(seats=self.seats, used=self.count_active())
@@ -355,7 +306,7 @@ class AccountService:
         return _account(row)
 
     def _translate(self, exc: sqlite3.IntegrityError, username: str) -> Exception:
-        if "licence_exhausted" in str(exc):
+        if is_licence_exhausted(exc):
             return self.licence_exhausted()
         if "UNIQUE" in str(exc):
             return _conflict(username)
@@ -363,13 +314,7 @@ class AccountService:
 
     def licence_exhausted(self) -> LicenceExhausted:
         """The refusal when no seat is left, giving the seats used and left."""
-        used = self.count_active()
-        left = max(0, self.seats - used)
-        return LicenceExhausted(
-            f"No licence seat is left: {used} of {self.seats} seats are used, "
-            f"{left} left. Deactivate an account to free a seat.",
-            rule="no_seat", seats=self.seats, seats_used=used, seats_left=left,
-        )
+        return no_seat_left(self.licence())
 
     # ------------------------------------------------------------ secretaries
 

@@ -19,14 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from signaling.accounts import audit
-from signaling.accounts.accounts import (
-    AccountService,
-    check_display_name,
-    check_role,
-    normalize_username,
-    one_time_password,
-)
-from signaling.accounts.passwords import check_policy, hash_password
+from signaling.accounts.accounts import AccountService
+from signaling.accounts.fields import check_display_name, check_role, normalize_username
+from signaling.accounts.licence import is_licence_exhausted
+from signaling.accounts.passwords import check_policy, hash_password, one_time_password
 from signaling.errors import BadRequest, Conflict, GiaobanError
 from signaling.ids import Username
 from signaling.store import Store
@@ -205,7 +201,7 @@ class AccountImport:
                 audit.record(db, actor, "accounts.import", "csv", None,
                              {"created": [a.username for a, _ in prepared]})
         except sqlite3.IntegrityError as exc:
-            if "licence_exhausted" in str(exc):
+            if is_licence_exhausted(exc):
                 raise self._accounts.licence_exhausted() from exc
             raise Conflict("An account of the file was created meanwhile; nothing was "
                            "imported. Preview the file again.", rule="csv_race") from exc

@@ -98,3 +98,8 @@ def check_policy(password: str, username: str = "") -> None:
         raise PasswordRejected(
             "The password is too easy to guess; mix more different characters.",
             rule="too_simple")
+
+
+def one_time_password() -> str:
+    """A random password shown once; its account must change it at next sign-in."""
+    return secrets.token_urlsafe(12)

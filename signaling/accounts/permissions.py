@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from signaling.accounts.accounts import ROLES, Account
+from signaling.accounts.accounts import Account
+from signaling.accounts.fields import ROLES
 
 ANONYMOUS: Final = "anonymous"
 ROOM: Final = "room"

@@ -13,16 +13,15 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal
 
-from signaling.errors import BadRequest, Conflict, NotFound
+from signaling.errors import Conflict, NotFound
 from signaling.ids import MeetingId
+from signaling.schedule.meetings import RecordingPolicy, check_recording_policy
 from signaling.store import Store, from_db, to_db, utcnow
 
 log = logging.getLogger(__name__)
 
-Policy = Literal["automatic", "on_demand", "off"]
-POLICIES: tuple[str, ...] = get_args(Policy)
 RecordingKind = Literal["track", "composite"]
 RecordingStatus = Literal["recording", "processing", "complete", "failed", "deleted"]
 JobStatus = Literal["queued", "running", "complete", "failed"]
@@ -93,28 +92,22 @@ class RecordingService:
 
     # ------------------------------------------------------------ policy
 
-    def policy(self, meeting_id: str) -> Policy:
+    def policy(self, meeting_id: str) -> RecordingPolicy:
         row = self._store.fetch_one("SELECT recording_policy FROM meetings WHERE id = ?",
                                     (meeting_id,))
         if row is None:
             raise NotFound(f"No meeting with id {meeting_id!r}.")
-        policy: Policy = row[0]
+        policy: RecordingPolicy = row[0]
         return policy
 
     def set_policy(self, meeting_id: str, policy: str) -> None:
-        self._check_policy(policy)
+        check_recording_policy(policy)
         with self._store.transaction() as db:
             cursor = db.execute("UPDATE meetings SET recording_policy = ? WHERE id = ?",
                                 (policy, meeting_id))
             if cursor.rowcount == 0:
                 raise NotFound(f"No meeting with id {meeting_id!r}.")
         log.info("meeting %s: recording policy %s", meeting_id, policy)
-
-    @staticmethod
-    def _check_policy(policy: str) -> None:
-        if policy not in POLICIES:
-            raise BadRequest(f"Unknown recording policy {policy!r}; choose one of: "
-                             f"{', '.join(POLICIES)}.")
 
     # ------------------------------------------------------------ files
 

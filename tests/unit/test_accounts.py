@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from signaling.accounts.accounts import ROLES, AccountService
+from signaling.accounts.accounts import AccountService
+from signaling.accounts.fields import ROLES
 from signaling.accounts.passwords import (
     PasswordRejected,
     check_policy,

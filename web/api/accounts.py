@@ -18,16 +18,12 @@ from typing import Any
 
 from aiohttp import web
 
-from signaling.accounts.accounts import (
-    ROLES,
-    Account,
-    LicenceStatus,
-    check_display_name,
-    check_role,
-    one_time_password,
-)
+from signaling.accounts.accounts import Account
+from signaling.accounts.fields import ROLES, check_display_name, check_role
+from signaling.accounts.licence import LicenceStatus
+from signaling.accounts.passwords import one_time_password
 from signaling.errors import BadRequest
-from web.accounts_web import actor
+from web.auth import actor
 from web.guard import end_participation
 from web.keys import ACCOUNTS
 

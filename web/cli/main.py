@@ -16,8 +16,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
-from signaling.accounts.accounts import ROLES, Account, AccountService
+from signaling.accounts.accounts import Account, AccountService
 from signaling.accounts.audit import CLI_ACTOR
+from signaling.accounts.fields import ROLES
 from signaling.config import Config, load_config
 from signaling.errors import BadRequest, ConfigError, GiaobanError
 from signaling.schedule.meetings import Meeting, MeetingService, parse_when
@@ -131,7 +132,7 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
         print(f"Created account 'admin' with one-time password: {password}")
         print("Sign in with it; you will be asked to choose a new password at once "
               "(page /account/password). It is not shown again.", flush=True)
-    from web.app import serve
+    from web.app import serve  # the media stack is loaded only by the command that serves
 
     serve(config)
     return EXIT_OK

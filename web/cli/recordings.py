@@ -8,7 +8,8 @@ import json
 from typing import Any
 
 from signaling.config import Config
-from signaling.records.recordings import POLICIES, ComposeJob, Recording, RecordingService
+from signaling.records.recordings import ComposeJob, Recording, RecordingService
+from signaling.schedule.meetings import RECORDING_POLICIES
 from signaling.store import Store
 
 EXIT_OK = 0
@@ -130,5 +131,5 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     retry.set_defaults(func=cmd_retry)
     policy = rec.add_parser("policy", parents=[common], help="show or set a meeting's policy")
     policy.add_argument("--meeting", required=True, metavar="ID")
-    policy.add_argument("--set", choices=POLICIES, help="the new policy")
+    policy.add_argument("--set", choices=RECORDING_POLICIES, help="the new policy")
     policy.set_defaults(func=cmd_policy)

@@ -9,10 +9,10 @@ from aiohttp import web
 from signaling.accounts import permissions
 from signaling.accounts.passwords import PasswordRejected
 from signaling.errors import GiaobanError
-from web.accounts_web import error_for, field, form_fields
 from web.auth import redirect, require_account, set_session_cookie
 from web.guard import end_participation
 from web.keys import ACCOUNTS, SESSIONS
+from web.pages.forms import error_for, field, form_fields
 from web.pages.views import render, safe_next
 
 

@@ -12,12 +12,14 @@ from typing import Any
 
 from aiohttp import web
 
-from signaling.accounts.accounts import ROLES, Account, one_time_password
+from signaling.accounts.accounts import Account
+from signaling.accounts.fields import ROLES
+from signaling.accounts.passwords import one_time_password
 from signaling.errors import GiaobanError, NotFound
-from web.accounts_web import actor, error_for, field, form_fields, notice
-from web.auth import redirect
+from web.auth import actor, redirect
 from web.guard import end_participation
 from web.keys import ACCOUNTS, API_TOKENS
+from web.pages.forms import error_for, field, form_fields, notice
 from web.pages.views import render
 
 NOTICES = ("created", "updated", "activated", "deactivated", "assigned", "unassigned",

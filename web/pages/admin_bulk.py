@@ -9,9 +9,9 @@ from aiohttp import web
 from signaling.accounts.csv_import import ImportPlan, ImportRow
 from signaling.errors import BadRequest, GiaobanError
 from web import i18n
-from web.accounts_web import actor, error_for
-from web.auth import request_language
+from web.auth import actor, request_language
 from web.keys import AUDIT, IMPORTS
+from web.pages.forms import error_for
 from web.pages.views import render
 
 CSV_FIELD = "csv"

@@ -1,0 +1,43 @@
+"""The rules an account's fields follow: the username, the display name and the role."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, get_args
+
+from signaling.errors import BadRequest
+from signaling.ids import Username
+
+Role = Literal["admin", "leader", "secretary", "official", "clerk", "it"]
+ROLES: tuple[Role, ...] = get_args(Role)
+USERNAME_PATTERN = re.compile(r"^[a-z0-9._-]{2,32}$")
+DISPLAY_NAME_MAX = 100
+
+
+def normalize_username(text: str) -> Username:
+    """Lowercase and check a username; BadRequest names the rule that was broken."""
+    username = text.strip().lower()
+    if not USERNAME_PATTERN.match(username):
+        raise BadRequest(
+            f"Username {text!r} is not valid: use 2 to 32 characters, "
+            "only lowercase letters, digits, '.', '_' and '-'.",
+            rule="username_invalid",
+        )
+    return Username(username)
+
+
+def check_role(text: str) -> Role:
+    if text not in ROLES:
+        raise BadRequest(f"Unknown role {text!r}; choose one of: {', '.join(ROLES)}.",
+                         rule="role_unknown", roles=", ".join(ROLES))
+    return text
+
+
+def check_display_name(text: str) -> str:
+    name = text.strip()
+    if not name:
+        raise BadRequest("The display name must not be empty.", rule="display_name_empty")
+    if len(name) > DISPLAY_NAME_MAX:
+        raise BadRequest(f"The display name must be at most {DISPLAY_NAME_MAX} characters.",
+                         rule="display_name_long", max=DISPLAY_NAME_MAX)
+    return name
