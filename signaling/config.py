@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sfu.config import IceServer, RecorderSettings, SfuSettings
 from signaling.errors import ConfigError
 from signaling.quality.settings import QualitySettings, validate_quality
-from signaling.schedule.meetings import RECORDING_POLICIES
+from signaling.records.policy import RECORDING_POLICIES
 
 LANGUAGES = ("vi", "en")
 

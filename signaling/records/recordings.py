@@ -17,7 +17,7 @@ from typing import Literal
 
 from signaling.errors import Conflict, NotFound
 from signaling.ids import MeetingId
-from signaling.schedule.meetings import RecordingPolicy, check_recording_policy
+from signaling.records.policy import RecordingPolicy, check_recording_policy
 from signaling.store import Store, from_db, to_db, utcnow
 
 log = logging.getLogger(__name__)

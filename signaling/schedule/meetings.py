@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from signaling.errors import BadRequest, Forbidden, GiaobanError, NotFound
 from signaling.ids import MeetingId, SeriesId, Username
+from signaling.records.policy import RecordingPolicy, check_recording_policy
 from signaling.schedule.rooms import RoomCalendar
 from signaling.store import Store, from_db, to_db, utcnow
 
@@ -29,8 +30,6 @@ log = logging.getLogger(__name__)
 
 MeetingState = Literal["scheduled", "live", "ended", "cancelled"]
 MEETING_STATES: tuple[MeetingState, ...] = get_args(MeetingState)
-RecordingPolicy = Literal["automatic", "on_demand", "off"]
-RECORDING_POLICIES: tuple[RecordingPolicy, ...] = get_args(RecordingPolicy)
 AGENDA_MAX = 5000
 NOT_INVITED = "You are not invited to this meeting"
 
@@ -353,14 +352,6 @@ class MeetingService:
             f"This meeting opens for joining at {opens:%H:%M} on {opens:%d/%m/%Y}",
             opens_at=opens.isoformat(),
         )
-
-
-def check_recording_policy(text: str) -> RecordingPolicy:
-    if text not in RECORDING_POLICIES:
-        raise BadRequest(
-            f"Unknown recording policy {text!r}; choose one of: {', '.join(RECORDING_POLICIES)}."
-        )
-    return text
 
 
 def check_agenda(text: str) -> str:

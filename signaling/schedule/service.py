@@ -24,12 +24,12 @@ from typing import Literal, get_args
 from signaling.accounts.accounts import Account, AccountService
 from signaling.errors import BadRequest
 from signaling.ids import MeetingId, SeriesId, Username
+from signaling.records.policy import check_recording_policy
 from signaling.schedule.access import check_may_manage, check_on_behalf
 from signaling.schedule.meetings import (
     Meeting,
     MeetingService,
     check_agenda,
-    check_recording_policy,
 )
 from signaling.schedule.recurrence import (
     Recurrence,

@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 from signaling.config import Config
+from signaling.records.policy import RECORDING_POLICIES
 from signaling.records.recordings import ComposeJob, Recording, RecordingService
-from signaling.schedule.meetings import RECORDING_POLICIES
 from signaling.store import Store
 
 EXIT_OK = 0

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from rooms.access import may_book_rooms
 from signaling.errors import BadRequest, Forbidden, GiaobanError, NotFound
+from signaling.records.policy import RECORDING_POLICIES
 from signaling.schedule.access import may_schedule
 from signaling.schedule.invitations import (
     CalendarContext,
@@ -18,7 +19,7 @@ from signaling.schedule.invitations import (
     build_calendar,
     meeting_invitation,
 )
-from signaling.schedule.meetings import RECORDING_POLICIES, Meeting
+from signaling.schedule.meetings import Meeting
 from signaling.schedule.service import Outcome, Preview
 from web import i18n
 from web.api.schedule import visible_meeting

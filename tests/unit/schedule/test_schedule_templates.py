@@ -10,7 +10,8 @@ import pytest
 from rooms.bookings import Booking, Clash
 from signaling.config import Config
 from signaling.ids import BookingId, MeetingId, Username
-from signaling.schedule.meetings import RECORDING_POLICIES, Meeting
+from signaling.records.policy import RECORDING_POLICIES
+from signaling.schedule.meetings import Meeting
 from signaling.schedule.service import BusyWarning, Outcome, Preview
 from web import i18n
 from web.pages.schedule import TodayRow
