@@ -24,7 +24,7 @@ from signaling.accounts.sessions import SessionService
 from signaling.accounts.throttle import LoginThrottle, rules_from
 from signaling.accounts.tokens import ApiTokenService
 from signaling.config import Config
-from signaling.live.meetings import Conferences
+from signaling.live.meetings import LiveMeetings
 from signaling.records.attendance import AttendanceService
 from signaling.schedule.feeds import FeedService
 from signaling.schedule.meetings import MeetingService
@@ -38,10 +38,10 @@ from web.keys import (
     ATTENDANCE,
     AUDIT,
     BOOKINGS,
-    CONFERENCES,
     CONFIG,
     FEEDS,
     IMPORTS,
+    LIVE_MEETINGS,
     MEETINGS,
     ROOM_DEVICES,
     SCHEDULE,
@@ -96,8 +96,8 @@ def create_app(config: Config) -> web.Application:
 
     sfu.add_listener(on_load)
     recording = create_recording_services(app, sfu)
-    app[CONFERENCES] = Conferences(sfu, app[ATTENDANCE], config.sfu.ice_servers,
-                                   recording=recording)
+    app[LIVE_MEETINGS] = LiveMeetings(sfu, app[ATTENDANCE], config.sfu.ice_servers,
+                                      recording=recording)
     setup_templates(app)
     setup_pages(app)
     setup_ws(app)
@@ -126,7 +126,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         logger.info("closed %d attendance records left open by the previous run", closed)
     await app[SFU].start()
     yield
-    await app[CONFERENCES].close()
+    await app[LIVE_MEETINGS].close()
     await app[SFU].close()
     app[STORE].close()
 

@@ -23,7 +23,7 @@ from signaling.accounts import permissions
 from signaling.accounts.accounts import Account
 from signaling.errors import Forbidden, SessionExpired, Unauthorized
 from web.auth import redirect, request_account, request_session
-from web.keys import ACCOUNTS, CONFERENCES, SESSIONS
+from web.keys import ACCOUNTS, LIVE_MEETINGS, SESSIONS
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def check_message(request: web.Request, message_type: str) -> Account:
 
 async def end_participation(app: web.Application, username: str, reason: str) -> int:
     """Take every live participant of this account out of its meeting, closing the socket."""
-    removed = await app[CONFERENCES].remove_account(username, reason, SESSION_ENDED)
+    removed = await app[LIVE_MEETINGS].remove_account(username, reason, SESSION_ENDED)
     if removed:
         log.info("removed %s from %d live meetings (%s)", username, removed, reason)
     return removed
@@ -114,7 +114,7 @@ async def end_participation(app: web.Application, username: str, reason: str) ->
 
 async def sweep(app: web.Application) -> int:
     """Remove the live participants whose accounts are signed out; returns how many."""
-    live = app[CONFERENCES].live_usernames()
+    live = app[LIVE_MEETINGS].live_usernames()
     removed = 0
     for username in app[ACCOUNTS].signed_out(live):
         removed += await end_participation(app, username, "signed out")

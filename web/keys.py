@@ -17,7 +17,7 @@ from signaling.accounts.sessions import SessionService
 from signaling.accounts.throttle import LoginThrottle
 from signaling.accounts.tokens import ApiTokenService
 from signaling.config import Config
-from signaling.live.meetings import Conferences
+from signaling.live.meetings import LiveMeetings
 from signaling.quality.monitor import QualityMonitor
 from signaling.records.attendance import AttendanceService
 from signaling.records.compose_jobs import ComposeQueue
@@ -38,7 +38,8 @@ SFU = web.AppKey("sfu", SfuClient)
 """The media plane; signaling uses it only through the `sfu.api.SfuClient` interface."""
 SFU_STATUS = web.AppKey("sfu_status", WorkerStatus)
 """The SFU workers' latest load figures (also written to a file for the CLI)."""
-CONFERENCES = web.AppKey("conferences", Conferences)
+LIVE_MEETINGS = web.AppKey("live_meetings", LiveMeetings)
+"""Every live meeting on this node: who is in, what they publish and receive."""
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 AUDIT = web.AppKey("audit", AuditLog)
 API_TOKENS = web.AppKey("api_tokens", ApiTokenService)

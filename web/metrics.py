@@ -17,19 +17,19 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from signaling.errors import Forbidden, Unauthorized
-from signaling.live.meetings import Conferences
+from signaling.live.meetings import LiveMeetings
 from signaling.quality.monitor import QualityMonitor
-from web.keys import CONFERENCES, CONFIG, METRICS_REGISTRY, QUALITY
+from web.keys import CONFIG, LIVE_MEETINGS, METRICS_REGISTRY, QUALITY
 
 
 class GiaobanCollector(Collector):
-    def __init__(self, monitor: QualityMonitor, conferences: Conferences) -> None:
+    def __init__(self, monitor: QualityMonitor, live_meetings: LiveMeetings) -> None:
         self._monitor = monitor
-        self._conferences = conferences
+        self._live_meetings = live_meetings
 
     def collect(self) -> Iterator[Metric]:
         monitor = self._monitor
-        meetings = self._conferences.snapshot()
+        meetings = self._live_meetings.snapshot()
         counts = monitor.counts()
         yield GaugeMetricFamily("giaoban_meetings", "Live meetings on this server.",
                                 value=len(meetings))
@@ -112,6 +112,6 @@ async def metrics(request: web.Request) -> web.StreamResponse:
 
 def setup_metrics(app: web.Application) -> None:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(GiaobanCollector(app[QUALITY], app[CONFERENCES]))
+    registry.register(GiaobanCollector(app[QUALITY], app[LIVE_MEETINGS]))
     app[METRICS_REGISTRY] = registry
     app.router.add_get("/metrics", metrics, name="metrics")

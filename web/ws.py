@@ -20,7 +20,7 @@ from signaling.live.participants import Participant
 from signaling.quality.client_reports import InvalidQualityReport
 from web.auth import SESSION_COOKIE, request_account
 from web.guard import check_message
-from web.keys import CONFERENCES, MEETINGS
+from web.keys import LIVE_MEETINGS, MEETINGS
 from web.pages.quality import drop_report, take_report
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class Connection:
         await self.ws.send_str(p.encode(message))
 
     async def handle(self, message: p.ClientMessage) -> None:
-        conferences = self.request.app[CONFERENCES]
+        live_meetings = self.request.app[LIVE_MEETINGS]
         if isinstance(message, p.Hello):
             self.greeted = True
             await self.send(p.Welcome(version=p.PROTOCOL_VERSION, username=self.account.username,
@@ -66,33 +66,33 @@ class Connection:
             if self.participant is not None:
                 raise BadRequest("this connection has already joined a meeting")
             meeting = self.request.app[MEETINGS].open_for(message.meeting_id, self.account)
-            self.participant = await conferences.join(meeting, self.account, self.send,
-                                                      close=self.ws.close)
+            self.participant = await live_meetings.join(meeting, self.account, self.send,
+                                                        close=self.ws.close)
             return
         participant = self.participant
         if participant is None:
             raise BadRequest("join a meeting first")
         if isinstance(message, p.Publish):
-            await conferences.publish(participant, message)
+            await live_meetings.publish(participant, message)
         elif isinstance(message, p.Unpublish):
-            await conferences.unpublish(participant, ProducerId(message.producer_id))
+            await live_meetings.unpublish(participant, ProducerId(message.producer_id))
         elif isinstance(message, p.Answer):
-            await conferences.answer(participant, message.sdp)
+            await live_meetings.answer(participant, message.sdp)
         elif isinstance(message, p.Ice):
-            await conferences.ice(participant, message)
+            await live_meetings.ice(participant, message)
         elif isinstance(message, p.Mute):
-            await conferences.mute(participant, message.kind, message.muted)
+            await live_meetings.mute(participant, message.kind, message.muted)
         elif isinstance(message, p.Recording):
-            await conferences.set_recording(participant, self.account, message.action == "start")
+            await live_meetings.set_recording(participant, self.account, message.action == "start")
         elif isinstance(message, p.Leave):
             self.participant = None
-            await conferences.leave(participant)
+            await live_meetings.leave(participant)
             await self.ws.close()
 
     async def close(self) -> None:
         if self.participant is not None:
             participant, self.participant = self.participant, None
-            await self.request.app[CONFERENCES].leave(participant, reason="disconnected")
+            await self.request.app[LIVE_MEETINGS].leave(participant, reason="disconnected")
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:

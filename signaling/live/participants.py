@@ -1,19 +1,23 @@
-"""What a live meeting is made of: its participants and the conference holding them.
+"""What a live meeting is made of: the `LiveMeeting` and its participants.
 
-`Conferences` (signaling/live/meetings.py) changes these; observers such as the quality
-monitor get read-only views (`LiveMeeting`, `LiveParticipant`).
+`LiveMeetings` (signaling/live/meetings.py) and its collaborators change these;
+observers get frozen copies (signaling/live/snapshot.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from sfu.ids import ConsumerId, ProducerId, RouterId, TransportId
+from signaling.errors import BadRequest
 from signaling.ids import MeetingId, ParticipantId
 from signaling.live import protocol as p
 from signaling.schedule.meetings import Meeting
+
+logger = logging.getLogger(__name__)
 
 Send = Callable[[p.ServerMessage], Awaitable[None]]
 Close = Callable[[], Awaitable[object]]
@@ -40,8 +44,8 @@ class Participant:
     renegotiate: bool = False
     left: bool = False
     leaving: asyncio.Future[None] | None = None
-    conference: Conference | None = None
-    """The live conference joined (a meeting may get a new one if its router is lost)."""
+    live_meeting: LiveMeeting | None = None
+    """The live meeting joined (a meeting gets a new one if its router is lost)."""
 
     @property
     def info(self) -> p.ParticipantInfo:
@@ -49,9 +53,20 @@ class Participant:
                                  display_name=self.display_name,
                                  audio_muted=self.audio_muted, video_muted=self.video_muted)
 
+    async def tell(self, message: p.ServerMessage) -> None:
+        """Send unless they left; a socket that cannot take it is logged, not raised."""
+        if self.left:
+            return
+        try:
+            await self.send(message)
+        except (ConnectionError, RuntimeError) as exc:
+            logger.info("participant %s: cannot send %s: %s", self.id, message.type, exc)
+
 
 @dataclass(eq=False)
-class Conference:
+class LiveMeeting:
+    """One meeting while it is live, on one SFU router."""
+
     meeting: Meeting
     router_id: RouterId
     participants: dict[ParticipantId, Participant] = field(default_factory=dict)
@@ -61,9 +76,9 @@ class Conference:
     recording_reason: str | None = None
     """Why the meeting is not being recorded, when it is not."""
     codecs: dict[str, str] = field(default_factory=dict)
-    lost: bool = False
-    """Its router died with its SFU worker; the meeting goes on in a new conference."""
     """MIME type of each published track's codec, by producer id."""
+    lost: bool = False
+    """Its router died with its SFU worker; the meeting goes on in a new live meeting."""
     managers: set[ParticipantId] = field(default_factory=set)
     """Participants who may start and stop the recording."""
 
@@ -77,23 +92,9 @@ class Conference:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class LiveParticipant:
-    """A read-only view of one participant, for observers such as the quality monitor."""
-
-    participant_id: ParticipantId
-    username: str
-    display_name: str
-    publish_transport: TransportId | None
-    subscribe_transport: TransportId | None
-    tracks: tuple[p.TrackInfo, ...]
-    audio_muted: bool
-    video_muted: bool
-
-
-@dataclass(frozen=True, slots=True)
-class LiveMeeting:
-    meeting_id: MeetingId
-    title: str
-    router_id: RouterId
-    participants: tuple[LiveParticipant, ...]
+def live_meeting_of(participant: Participant) -> LiveMeeting:
+    """The live meeting the participant is in; BadRequest once they left."""
+    live_meeting = participant.live_meeting
+    if live_meeting is None or participant.left:
+        raise BadRequest("you are not in a meeting; join first")
+    return live_meeting

@@ -19,7 +19,7 @@ from signaling.records.recordings import EventKind, RecordingService
 
 if TYPE_CHECKING:
     from signaling.accounts.accounts import Account
-    from signaling.live.participants import Conference
+    from signaling.live.participants import LiveMeeting
 
 logger = logging.getLogger(__name__)
 
@@ -34,118 +34,118 @@ class RecordingControl:
         self.recordings = recordings
         self._access = access
 
-    async def meeting_live(self, conference: Conference) -> None:
+    async def meeting_live(self, live_meeting: LiveMeeting) -> None:
         """The meeting just went live: record it if its policy is automatic."""
-        conference.recording_policy = self.recordings.policy(conference.meeting.id)
-        if conference.recording_policy != "automatic":
+        live_meeting.recording_policy = self.recordings.policy(live_meeting.meeting.id)
+        if live_meeting.recording_policy != "automatic":
             return
         try:
-            await self._start(conference)
+            await self._start(live_meeting)
         except GiaobanError:
             pass  # alerted and noted on the record page; the meeting goes on
 
-    def may_control(self, conference: Conference, account: Account) -> bool:
-        return (conference.recording_policy != "off"
-                and self._access.may_manage(conference.meeting, account))
+    def may_control(self, live_meeting: LiveMeeting, account: Account) -> bool:
+        return (live_meeting.recording_policy != "off"
+                and self._access.may_manage(live_meeting.meeting, account))
 
-    async def request(self, conference: Conference, account: Account, start: bool) -> None:
+    async def request(self, live_meeting: LiveMeeting, account: Account, start: bool) -> None:
         """A participant asks to start or stop the recording."""
-        policy = self.recordings.policy(conference.meeting.id)
-        conference.recording_policy = policy
+        policy = self.recordings.policy(live_meeting.meeting.id)
+        live_meeting.recording_policy = policy
         if policy == "off":
             raise Forbidden(RECORDING_OFF)
-        if not self._access.may_manage(conference.meeting, account):
+        if not self._access.may_manage(live_meeting.meeting, account):
             raise Forbidden(NOT_MANAGER)
         if start:
-            if conference.recording:
+            if live_meeting.recording:
                 raise BadRequest("The meeting is already being recorded")
-            await self._start(conference)
+            await self._start(live_meeting)
         else:
-            if not conference.recording:
+            if not live_meeting.recording:
                 raise BadRequest("The meeting is not being recorded")
-            await self.stop(conference, "stopped")
+            await self.stop(live_meeting, "stopped")
 
-    async def _start(self, conference: Conference) -> None:
-        meeting_id = conference.meeting.id
+    async def _start(self, live_meeting: LiveMeeting) -> None:
+        meeting_id = live_meeting.meeting.id
         directory = self.recordings.meeting_directory(meeting_id)
         try:
-            await self._sfu.start_recording(conference.router_id, str(directory))
+            await self._sfu.start_recording(live_meeting.router_id, str(directory))
         except SfuError as exc:
             if exc.code == "low_disk":
                 logger.error("ALERT meeting %s: recording refused: %s", meeting_id, exc.message)
                 self.recordings.event(meeting_id, "refused_low_disk", exc.message)
-                conference.recording_reason = "refused_low_disk"
+                live_meeting.recording_reason = "refused_low_disk"
                 raise InsufficientStorage(
                     "There is not enough free disk space to record this meeting") from exc
             logger.error("ALERT meeting %s: recording failed to start: %s", meeting_id,
                          exc.message)
             self.recordings.event(meeting_id, "failed", exc.message)
             raise BadRequest("The recording could not be started") from exc
-        conference.recording = True
-        conference.recording_reason = None
+        live_meeting.recording = True
+        live_meeting.recording_reason = None
         self.recordings.event(meeting_id, "started")
-        for track in conference.tracks():
-            self.track_published(conference, track.producer_id, track.kind, track.username,
+        for track in live_meeting.tracks():
+            self.track_published(live_meeting, track.producer_id, track.kind, track.username,
                                  track.source)
         logger.info("meeting %s: recording into %s", meeting_id, directory)
 
-    def track_published(self, conference: Conference, producer_id: str, kind: str,
+    def track_published(self, live_meeting: LiveMeeting, producer_id: str, kind: str,
                         username: str, source: str) -> None:
-        if not conference.recording:
+        if not live_meeting.recording:
             return
-        codec = conference.codecs.get(producer_id, "audio/opus" if kind == "audio"
+        codec = live_meeting.codecs.get(producer_id, "audio/opus" if kind == "audio"
                                       else "video/vp8")
-        self.recordings.track_started(conference.meeting.id, producer_id, kind, username,
+        self.recordings.track_started(live_meeting.meeting.id, producer_id, kind, username,
                                       source, f"{producer_id}.{extension_for(codec)}")
 
-    async def stop(self, conference: Conference, reason: str) -> None:
-        if not conference.recording:
+    async def stop(self, live_meeting: LiveMeeting, reason: str) -> None:
+        if not live_meeting.recording:
             return
-        conference.recording = False
-        conference.recording_reason = reason
-        await self._sfu.stop_recording(conference.router_id)
-        self.recordings.tracks_stopped(conference.meeting.id)
-        self.recordings.event(conference.meeting.id, "stopped", reason)
-        logger.info("meeting %s: recording stopped (%s)", conference.meeting.id, reason)
+        live_meeting.recording = False
+        live_meeting.recording_reason = reason
+        await self._sfu.stop_recording(live_meeting.router_id)
+        self.recordings.tracks_stopped(live_meeting.meeting.id)
+        self.recordings.event(live_meeting.meeting.id, "stopped", reason)
+        logger.info("meeting %s: recording stopped (%s)", live_meeting.meeting.id, reason)
 
-    async def meeting_over(self, conference: Conference) -> None:
+    async def meeting_over(self, live_meeting: LiveMeeting) -> None:
         """The last participant left: stop, and queue the composition. Never raises:
         the meeting must close whatever happens to its recording."""
         try:
-            await self.stop(conference, "stopped")
-            if any(r.kind == "track" for r in self.recordings.list(conference.meeting.id)):
-                self.recordings.queue_compose(conference.meeting.id)
+            await self.stop(live_meeting, "stopped")
+            if any(r.kind == "track" for r in self.recordings.list(live_meeting.meeting.id)):
+                self.recordings.queue_compose(live_meeting.meeting.id)
         except Exception:
             logger.exception("ALERT meeting %s: the recording could not be finished",
-                             conference.meeting.id)
+                             live_meeting.meeting.id)
 
-    def interrupted(self, conference: Conference) -> bool:
-        """The conference's SFU worker died; True when it was recording, so recording
+    def interrupted(self, live_meeting: LiveMeeting) -> bool:
+        """The live meeting's SFU worker died; True when it was recording, so recording
         resumes (into the same directory, numbering on) when the meeting continues."""
-        if not conference.recording:
+        if not live_meeting.recording:
             return False
-        conference.recording = False
-        conference.recording_reason = "interrupted"
-        self.recordings.tracks_stopped(conference.meeting.id)
-        self.recordings.event(conference.meeting.id, "failed", "media server restarted")
+        live_meeting.recording = False
+        live_meeting.recording_reason = "interrupted"
+        self.recordings.tracks_stopped(live_meeting.meeting.id)
+        self.recordings.event(live_meeting.meeting.id, "failed", "media server restarted")
         logger.error("ALERT meeting %s: recording interrupted by a media server restart",
-                     conference.meeting.id)
+                     live_meeting.meeting.id)
         return True
 
-    async def resume(self, conference: Conference) -> None:
-        """Continue an interrupted recording in the meeting's new conference."""
+    async def resume(self, live_meeting: LiveMeeting) -> None:
+        """Continue an interrupted recording in the meeting's new live meeting."""
         try:
-            await self._start(conference)
+            await self._start(live_meeting)
         except GiaobanError:
             pass  # alerted and noted on the record page; the meeting goes on
 
-    def stopped_by_sfu(self, conference: Conference, event: RecordingStopped) -> bool:
+    def stopped_by_sfu(self, live_meeting: LiveMeeting, event: RecordingStopped) -> bool:
         """The SFU stopped recording by itself; True when participants must be told."""
-        if not conference.recording or event.reason == "stopped":
+        if not live_meeting.recording or event.reason == "stopped":
             return False
-        conference.recording = False
-        conference.recording_reason = event.reason
-        meeting_id = conference.meeting.id
+        live_meeting.recording = False
+        live_meeting.recording_reason = event.reason
+        meeting_id = live_meeting.meeting.id
         self.recordings.tracks_stopped(meeting_id)
         kind: EventKind = "stopped_low_disk" if event.reason == "low_disk" else "failed"
         self.recordings.event(meeting_id, kind, event.reason)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from signaling.live.participants import LiveMeeting
+from signaling.live.snapshot import LiveMeetingSnapshot
 from signaling.quality.classify import SEVERITY
 from signaling.quality.monitor import ParticipantTrack, QualityMonitor, StreamTrack, _round
 
@@ -42,7 +42,7 @@ def _candidate(track: ParticipantTrack | None) -> dict[str, Any] | None:
                                               else pair.available_outgoing_bps / 1000)}
 
 
-def _meeting(monitor: QualityMonitor, meeting: LiveMeeting) -> dict[str, Any]:
+def _meeting(monitor: QualityMonitor, meeting: LiveMeetingSnapshot) -> dict[str, Any]:
     people: list[dict[str, Any]] = []
     for lp in meeting.participants:
         track = monitor.participants.get(lp.participant_id)
@@ -79,7 +79,7 @@ def detail(monitor: QualityMonitor, participant_id: str) -> dict[str, Any] | Non
             "display_name": track.display_name, "state": track.state, "series": series}
 
 
-def snapshot(monitor: QualityMonitor, meetings: list[LiveMeeting], now: float,
+def snapshot(monitor: QualityMonitor, meetings: list[LiveMeetingSnapshot], now: float,
              stats_interval_s: float, watch: str | None = None) -> dict[str, Any]:
     shown = [_meeting(monitor, m) for m in meetings]
     shown.sort(key=lambda m: (-SEVERITY[str(m["state"])], str(m["title"]), str(m["meeting_id"])))

@@ -2,7 +2,7 @@
 
 It listens to the SFU's events (never touching the forwarding path), maps each
 producer and consumer to its meeting, participant and track through the read-only
-views of `Conferences`, judges every participant stream (Good, Warning, Poor), keeps a
+snapshots of `LiveMeetings`, judges every participant stream (Good, Warning, Poor), keeps a
 few minutes of figures for the dashboard's charts, writes every sample to the history,
 raises an alert (on the dashboard, and to the webhook) when a stream stays Poor too
 long, and tells each meeting's participants how everyone's network is doing.
@@ -22,8 +22,8 @@ from typing import Any
 from sfu.api import SfuClient, SfuEvent, StatsSample, StreamStats, WorkerLoad
 from signaling.ids import MeetingId
 from signaling.live import protocol as p
-from signaling.live.meetings import Conferences
-from signaling.live.participants import LiveMeeting, LiveParticipant
+from signaling.live.meetings import LiveMeetings
+from signaling.live.snapshot import LiveMeetingSnapshot, ParticipantSnapshot
 from signaling.quality.classify import SEVERITY, Classifier, State, worst
 from signaling.quality.client_reports import ClientSummary, ReportGate
 from signaling.quality.history import QualityHistory, SampleRow
@@ -95,12 +95,12 @@ def _round(value: float | None, digits: int = 1) -> float | None:
 
 
 class QualityMonitor:
-    def __init__(self, settings: QualitySettings, sfu: SfuClient, conferences: Conferences,
+    def __init__(self, settings: QualitySettings, sfu: SfuClient, live_meetings: LiveMeetings,
                  history: QualityHistory, webhook: Webhook | None = None,
                  stats_interval_s: float = 3.0, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self._sfu = sfu
-        self._conferences = conferences
+        self._live_meetings = live_meetings
         self.history = history
         self.webhook = webhook
         self._interval = stats_interval_s
@@ -152,14 +152,14 @@ class QualityMonitor:
         while True:
             await asyncio.sleep(self.settings.dashboard_interval_ms / 1000)
             try:
-                self.sync(self._conferences.snapshot())
+                self.sync(self._live_meetings.snapshot())
                 if time.monotonic() - last_prune > PRUNE_EVERY_S:
                     last_prune = time.monotonic()
                     self.history.prune()
             except Exception:
                 log.exception("quality housekeeping failed")
 
-    def sync(self, meetings: list[LiveMeeting]) -> None:
+    def sync(self, meetings: list[LiveMeetingSnapshot]) -> None:
         """Forget participants who left; merge the history of meetings that ended."""
         present = {lp.participant_id for m in meetings for lp in m.participants}
         for pid in [pid for pid in self.participants if pid not in present]:
@@ -204,8 +204,7 @@ class QualityMonitor:
         return True
 
     def on_sample(self, sample: StatsSample) -> None:
-        meeting = next((m for m in self._conferences.snapshot()
-                        if m.router_id == sample.router_id), None)
+        meeting = self._live_meetings.snapshot_on_router(sample.router_id)
         self._count_forwarded(sample)
         if meeting is None:
             return
@@ -258,7 +257,8 @@ class QualityMonitor:
                                   kind=recent[-1].kind, settled=len(recent) >= 2)
                 for pid, recent in now.items()}
 
-    def _participant(self, meeting: LiveMeeting, lp: LiveParticipant) -> ParticipantTrack:
+    def _participant(self, meeting: LiveMeetingSnapshot,
+                     lp: ParticipantSnapshot) -> ParticipantTrack:
         track = self.participants.get(lp.participant_id)
         if track is None:
             track = ParticipantTrack(meeting_id=meeting.meeting_id,
@@ -279,7 +279,7 @@ class QualityMonitor:
                 now[s.stream_id] = max(s.packets, before.get(s.stream_id, 0))
         self._consumer_packets[sample.router_id] = now
 
-    def _update(self, meeting: LiveMeeting, track: ParticipantTrack, reading: StreamReading,
+    def _update(self, meeting: LiveMeetingSnapshot, track: ParticipantTrack, reading: StreamReading,
                 now: float, seconds: float) -> SampleRow:
         stream = track.streams.get(reading.key)
         if stream is None:
@@ -308,7 +308,7 @@ class QualityMonitor:
 
     # ------------------------------------------------------------ alerts
 
-    def _raise_alert(self, meeting: LiveMeeting, track: ParticipantTrack, key: str,
+    def _raise_alert(self, meeting: LiveMeetingSnapshot, track: ParticipantTrack, key: str,
                      stream: StreamTrack, now: float) -> None:
         assert stream.poor_since is not None
         reasons = stream.classifier.reasons
@@ -355,7 +355,7 @@ class QualityMonitor:
 
     # ------------------------------------------------------------ telling the meeting
 
-    def _tell(self, meeting: LiveMeeting) -> None:
+    def _tell(self, meeting: LiveMeetingSnapshot) -> None:
         """Send the meeting everyone's state when one changed (or someone came or went)."""
         states = tuple((str(lp.participant_id), self._state_of(str(lp.participant_id)))
                        for lp in meeting.participants)
@@ -367,7 +367,7 @@ class QualityMonitor:
         message = p.Quality(participants=[
             p.ParticipantQuality(participant_id=pid, username=names[pid], state=state)
             for pid, state in states])
-        self._spawn(self._conferences.notify(meeting.meeting_id, message))
+        self._spawn(self._live_meetings.notify(meeting.meeting_id, message))
 
     def _state_of(self, participant_id: str) -> State:
         track = self.participants.get(participant_id)

@@ -11,7 +11,7 @@ import aiohttp
 
 from signaling.accounts.accounts import AccountService
 from signaling.store import Store
-from web.keys import ACCOUNTS, API_TOKENS, CONFERENCES, CONFIG, SESSIONS
+from web.keys import ACCOUNTS, API_TOKENS, CONFIG, LIVE_MEETINGS, SESSIONS
 
 from .client import MeetingClient
 from .conftest import Site, wait_until
@@ -89,7 +89,7 @@ async def check_removal(site: Site, remove: Remove) -> None:
         await wait_until(lambda: lan._ws is not None and lan._ws.closed, REMOVAL_LIMIT_S,
                          "the server to close lan's socket")
         assert time.monotonic() - started < REMOVAL_LIMIT_S + 1
-        assert "lan" not in site.server.app[CONFERENCES].live_usernames()
+        assert "lan" not in site.server.app[LIVE_MEETINGS].live_usernames()
         # Lan's media is gone from minh's subscription, and minh's meeting goes on.
         await minh.expect("track_unpublished", timeout=REMOVAL_LIMIT_S)
         assert minh.errors == []

@@ -13,7 +13,7 @@ import pytest
 from sfu.pool import WorkerPool
 from sfu.status import STATUS_FILE, read_status
 from signaling.store import Store
-from web.keys import CONFERENCES, CONFIG, RECORDINGS, SFU, STORE
+from web.keys import CONFIG, LIVE_MEETINGS, RECORDINGS, SFU, STORE
 
 from .conftest import Site, wait_until
 from .test_meeting_media import frames_from, join_and_publish, start_meeting
@@ -49,7 +49,7 @@ async def test_meetings_go_to_the_least_loaded_worker(workers_site: Site) -> Non
         await wait_until(first_worker_reported, 10, "the first worker to report its streams")
         for c in second_clients:
             await join_and_publish(c, second)
-        live = site.server.app[CONFERENCES].live
+        live = site.server.app[LIVE_MEETINGS].live
         pool = pool_of(site)
         owners = {pool._owner[live[m].router_id].index for m in (first, second)}
         assert owners == {0, 1}, "the second meeting must go to the idle worker"
@@ -94,7 +94,7 @@ async def test_a_killed_worker_is_restarted_and_its_meeting_recovers(workers_sit
         old_participants = sorted(str(c.participant_id) for c in clients)
         assert open_attendance(store, meeting_id) == old_participants
         pool = pool_of(site)
-        before = site.server.app[CONFERENCES].live[meeting_id]
+        before = site.server.app[LIVE_MEETINGS].live[meeting_id]
         assert before.recording
         router_id = before.router_id
         worker = pool._owner[router_id]
@@ -123,7 +123,7 @@ async def test_a_killed_worker_is_restarted_and_its_meeting_recovers(workers_sit
                     assert set(r.subscriber.video[other].indexes) == {names.index(other)}
 
         # Recording goes on in the meeting's new conference, on a live worker.
-        after = site.server.app[CONFERENCES].live[meeting_id]
+        after = site.server.app[LIVE_MEETINGS].live[meeting_id]
         assert after is not before and after.recording
         assert before.recording_reason == "interrupted"
         # The supervisor started the worker again.
@@ -150,7 +150,7 @@ async def test_people_joining_at_once_meet_in_one_conference(workers_site: Site)
             await c.connect()
         # Creating the router takes a round trip to a worker; nobody may start another.
         joined = await asyncio.gather(*(c.join(meeting_id) for c in clients))
-        conference = site.server.app[CONFERENCES].live[meeting_id]
+        conference = site.server.app[LIVE_MEETINGS].live[meeting_id]
         assert sorted(conference.participants) == sorted(j["participant_id"] for j in joined)
         assert len(pool_of(site)._owner) >= 1
         routers = {w.index: len(w.routers) for w in pool_of(site).workers}

@@ -25,7 +25,7 @@ from signaling.quality.meeting_report import build_report, to_csv
 from signaling.quality.monitor import QualityMonitor
 from signaling.quality.webhook import Webhook
 from web.auth import request_account, request_language, require_account
-from web.keys import CONFERENCES, CONFIG, MEETINGS, QUALITY, SFU, STORE
+from web.keys import CONFIG, LIVE_MEETINGS, MEETINGS, QUALITY, SFU, STORE
 from web.metrics import setup_metrics
 from web.pages.views import local_time, page_strings, render
 
@@ -95,7 +95,7 @@ async def it_socket(request: web.Request) -> web.WebSocketResponse:
 
     async def push() -> None:
         while not ws.closed:
-            data = dashboard.snapshot(app[QUALITY], app[CONFERENCES].snapshot(), time.time(),
+            data = dashboard.snapshot(app[QUALITY], app[LIVE_MEETINGS].snapshot(), time.time(),
                                       stats_interval, watch[0])
             await ws.send_str(json.dumps(data))
             await asyncio.sleep(interval)
@@ -172,7 +172,7 @@ def create_monitor(app: web.Application) -> QualityMonitor:
     webhook = (Webhook(q.webhook_url, q.webhook_retries, q.webhook_timeout_seconds)
                if q.webhook_url else None)
     history = QualityHistory(app[STORE], q.history_bucket_seconds, q.retention_days)
-    return QualityMonitor(q, app[SFU], app[CONFERENCES], history, webhook,
+    return QualityMonitor(q, app[SFU], app[LIVE_MEETINGS], history, webhook,
                           stats_interval_s=config.sfu.stats_interval_ms / 1000)
 
 

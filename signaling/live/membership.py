@@ -1,0 +1,181 @@
+"""Who is in each live meeting: joining (the first joiner starts the meeting's SFU
+router, others joining then wait for it), leaving (the last one out closes it), the
+attendance record, and taking an account out of every meeting it is in.
+
+Each participant gets a publish transport (the browser offers) and a subscribe
+transport (the server offers; see signaling/live/negotiation.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from typing import Any
+
+from sfu.api import SfuClient, SfuError
+from sfu.config import IceServer
+from sfu.ids import ProducerId
+from signaling.accounts.accounts import Account
+from signaling.errors import Forbidden
+from signaling.ids import MeetingId, ParticipantId
+from signaling.live import protocol as p
+from signaling.live.negotiation import Negotiation
+from signaling.live.participants import Close, LiveMeeting, Participant, Send
+from signaling.live.publishing import Publishing
+from signaling.live.recording import LiveRecording
+from signaling.live.registry import LiveRegistry
+from signaling.live.sfu_errors import RETRYABLE_SFU_CODES, sfu_error
+from signaling.records.attendance import AttendanceService
+from signaling.schedule.meetings import Meeting
+
+logger = logging.getLogger(__name__)
+
+
+def ice_servers_json(servers: list[IceServer]) -> list[dict[str, Any]]:
+    """The ICE servers as the `joined` message lists them."""
+    return [{"urls": s.urls, **({"username": s.username} if s.username else {}),
+             **({"credential": s.credential} if s.credential else {})}
+            for s in servers]
+
+
+class Membership:
+    def __init__(self, sfu: SfuClient, registry: LiveRegistry, attendance: AttendanceService,
+                 ice_servers: list[IceServer], recording: LiveRecording,
+                 negotiation: Negotiation, publishing: Publishing) -> None:
+        self._sfu = sfu
+        self._registry = registry
+        self._attendance = attendance
+        self._ice_servers = ice_servers_json(ice_servers)
+        self._recording = recording
+        self._negotiation = negotiation
+        self._publishing = publishing
+        self._starting: dict[MeetingId, asyncio.Lock] = {}
+        self._leaving: set[asyncio.Future[None]] = set()
+
+    # ------------------------------------------------------------ joining
+
+    async def join(self, meeting: Meeting, account: Account, send: Send,
+                   close: Close | None = None) -> Participant:
+        if meeting.state == "cancelled":
+            raise Forbidden("This meeting has been cancelled")
+        for attempt in (1, 2):
+            live_meeting = await self._live_meeting(meeting)
+            try:
+                return await self._join(live_meeting, account, send, close)
+            except SfuError as exc:
+                # The router's worker died under us: move the meeting to a new router.
+                if attempt == 2 or exc.code not in RETRYABLE_SFU_CODES:
+                    raise sfu_error(exc) from exc
+                logger.warning("meeting %s: router %s unusable (%s); using a new one",
+                               meeting.id, live_meeting.router_id, exc.message)
+                self._registry.forget(live_meeting)
+        raise AssertionError("unreachable")
+
+    async def _live_meeting(self, meeting: Meeting) -> LiveMeeting:
+        """The meeting while live; the first joiner starts it, others joining then wait."""
+        async with self._starting.setdefault(meeting.id, asyncio.Lock()):
+            live_meeting = self._registry.get(meeting.id)
+            if live_meeting is not None:
+                return live_meeting
+            try:
+                router_id = await self._sfu.create_router()
+            except SfuError as exc:
+                raise sfu_error(exc) from exc
+            live_meeting = LiveMeeting(meeting=meeting, router_id=router_id)
+            self._registry.add(live_meeting)
+            logger.info("meeting %s live on router %s", meeting.id, router_id)
+            await self._recording.meeting_live(live_meeting)
+            return live_meeting
+
+    async def _join(self, live_meeting: LiveMeeting, account: Account, send: Send,
+                    close: Close | None) -> Participant:
+        meeting = live_meeting.meeting
+        async with live_meeting.lock:
+            publish = await self._sfu.create_transport(live_meeting.router_id, "publish")
+            try:
+                subscribe = await self._sfu.create_transport(live_meeting.router_id,
+                                                             "subscribe")
+            except SfuError:
+                await self._sfu.close_transport(publish)
+                raise
+            participant = Participant(
+                id=ParticipantId(f"pa-{secrets.token_hex(6)}"), meeting_id=meeting.id,
+                username=account.username, display_name=account.display_name, send=send,
+                publish_transport=publish, subscribe_transport=subscribe,
+                live_meeting=live_meeting, close=close)
+            self._registry.add_transports(participant)
+            others = list(live_meeting.participants.values())
+            live_meeting.participants[participant.id] = participant
+            self._attendance.joined(meeting.id, account.username, participant.id)
+            logger.info("meeting %s: %s joined as %s", meeting.id, account.username, participant.id)
+            await send(p.Joined(meeting_id=meeting.id, title=meeting.title,
+                                participant_id=participant.id,
+                                participants=[x.info for x in live_meeting.participants.values()],
+                                tracks=live_meeting.tracks(), ice_servers=self._ice_servers))
+            await self._recording.joined(live_meeting, participant, account)
+            for other in others:
+                await other.tell(p.ParticipantJoined(participant=participant.info))
+            for track in live_meeting.tracks():
+                await self._negotiation.consume(participant, ProducerId(track.producer_id))
+        self._negotiation.renegotiate(participant)
+        return participant
+
+    # ------------------------------------------------------------ leaving
+
+    async def leave(self, participant: Participant, reason: str = "left") -> None:
+        """Take a participant out; completes even if the caller is cancelled."""
+        if participant.leaving is None:
+            participant.left = True
+            participant.leaving = asyncio.ensure_future(self._leave(participant, reason))
+            self._leaving.add(participant.leaving)
+            participant.leaving.add_done_callback(self._leaving.discard)
+        await asyncio.shield(participant.leaving)
+
+    async def _leave(self, participant: Participant, reason: str) -> None:
+        live_meeting = participant.live_meeting
+        if live_meeting is None:
+            return
+        async with live_meeting.lock:
+            live_meeting.participants.pop(participant.id, None)
+            self._registry.remove_transports(participant)
+            for producer_id in list(participant.tracks):
+                await self._publishing.remove_track(live_meeting, participant, producer_id)
+            for transport in (participant.publish_transport, participant.subscribe_transport):
+                if transport is not None:
+                    await self._sfu.close_transport(transport)
+            self._attendance.left(participant.id)
+            logger.info("meeting %s: %s left (%s)", participant.meeting_id, participant.username,
+                        reason)
+            for other in live_meeting.participants.values():
+                await other.tell(p.ParticipantLeft(participant_id=participant.id,
+                                                   username=participant.username))
+            live_meeting.managers.discard(participant.id)
+            if not live_meeting.participants:
+                self._registry.forget(live_meeting)
+                await self._recording.meeting_over(live_meeting)
+                await self._sfu.close_router(live_meeting.router_id)
+                logger.info("meeting %s: last participant left, router closed",
+                            participant.meeting_id)
+
+    async def remove_account(self, username: str, reason: str, detail: str) -> int:
+        """Tell the account's live participants their session expired (fatal), take
+        them out of their meetings and close their sockets; returns how many."""
+        found = [part for part in self._registry.participants()
+                 if part.username == username and not part.left]
+        for participant in found:
+            await participant.tell(p.Error(
+                code="session_expired", title="Session ended", detail=detail, fatal=True))
+            await self.leave(participant, reason=reason)
+            if participant.close is not None:
+                await participant.close()
+        return len(found)
+
+    def live_usernames(self) -> set[str]:
+        return {part.username for part in self._registry.participants() if not part.left}
+
+    async def close(self) -> None:
+        """Take everyone out, and wait for every leave under way."""
+        for participant in self._registry.participants():
+            await self.leave(participant, reason="server shutting down")
+        await asyncio.gather(*self._leaving, return_exceptions=True)

@@ -1,0 +1,89 @@
+"""The subscribe side of each participant: what it receives, the server's offer and the
+browser's answer (one offer at a time, offered again while changes queue), and the ICE
+candidates of both transports. SDP stays an opaque string here."""
+
+from __future__ import annotations
+
+import logging
+
+from sfu.api import SfuClient, SfuError
+from sfu.ids import ProducerId
+from signaling.errors import BadRequest
+from signaling.live import protocol as p
+from signaling.live.background import BackgroundTasks
+from signaling.live.participants import Participant, live_meeting_of
+from signaling.live.registry import LiveRegistry
+from signaling.live.sfu_errors import sfu_error
+
+logger = logging.getLogger(__name__)
+
+
+class Negotiation:
+    def __init__(self, sfu: SfuClient, registry: LiveRegistry, tasks: BackgroundTasks) -> None:
+        self._sfu = sfu
+        self._registry = registry
+        self._tasks = tasks
+
+    async def consume(self, participant: Participant, producer_id: ProducerId) -> None:
+        """Forward a producer to the participant (offered at the next negotiation)."""
+        if participant.subscribe_transport is None or producer_id in participant.consumers:
+            return
+        consumer_id = await self._sfu.consume(participant.subscribe_transport, producer_id)
+        participant.consumers[producer_id] = consumer_id
+
+    def renegotiate(self, participant: Participant) -> None:
+        """Offer the participant what it receives now, in the background."""
+        self._tasks.spawn(self.negotiate(participant))
+
+    async def negotiate(self, participant: Participant) -> None:
+        """Send the subscriber a fresh offer; one at a time, repeated while changes queue."""
+        if participant.negotiating:
+            participant.renegotiate = True
+            return
+        if participant.left or participant.subscribe_transport is None:
+            return
+        if not participant.consumers:
+            return
+        participant.negotiating = True
+        participant.renegotiate = False
+        try:
+            offer = await self._sfu.create_offer(participant.subscribe_transport)
+        except SfuError as exc:
+            participant.negotiating = False
+            logger.warning("participant %s: no offer: %s", participant.id, exc.message)
+            return
+        live_meeting = self._registry.get(participant.meeting_id)
+        consumers = []
+        for c in offer.consumers:
+            track = live_meeting.track(c.producer_id) if live_meeting else None
+            if track is not None:
+                consumers.append(p.ConsumerInfo(
+                    mid=c.mid, producer_id=c.producer_id, participant_id=track.participant_id,
+                    username=track.username, kind=track.kind, source=track.source))
+        await participant.tell(p.Offer(sdp=offer.offer_sdp, consumers=consumers))
+
+    async def answer(self, participant: Participant, sdp: str) -> None:
+        live_meeting_of(participant)
+        if not participant.negotiating or participant.subscribe_transport is None:
+            raise BadRequest("there is no offer waiting for an answer")
+        try:
+            await self._sfu.apply_answer(participant.subscribe_transport, sdp)
+        except SfuError as exc:
+            if exc.code != "invalid_sdp":  # a bad answer leaves the offer waiting for a good one
+                participant.negotiating = False
+            raise sfu_error(exc) from exc
+        participant.negotiating = False
+        if participant.renegotiate:
+            await self.negotiate(participant)
+
+    async def ice(self, participant: Participant, message: p.Ice) -> None:
+        live_meeting_of(participant)
+        transport = (participant.publish_transport if message.transport == "publish"
+                     else participant.subscribe_transport)
+        if transport is None:
+            raise BadRequest("that transport does not exist yet")
+        try:
+            await self._sfu.add_ice_candidate(transport, message.candidate, message.sdp_mid,
+                                              message.sdp_mline_index)
+        except SfuError as exc:
+            raise sfu_error(exc) from exc
