@@ -13,7 +13,7 @@ from rooms.bookings import BookingService
 from rooms.calendar import MeetingRooms
 from rooms.devices import RoomDevices
 from sfu.api import SfuClient, SfuEvent, WorkerLoad
-from sfu.config import RecorderSettings, worker_count
+from sfu.config import worker_count
 from sfu.engine import Engine
 from sfu.pool import WorkerPool
 from sfu.status import STATUS_FILE, WorkerStatus
@@ -111,8 +111,7 @@ def create_app(config: Config) -> web.Application:
 
 def create_sfu(config: Config) -> SfuClient:
     """The media plane: worker processes, or the in-process engine when configured."""
-    recording = RecorderSettings(segment_seconds=config.recording.segment_seconds,
-                                 min_free_mb=config.recording.min_free_mb)
+    recording = config.recording.recorder
     if config.sfu.in_process:
         return Engine(config.sfu, recording=recording)
     return WorkerPool(config.sfu, worker_count(config.sfu), config.data_path / "run",

@@ -122,7 +122,7 @@ async def test_a_killed_worker_is_restarted_and_its_meeting_recovers(workers_sit
                 if other != r.username:
                     assert set(r.subscriber.video[other].indexes) == {names.index(other)}
 
-        # Recording goes on in the meeting's new conference, on a live worker.
+        # Recording goes on in the meeting's new live meeting, on a live worker.
         after = site.server.app[LIVE_MEETINGS].live[meeting_id]
         assert after is not before and after.recording
         assert before.recording_reason == "interrupted"
@@ -142,7 +142,7 @@ async def test_a_killed_worker_is_restarted_and_its_meeting_recovers(workers_sit
             await c.close()
 
 
-async def test_people_joining_at_once_meet_in_one_conference(workers_site: Site) -> None:
+async def test_people_joining_at_once_meet_in_one_live_meeting(workers_site: Site) -> None:
     site = workers_site
     meeting_id, clients = await start_meeting(site, ["an", "binh", "chi"])
     try:
@@ -150,8 +150,8 @@ async def test_people_joining_at_once_meet_in_one_conference(workers_site: Site)
             await c.connect()
         # Creating the router takes a round trip to a worker; nobody may start another.
         joined = await asyncio.gather(*(c.join(meeting_id) for c in clients))
-        conference = site.server.app[LIVE_MEETINGS].live[meeting_id]
-        assert sorted(conference.participants) == sorted(j["participant_id"] for j in joined)
+        live_meeting = site.server.app[LIVE_MEETINGS].live[meeting_id]
+        assert sorted(live_meeting.participants) == sorted(j["participant_id"] for j in joined)
         assert len(pool_of(site)._owner) >= 1
         routers = {w.index: len(w.routers) for w in pool_of(site).workers}
         assert sum(routers.values()) == 1, routers

@@ -50,7 +50,7 @@ ADMINS_ONLY = "Only administrators can see this page"
 
 
 def create_recording_services(app: web.Application, sfu: SfuClient) -> RecordingControl:
-    """Create the recording services (called by create_app before the conferences)."""
+    """Create the recording services (called by create_app before the live meetings)."""
     config = app[CONFIG]
     store = app[STORE]
     recordings = RecordingService(store, config.recording_path)
