@@ -93,7 +93,7 @@ class Engine:
         """The live router holding the `what` (router, transport, ...) with id `ident`."""
         router = self._directory.get((what, ident))
         if router is None or router.closed:
-            raise UnknownIdError(what, ident)
+            raise UnknownIdError.of(what, ident)
         return router
 
     # ------------------------------------------------------------ SfuClient

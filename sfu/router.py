@@ -14,12 +14,13 @@ from .api import (
     ActiveSpeaker,
     ConsumerMid,
     LowDiskError,
+    OwnTrackError,
     ProducerClosed,
     ProducerInfo,
     PublishResult,
+    RecordingFailedError,
     RecordingStarted,
     RecordingStopped,
-    SfuError,
     SfuEvent,
     StatsSample,
     SubscribeOffer,
@@ -115,7 +116,7 @@ class Router:
     def transport(self, transport_id: TransportId) -> Transport:
         transport = self.transports.get(transport_id)
         if transport is None:
-            raise UnknownIdError("transport", transport_id)
+            raise UnknownIdError.of("transport", transport_id)
         return transport
 
     def _transport_state_changed(self, transport: Transport, state: str) -> None:
@@ -174,7 +175,7 @@ class Router:
     def producer(self, producer_id: ProducerId) -> Producer:
         producer = self.producers.get(producer_id)
         if producer is None:
-            raise UnknownIdError("producer", producer_id)
+            raise UnknownIdError.of("producer", producer_id)
         return producer
 
     async def close_producer(self, producer_id: ProducerId) -> None:
@@ -196,7 +197,7 @@ class Router:
         transport = self.transport(transport_id)
         producer = self.producer(producer_id)
         if producer.transport_id == transport_id:
-            raise SfuError("own_track", "a transport cannot consume its own producer")
+            raise OwnTrackError("a transport cannot consume its own producer")
         transceiver, numbering = transport.add_sending_transceiver(producer.kind, producer.codec)
         consumer = Consumer(ConsumerId(new_id("c")), transport_id, producer.upstream,
                             transceiver, numbering)
@@ -279,8 +280,7 @@ class Router:
             logger.error("ALERT router %s: recording refused: %s", self.id, exc)
             raise LowDiskError(str(exc)) from exc
         except OSError as exc:
-            raise SfuError("recording_failed", f"cannot record into {directory}: "
-                           f"{exc.strerror}") from exc
+            raise RecordingFailedError(f"cannot record into {directory}: {exc.strerror}") from exc
         self.recorder = recorder
         for producer in self.producers.values():
             recorder.attach(producer)
