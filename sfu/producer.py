@@ -18,7 +18,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 from aiortc.rtp import RtpPacket
 
-from . import aiortc_adapter as adapter
+from .aiortc_receive import install_receive_tap, send_pli, send_remb
 from .api import Kind, ProducerInfo
 from .clock import ntp_now
 from .config import SfuSettings
@@ -81,7 +81,7 @@ class Producer:
         if self.kind == "video":
             self._keyframe_task = asyncio.create_task(self._request_keyframes(),
                                                       name=f"keyframes-{producer_id}")
-        self.tap = adapter.install_receive_tap(self.receiver, self._on_packet, ssrcs)
+        self.tap = install_receive_tap(self.receiver, self._on_packet, ssrcs)
 
     @property
     def info(self) -> ProducerInfo:
@@ -177,7 +177,7 @@ class Producer:
             return
         self.remb_sent_bps = bitrate
         try:
-            await adapter.send_remb(self.receiver, bitrate, [self.media_ssrc])
+            await send_remb(self.receiver, bitrate, [self.media_ssrc])
         except ConnectionError:
             pass
 
@@ -203,7 +203,7 @@ class Producer:
                 self._last_pli = now
                 self.keyframe_requests_sent += 1
                 try:
-                    await adapter.send_pli(self.receiver, self.media_ssrc)
+                    await send_pli(self.receiver, self.media_ssrc)
                 except ConnectionError:
                     pass
 

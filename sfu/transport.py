@@ -26,7 +26,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 from aiortc.sdp import SessionDescription, candidate_from_sdp
 
-from . import aiortc_adapter as adapter
+from .aiortc_receive import guard_rtcp, install_fast_receive
 from .api import (
     InvalidSdpError,
     NegotiationInProgressError,
@@ -123,9 +123,9 @@ class Transport:
         logger.info("transport %s (%s) %s", self.id, self.role, state)
         if state == "connected":
             for transceiver in self.pc.getTransceivers():
-                adapter.guard_rtcp(transceiver.receiver.transport)
+                guard_rtcp(transceiver.receiver.transport)
                 if self.role == "publish":
-                    adapter.install_fast_receive(transceiver.receiver.transport)
+                    install_fast_receive(transceiver.receiver.transport)
         self._on_state(self, state)
 
     # ------------------------------------------------------------ publish role
