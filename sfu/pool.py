@@ -113,7 +113,11 @@ class Worker:
 
 
 class WorkerPool:
-    """Implements `sfu.api.SfuClient` with routers spread over worker processes."""
+    """Implements `sfu.api.SfuClient` with routers spread over worker processes.
+
+    A method that only sends its request to the worker holding what it is about is
+    `forwarded(SfuClient.<method>)`; the others also keep the pool's bookkeeping.
+    """
 
     def __init__(self, settings: SfuSettings, count: int, run_dir: Path,
                  log_level: str = "INFO", recording: RecorderSettings | None = None) -> None:
