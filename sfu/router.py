@@ -59,9 +59,9 @@ class Router:
     def __init__(self, router_id: RouterId, settings: SfuSettings,
                  emit: Callable[[SfuEvent], None],
                  directory: Directory | None = None) -> None:
-        """`directory` maps each transport, producer and consumer id to the router that
-        holds it; the router adds its own as they are created and removes them as they
-        close, so its engine finds them in one lookup."""
+        """`directory` is shared with the engine: the router enters each of its
+        transports, producers and consumers as it creates them and takes them out as
+        they close, so the engine finds any of them in one lookup."""
         self.id = router_id
         self.settings = settings
         self._emit = emit
