@@ -83,31 +83,6 @@ def enlarge_udp_receive_buffers(size: int = 4 << 20) -> None:
     loop.create_datagram_endpoint = create_datagram_endpoint  # type: ignore[method-assign]
 
 
-def pin_vp8_bitrate(bps: int) -> None:
-    """Make every VP8 encoder of this process run at `bps`, whatever REMB says.
-
-    aiortc's rate control starts at 250-500 kbit/s and climbs by a few percent a
-    second up to 1.5 Mbit/s, so in a bounded run the bitrate (and packet rate) would
-    depend on when the window starts. Pinning it gives every run the steady state of
-    an uncongested link. Used in the publisher and in the MediaRelay process, whose
-    encoders are the baseline's own.
-    """
-    from aiortc.codecs import vpx
-
-    private = "_Vp8Encoder__target_bitrate"
-    if not hasattr(vpx.Vp8Encoder(), private):
-        raise RuntimeError(f"cannot pin the VP8 bitrate: aiortc's Vp8Encoder has no {private}")
-    original_init = vpx.Vp8Encoder.__init__
-
-    def __init__(self: Any) -> None:
-        original_init(self)
-        setattr(self, private, bps)
-
-    vpx.Vp8Encoder.__init__ = __init__  # type: ignore[method-assign]
-    vpx.Vp8Encoder.target_bitrate = property(  # type: ignore[method-assign, assignment]
-        lambda self: getattr(self, private), lambda self, value: None)
-
-
 def _die_with_parent(parent_pid: int) -> None:
     try:
         libc = ctypes.CDLL(None, use_errno=True)

@@ -26,9 +26,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
-from aiortc.codecs import is_rtx
-from aiortc.rtcrtpreceiver import StreamStatistics
 from aiortc.rtp import RtpPacket
+
+from sfu import aiortc_peer as peer
 
 from .control import cpu_seconds, enlarge_udp_receive_buffers, pin_loopback
 from .peers import (
@@ -86,22 +86,12 @@ def count_instead_of_decoding(receiver: RTCRtpReceiver, count: StreamCount,
                               by_ssrc: dict[int, StreamCount]) -> None:
     """Make `receiver` count frames instead of reassembling and decoding them; the
     stream's SSRC goes into `by_ssrc`, for `count_at_socket`."""
-    streams: dict[int, StreamStatistics] = vars(receiver)["_RTCRtpReceiver__remote_streams"]
-    codecs: dict[int, Any] = vars(receiver)["_RTCRtpReceiver__codecs"]
 
-    async def handle(packet: RtpPacket, arrival_time_ms: int) -> None:
-        codec = codecs.get(packet.payload_type)
-        if codec is None:
-            return
-        stats = streams.get(packet.ssrc)
-        if stats is None:
-            stats = streams[packet.ssrc] = StreamStatistics(codec.clockRate)
-        stats.add(packet)
-        if not is_rtx(codec):
-            by_ssrc[packet.ssrc] = count
-            count_frame(count, packet.timestamp)
+    def on_media(packet: RtpPacket) -> None:
+        by_ssrc[packet.ssrc] = count
+        count_frame(count, packet.timestamp)
 
-    receiver._handle_rtp_packet = handle  # type: ignore[method-assign]
+    peer.count_instead_of_decoding(receiver, on_media)
 
 
 def count_at_socket(pc: RTCPeerConnection, by_ssrc: dict[int, StreamCount],
@@ -112,35 +102,32 @@ def count_at_socket(pc: RTCPeerConnection, by_ssrc: dict[int, StreamCount],
     of aiortc's whole receive path, so that the load generators stay cheaper than the
     SFU they load. Everything else (DTLS, RTCP, the decoded sample stream, RTX) keeps
     aiortc's path."""
+    installed = False
+
+    def uncounted(data: bytes) -> bool:
+        if len(data) >= 12 and 127 < data[0] < 192 and not 191 < data[1] < 209:
+            count = by_ssrc.get(int.from_bytes(data[8:12], "big"))
+            if count is not None:
+                tally[0] += 1
+                count_packet(count, int.from_bytes(data[2:4], "big"))
+                count_frame(count, int.from_bytes(data[4:8], "big"))
+                return False
+        return True
 
     def install() -> None:
-        if pc.connectionState != "connected" or not pc.getTransceivers():
+        nonlocal installed
+        if installed or pc.connectionState != "connected" or not pc.getTransceivers():
             return
-        connection = pc.getTransceivers()[0].receiver.transport.transport._connection
-        if getattr(connection, "_counted", False):
-            return
-        connection._counted = True
-        queued = connection.data_received
-
-        def data_received(data: bytes, component: int) -> None:
-            if len(data) >= 12 and 127 < data[0] < 192 and not 191 < data[1] < 209:
-                count = by_ssrc.get(int.from_bytes(data[8:12], "big"))
-                if count is not None:
-                    tally[0] += 1
-                    count_packet(count, int.from_bytes(data[2:4], "big"))
-                    count_frame(count, int.from_bytes(data[4:8], "big"))
-                    return
-            queued(data, component)
-
-        connection.data_received = data_received
+        installed = True
+        peer.filter_received(pc.getTransceivers()[0].receiver.transport, uncounted)
 
     pc.on("connectionstatechange", install)
 
 
 def _ice_transports(pc: RTCPeerConnection) -> list[Any]:
     """The UDP transports of `pc`'s ICE connection (one per local candidate)."""
-    connection = pc.getTransceivers()[0].receiver.transport.transport._connection
-    return [p.transport for p in connection._protocols if p.transport is not None]
+    protocols = peer.ice_protocols(pc.getTransceivers()[0].receiver.transport)
+    return [p.transport for p in protocols if p.transport is not None]
 
 
 class Peers:

@@ -26,7 +26,9 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame, VideoFrame
 
-from .control import cpu_seconds, pin_loopback, pin_vp8_bitrate
+from sfu.aiortc_peer import pin_vp8_bitrate, receiver_streams
+
+from .control import cpu_seconds, pin_loopback
 from .pattern import FPS, FRAME_MOD, PatternSource, frame_gap, read_number, verify
 
 VERIFY_EVERY = 30
@@ -43,18 +45,11 @@ async def inbound_packets(pc: RTCPeerConnection) -> tuple[int, int]:
 
     aiortc's `inbound-rtp` stats keep one entry per receiver, so once an RTX stream
     exists it overwrites the media stream's figures; the receiver's per-SSRC
-    statistics are read instead, falling back to the stats when they have moved.
+    statistics are read instead.
     """
     received = lost = 0
     for receiver in pc.getReceivers():
-        streams = getattr(receiver, "_RTCRtpReceiver__remote_streams", None)
-        if streams is None:
-            for stats in (await receiver.getStats()).values():
-                if stats.type == "inbound-rtp":
-                    received += stats.packetsReceived
-                    lost += stats.packetsLost
-            continue
-        for stream in streams.values():
+        for stream in receiver_streams(receiver).values():
             received += stream.packets_received
             lost += stream.packets_lost
     return received, lost

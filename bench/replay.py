@@ -56,10 +56,6 @@ def _packet(data: bytes) -> Packet:
     return packet
 
 
-async def _ignore_nack(sequence_number: int) -> None:
-    """A replayed stream does not retransmit (nor answer keyframe requests)."""
-
-
 class ReplaySender:
     """Sends the replayed picture on one video sender, writing the RTP itself.
 
@@ -86,6 +82,7 @@ class ReplaySender:
         from aiortc.codecs.vpx import Vp8Encoder
 
         from sfu import aiortc_adapter as adapter
+        from sfu.aiortc_peer import ignore_nacks
         from sfu.aiortc_rtp import PacketWriter
         from sfu.clock import ntp_now
 
@@ -94,7 +91,7 @@ class ReplaySender:
             await asyncio.sleep(0.02)
         writer = PacketWriter(sender)
         payload_type = int(adapter.negotiated_codecs(transceiver)[0].payloadType or 0)
-        sender._retransmit = _ignore_nack  # type: ignore[method-assign]
+        ignore_nacks(sender)  # a replayed stream does not retransmit
         packetizer = Vp8Encoder()
         cycle = [packetizer.pack(_packet(frame))[0] for frame in self.frames]
         seq = random.randrange(1 << 15)

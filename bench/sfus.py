@@ -24,7 +24,9 @@ from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError
 
-from .control import bench_host, cpu_seconds, pin_loopback, pin_vp8_bitrate
+from sfu.aiortc_peer import pin_vp8_bitrate
+
+from .control import bench_host, cpu_seconds, pin_loopback
 from .peers import CLOSE_TIMEOUT_S, inbound_packets, loopback_pc
 
 

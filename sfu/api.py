@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Literal, Protocol, TypeAlias
+from typing import ClassVar, Literal, Protocol, TypeAlias
 
 from .ids import ConsumerId, ProducerId, RouterId, TransportId
 
@@ -18,7 +18,11 @@ TransportRole = Literal["publish", "subscribe"]
 
 
 class SfuError(Exception):
-    """A request the SFU cannot carry out; `code` says which kind."""
+    """A request the SFU cannot carry out; `code` says which kind.
+
+    Each kind is a subclass of `SfuErrorKind`, listed in `SFU_ERRORS` by its code; a
+    plain SfuError carries a code that no subclass claims.
+    """
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -26,19 +30,102 @@ class SfuError(Exception):
         self.message = message
 
 
-class InvalidSdpError(SfuError):
+class SfuErrorKind(SfuError):
+    """One kind of SfuError: its class fixes its code."""
+
+    CODE: ClassVar[str]
+
     def __init__(self, message: str) -> None:
-        super().__init__("invalid_sdp", message)
+        super().__init__(self.CODE, message)
 
 
-class LowDiskError(SfuError):
-    def __init__(self, message: str) -> None:
-        super().__init__("low_disk", message)
+class InvalidSdpError(SfuErrorKind):
+    """An offer, answer or ICE candidate that cannot be applied."""
+
+    CODE = "invalid_sdp"
 
 
-class UnknownIdError(SfuError):
-    def __init__(self, what: str, ident: str, message: str | None = None) -> None:
-        super().__init__("unknown_id", message or f"no {what} with id {ident}")
+class LowDiskError(SfuErrorKind):
+    """Recording refused: free space is below the floor."""
+
+    CODE = "low_disk"
+
+
+class UnknownIdError(SfuErrorKind):
+    """No router, transport, producer or consumer has that id."""
+
+    CODE = "unknown_id"
+
+    @classmethod
+    def of(cls, what: str, ident: str) -> UnknownIdError:
+        return cls(f"no {what} with id {ident}")
+
+
+class OwnTrackError(SfuErrorKind):
+    """A transport asked to consume its own producer."""
+
+    CODE = "own_track"
+
+
+class RecordingFailedError(SfuErrorKind):
+    """The recording directory cannot be written."""
+
+    CODE = "recording_failed"
+
+
+class WrongRoleError(SfuErrorKind):
+    """A publish request on a subscribe transport, or the other way round."""
+
+    CODE = "wrong_role"
+
+
+class TransportClosedError(SfuErrorKind):
+    """The transport is closed."""
+
+    CODE = "closed"
+
+
+class NegotiationInProgressError(SfuErrorKind):
+    """A new offer was asked for before the previous one was answered."""
+
+    CODE = "negotiation_in_progress"
+
+
+class NoOfferError(SfuErrorKind):
+    """An answer came with no offer waiting for it."""
+
+    CODE = "no_offer"
+
+
+class BadRequestError(SfuErrorKind):
+    """A worker got a control request it cannot read (unknown method, bad params)."""
+
+    CODE = "bad_request"
+
+
+class WorkerError(SfuErrorKind):
+    """A worker failed unexpectedly, or sent a reply that cannot be read."""
+
+    CODE = "worker_error"
+
+
+class WorkerUnavailableError(SfuErrorKind):
+    """No SFU worker can take the request (none running, or it died or timed out)."""
+
+    CODE = "worker_unavailable"
+
+
+SFU_ERRORS: dict[str, type[SfuErrorKind]] = {kind.CODE: kind for kind in (
+    InvalidSdpError, LowDiskError, UnknownIdError, OwnTrackError, RecordingFailedError,
+    WrongRoleError, TransportClosedError, NegotiationInProgressError, NoOfferError,
+    BadRequestError, WorkerError, WorkerUnavailableError)}
+"""Every kind of SfuError, by its code."""
+
+
+def sfu_error(code: str, message: str) -> SfuError:
+    """The SfuError of kind `code`; a plain SfuError when no kind has that code."""
+    kind = SFU_ERRORS.get(code)
+    return SfuError(code, message) if kind is None else kind(message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +326,7 @@ class SfuClient(Protocol):
         """Record every current and future track of the router into `directory`.
 
         Starting again on a directory that already holds segments continues their
-        numbering. Raises SfuError 'low_disk' when free space is below the floor.
+        numbering. Raises LowDiskError when free space is below the floor.
         """
         ...
 

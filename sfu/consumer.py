@@ -2,7 +2,7 @@
 
 Only the SSRC, payload type, sequence number, timestamp and header extensions are
 rewritten. Video is held back until a keyframe passes; the audio level travels
-unchanged.
+unchanged. The consumer knows its producer only as an `Upstream` (see `sfu.fanout`).
 """
 
 from __future__ import annotations
@@ -15,27 +15,31 @@ from aiortc.rtp import RtpPacket
 from . import aiortc_adapter as adapter
 from .aiortc_rtp import PacketWriter
 from .codecs import is_keyframe_start
+from .fanout import Upstream
 from .ids import ConsumerId, TransportId
-from .producer import Producer
 from .rewrite import SequenceRewriter
 
 logger = logging.getLogger(__name__)
 
 
 class Consumer:
-    __slots__ = ("id", "transport_id", "producer", "transceiver", "kind", "_mime", "_rewriter",
-                 "_writer", "_payload_type", "active", "closed", "waiting_for_keyframe",
-                 "packets", "bytes", "dropped_waiting_keyframe", "keyframes",
-                 "keyframe_requests", "feedback")
+    """Satisfies `sfu.fanout.Downstream`, which is how its producer sees it."""
 
-    def __init__(self, consumer_id: ConsumerId, transport_id: TransportId, producer: Producer,
+    __slots__ = ("id", "transport_id", "producer_id", "transceiver", "kind", "clock_rate",
+                 "_upstream", "_mime", "_rewriter", "_writer", "_payload_type", "active",
+                 "closed", "waiting_for_keyframe", "packets", "bytes",
+                 "dropped_waiting_keyframe", "keyframes", "keyframe_requests", "feedback")
+
+    def __init__(self, consumer_id: ConsumerId, transport_id: TransportId, upstream: Upstream,
                  transceiver: RTCRtpTransceiver, numbering: SequenceRewriter) -> None:
         self.id = consumer_id
         self.transport_id = transport_id
-        self.producer = producer
+        self.producer_id = upstream.producer_id
         self.transceiver = transceiver
-        self.kind = producer.kind
-        self._mime = producer.codec.mimeType
+        self.kind = upstream.kind
+        self.clock_rate = upstream.codec.clockRate or 90000
+        self._upstream = upstream
+        self._mime = upstream.codec.mimeType
         self._rewriter = numbering
         self._writer: PacketWriter | None = None
         self._payload_type = 0
@@ -56,6 +60,10 @@ class Consumer:
     def mid(self) -> str | None:
         return self.transceiver.mid
 
+    @property
+    def remb_bps(self) -> int | None:
+        return self.feedback.remb_bps
+
     def ready_to_activate(self) -> bool:
         return not self.active and not self.closed and adapter.sender_ready(self.transceiver.sender)
 
@@ -73,11 +81,11 @@ class Consumer:
         self._rewriter.resync()
         if self.kind == "video":
             self.waiting_for_keyframe = True
-            self.producer.request_keyframe()
+            self._upstream.request_keyframe()
 
     def _on_subscriber_keyframe_request(self) -> None:
         self.keyframe_requests += 1
-        self.producer.request_keyframe()
+        self._upstream.request_keyframe()
 
     def forward(self, packet: RtpPacket, now: float, ntp: int) -> None:
         """Send one of the producer's packets; `now` is monotonic seconds, `ntp` the
@@ -91,10 +99,7 @@ class Consumer:
                 return
             self.waiting_for_keyframe = False
             self.keyframes += 1
-            producer = self.producer
-            if producer.last_keyframe_seq != packet.sequence_number:
-                producer.last_keyframe_seq = packet.sequence_number
-                producer.keyframes += 1
+            self._upstream.keyframe_forwarded(packet.sequence_number)
             self._rewriter.resync()
         seq, ts = self._rewriter.rewrite(packet.ssrc, packet.sequence_number, packet.timestamp,
                                          now)
@@ -107,8 +112,6 @@ class Consumer:
             self.active = False
 
     def close(self) -> None:
-        if self.closed:
-            return
+        """Stop forwarding; the router takes the consumer off its producer."""
         self.closed = True
         self.active = False
-        self.producer.remove_consumer(self)

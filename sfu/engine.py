@@ -22,7 +22,7 @@ from .api import (
 from .config import RecorderSettings, SfuSettings
 from .events import Listeners
 from .ids import ConsumerId, ProducerId, RouterId, TransportId
-from .router import Router, new_id
+from .router import Directory, Member, Router, new_id
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,9 @@ class Engine:
         self.worker = worker
         self.recording = recording or RecorderSettings()
         self.routers: dict[RouterId, Router] = {}
+        self._directory: Directory = {}
+        """Which router holds each router, transport, producer and consumer id; the
+        routers keep their members' entries current."""
         self._listeners = Listeners()
         self._started = False
         self._closed = False
@@ -86,36 +89,20 @@ class Engine:
 
     # ------------------------------------------------------------ lookups
 
-    def _router(self, router_id: RouterId) -> Router:
-        router = self.routers.get(router_id)
-        if router is None:
-            raise UnknownIdError("router", router_id)
+    def _router(self, what: Member, ident: str) -> Router:
+        """The live router holding the `what` (router, transport, ...) with id `ident`."""
+        router = self._directory.get((what, ident))
+        if router is None or router.closed:
+            raise UnknownIdError.of(what, ident)
         return router
-
-    def _router_of_transport(self, transport_id: TransportId) -> Router:
-        for router in self.routers.values():
-            if transport_id in router.transports:
-                return router
-        raise UnknownIdError("transport", transport_id)
-
-    def _router_of_producer(self, producer_id: ProducerId) -> Router:
-        for router in self.routers.values():
-            if producer_id in router.producers:
-                return router
-        raise UnknownIdError("producer", producer_id)
-
-    def _router_of_consumer(self, consumer_id: ConsumerId) -> Router:
-        for router in self.routers.values():
-            if consumer_id in router.consumers:
-                return router
-        raise UnknownIdError("consumer", consumer_id)
 
     # ------------------------------------------------------------ SfuClient
 
     async def create_router(self) -> RouterId:
         await self.start()
-        router = Router(RouterId(new_id("r")), self.settings, self._emit)
+        router = Router(RouterId(new_id("r")), self.settings, self._emit, self._directory)
         self.routers[router.id] = router
+        self._directory["router", router.id] = router
         logger.info("router %s created", router.id)
         return router.id
 
@@ -123,59 +110,62 @@ class Engine:
         router = self.routers.pop(router_id, None)
         if router is not None:
             await router.close()
+            # Also what a request still under way when the router closed added.
+            for ident in [k for k, r in self._directory.items() if r is router]:
+                del self._directory[ident]
             logger.info("router %s closed", router_id)
 
     async def create_transport(self, router_id: RouterId, role: TransportRole) -> TransportId:
-        return self._router(router_id).create_transport(role).id
+        return self._router("router", router_id).create_transport(role).id
 
     async def close_transport(self, transport_id: TransportId) -> None:
         try:
-            router = self._router_of_transport(transport_id)
+            router = self._router("transport", transport_id)
         except UnknownIdError:
             return
         await router.close_transport(transport_id)
 
     async def publish(self, transport_id: TransportId, offer_sdp: str,
                       mids: Collection[str] | None = None) -> PublishResult:
-        router = self._router_of_transport(transport_id)
+        router = self._router("transport", transport_id)
         return await router.publish(transport_id, offer_sdp, mids)
 
     async def close_producer(self, producer_id: ProducerId) -> None:
         try:
-            router = self._router_of_producer(producer_id)
+            router = self._router("producer", producer_id)
         except UnknownIdError:
             return
         await router.close_producer(producer_id)
 
     async def pause_producer(self, producer_id: ProducerId, paused: bool) -> None:
-        self._router_of_producer(producer_id).producer(producer_id).set_paused(paused)
+        self._router("producer", producer_id).producer(producer_id).set_paused(paused)
 
     async def consume(self, transport_id: TransportId, producer_id: ProducerId) -> ConsumerId:
-        return self._router_of_transport(transport_id).consume(transport_id, producer_id).id
+        return self._router("transport", transport_id).consume(transport_id, producer_id).id
 
     async def close_consumer(self, consumer_id: ConsumerId) -> None:
         try:
-            router = self._router_of_consumer(consumer_id)
+            router = self._router("consumer", consumer_id)
         except UnknownIdError:
             return
         router.close_consumer(consumer_id)
 
     async def create_offer(self, transport_id: TransportId) -> SubscribeOffer:
-        return await self._router_of_transport(transport_id).create_offer(transport_id)
+        return await self._router("transport", transport_id).create_offer(transport_id)
 
     async def apply_answer(self, transport_id: TransportId, answer_sdp: str) -> None:
-        await self._router_of_transport(transport_id).apply_answer(transport_id, answer_sdp)
+        await self._router("transport", transport_id).apply_answer(transport_id, answer_sdp)
 
     async def add_ice_candidate(self, transport_id: TransportId, candidate: str,
                                 sdp_mid: str | None, sdp_mline_index: int | None) -> None:
-        transport = self._router_of_transport(transport_id).transport(transport_id)
+        transport = self._router("transport", transport_id).transport(transport_id)
         await transport.add_ice_candidate(candidate, sdp_mid, sdp_mline_index)
 
     async def stats(self, router_id: RouterId) -> StatsSample:
-        return self._router(router_id).stats()
+        return self._router("router", router_id).stats()
 
     async def start_recording(self, router_id: RouterId, directory: str) -> None:
-        await self._router(router_id).start_recording(directory, self.recording)
+        await self._router("router", router_id).start_recording(directory, self.recording)
 
     async def stop_recording(self, router_id: RouterId) -> None:
         router = self.routers.get(router_id)

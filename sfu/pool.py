@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Coroutine
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import aiohttp
 
@@ -31,24 +32,26 @@ from .api import (
     ProducerClosed,
     PublishResult,
     RouterClosed,
-    SfuError,
+    SfuClient,
     SfuEvent,
-    StatsSample,
-    SubscribeOffer,
     TrackPublished,
     TransportClosed,
     TransportRole,
     UnknownIdError,
+    WorkerError,
     WorkerLoad,
+    WorkerUnavailableError,
 )
 from .config import RecorderSettings, SfuSettings
 from .events import Listeners
 from .ids import ConsumerId, ProducerId, RouterId, TransportId
+from .methods import METHODS
 from .wire import (
     WireError,
     decode_error,
     decode_event,
     decode_result,
+    encode_params,
     encode_settings,
     to_json,
 )
@@ -61,10 +64,26 @@ RESTART_BACKOFF_S = (0.2, 1.0, 2.0, 5.0)
 STABLE_AFTER_S = 30.0
 """A worker that ran this long before dying is restarted without backoff."""
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-class WorkerUnavailable(SfuError):
-    def __init__(self, message: str) -> None:
-        super().__init__("worker_unavailable", message)
+
+def forwarded(method: Callable[Concatenate[SfuClient, P], Coroutine[Any, Any, R]]
+              ) -> Callable[Concatenate[WorkerPool, P], Coroutine[Any, Any, R]]:
+    """A WorkerPool method that only sends the SfuClient `method` to the worker holding
+    what the call is about (its `target` in `sfu.methods`) and returns the result."""
+    spec = METHODS[method.__name__]
+    target = spec.target
+    assert target is not None, f"{spec.name} has no id to route it by"
+
+    @functools.wraps(method)
+    async def forward(pool: WorkerPool, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        params = spec.bind(args, kwargs)
+        worker = pool._worker_of(target.removesuffix("_id"), params[target])
+        result: R = await pool._call(worker, spec.name, **params)
+        return result
+
+    return forward
 
 
 @dataclass(eq=False)
@@ -94,7 +113,11 @@ class Worker:
 
 
 class WorkerPool:
-    """Implements `sfu.api.SfuClient` with routers spread over worker processes."""
+    """Implements `sfu.api.SfuClient` with routers spread over worker processes.
+
+    A method that only sends its request to the worker holding what it is about is
+    `forwarded(SfuClient.<method>)`; the others also keep the pool's bookkeeping.
+    """
 
     def __init__(self, settings: SfuSettings, count: int, run_dir: Path,
                  log_level: str = "INFO", recording: RecorderSettings | None = None) -> None:
@@ -128,7 +151,7 @@ class WorkerPool:
             async with asyncio.timeout(START_TIMEOUT_S):
                 await asyncio.gather(*(w.ready.wait() for w in self.workers))
         except TimeoutError:
-            raise WorkerUnavailable(
+            raise WorkerUnavailableError(
                 f"SFU workers did not start within {START_TIMEOUT_S:.0f} s") from None
         logger.info("%d SFU worker(s) running: pids %s", len(self.workers),
                     ", ".join(str(w.pid) for w in self.workers))
@@ -222,7 +245,7 @@ class WorkerPool:
             try:
                 future.set_result(decode_result(method, message.get("result")))
             except WireError as exc:
-                future.set_exception(SfuError("worker_error", str(exc)))
+                future.set_exception(WorkerError(str(exc)))
 
     async def _lost(self, worker: Worker) -> None:
         worker.alive = False
@@ -230,7 +253,7 @@ class WorkerPool:
         worker.load = None
         for _, future in worker.pending.values():
             if not future.done():
-                future.set_exception(WorkerUnavailable(f"SFU worker {worker.index} died"))
+                future.set_exception(WorkerUnavailableError(f"SFU worker {worker.index} died"))
         worker.pending.clear()
         if worker.session is not None:
             await worker.session.close()
@@ -297,19 +320,19 @@ class WorkerPool:
 
     async def _call(self, worker: Worker, method: str, **params: Any) -> Any:
         if not worker.alive or worker.ws is None:
-            raise WorkerUnavailable(f"SFU worker {worker.index} is restarting")
+            raise WorkerUnavailableError(f"SFU worker {worker.index} is restarting")
         request_id = next(self._ids)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         worker.pending[request_id] = (method, future)
         try:
             await worker.ws.send_str(json.dumps({"id": request_id, "method": method,
-                                                 "params": params}))
+                                                 "params": encode_params(method, params)}))
             async with asyncio.timeout(CALL_TIMEOUT_S):
                 return await future
         except (ConnectionError, aiohttp.ClientError) as exc:
-            raise WorkerUnavailable(f"SFU worker {worker.index}: {exc}") from exc
+            raise WorkerUnavailableError(f"SFU worker {worker.index}: {exc}") from exc
         except TimeoutError:
-            raise WorkerUnavailable(
+            raise WorkerUnavailableError(
                 f"SFU worker {worker.index} did not answer {method} in time") from None
         finally:
             worker.pending.pop(request_id, None)
@@ -317,13 +340,13 @@ class WorkerPool:
     def _worker_of(self, what: str, ident: str) -> Worker:
         worker = self._owner.get(ident)
         if worker is None:
-            raise UnknownIdError(what, ident)
+            raise UnknownIdError.of(what, ident)
         return worker
 
     def _least_loaded(self) -> Worker:
         alive = [w for w in self.workers if w.alive]
         if not alive:
-            raise WorkerUnavailable("no SFU worker is running")
+            raise WorkerUnavailableError("no SFU worker is running")
         return min(alive, key=lambda w: (w.load.streams if w.load else 0, len(w.routers),
                                          w.index))
 
@@ -340,7 +363,7 @@ class WorkerPool:
         worker = self._owner.get(router_id)
         if worker is None:
             return
-        with contextlib.suppress(WorkerUnavailable):
+        with contextlib.suppress(WorkerUnavailableError):
             await self._call(worker, "close_router", router_id=router_id)
         worker.routers.discard(router_id)
         for transport_id in self._transports_of.pop(router_id, set()):
@@ -359,7 +382,7 @@ class WorkerPool:
         worker = self._owner.get(transport_id)
         if worker is None:
             return
-        with contextlib.suppress(WorkerUnavailable):
+        with contextlib.suppress(WorkerUnavailableError):
             await self._call(worker, "close_transport", transport_id=transport_id)
         self._owner.pop(transport_id, None)
 
@@ -367,8 +390,7 @@ class WorkerPool:
                       mids: Collection[str] | None = None) -> PublishResult:
         worker = self._worker_of("transport", transport_id)
         result: PublishResult = await self._call(
-            worker, "publish", transport_id=transport_id, offer_sdp=offer_sdp,
-            mids=None if mids is None else sorted(mids))
+            worker, "publish", transport_id=transport_id, offer_sdp=offer_sdp, mids=mids)
         for producer in result.producers:
             self._owner[producer.producer_id] = worker
         return result
@@ -377,13 +399,11 @@ class WorkerPool:
         worker = self._owner.get(producer_id)
         if worker is None:
             return
-        with contextlib.suppress(WorkerUnavailable):
+        with contextlib.suppress(WorkerUnavailableError):
             await self._call(worker, "close_producer", producer_id=producer_id)
         self._owner.pop(producer_id, None)
 
-    async def pause_producer(self, producer_id: ProducerId, paused: bool) -> None:
-        await self._call(self._worker_of("producer", producer_id), "pause_producer",
-                         producer_id=producer_id, paused=paused)
+    pause_producer = forwarded(SfuClient.pause_producer)
 
     async def consume(self, transport_id: TransportId, producer_id: ProducerId) -> ConsumerId:
         worker = self._worker_of("transport", transport_id)
@@ -395,35 +415,17 @@ class WorkerPool:
     async def close_consumer(self, consumer_id: ConsumerId) -> None:
         worker = self._owner.pop(consumer_id, None)
         if worker is not None:
-            with contextlib.suppress(WorkerUnavailable):
+            with contextlib.suppress(WorkerUnavailableError):
                 await self._call(worker, "close_consumer", consumer_id=consumer_id)
 
-    async def create_offer(self, transport_id: TransportId) -> SubscribeOffer:
-        offer: SubscribeOffer = await self._call(self._worker_of("transport", transport_id),
-                                                 "create_offer", transport_id=transport_id)
-        return offer
-
-    async def apply_answer(self, transport_id: TransportId, answer_sdp: str) -> None:
-        await self._call(self._worker_of("transport", transport_id), "apply_answer",
-                         transport_id=transport_id, answer_sdp=answer_sdp)
-
-    async def add_ice_candidate(self, transport_id: TransportId, candidate: str,
-                                sdp_mid: str | None, sdp_mline_index: int | None) -> None:
-        await self._call(self._worker_of("transport", transport_id), "add_ice_candidate",
-                         transport_id=transport_id, candidate=candidate, sdp_mid=sdp_mid,
-                         sdp_mline_index=sdp_mline_index)
-
-    async def stats(self, router_id: RouterId) -> StatsSample:
-        sample: StatsSample = await self._call(self._worker_of("router", router_id), "stats",
-                                               router_id=router_id)
-        return sample
-
-    async def start_recording(self, router_id: RouterId, directory: str) -> None:
-        await self._call(self._worker_of("router", router_id), "start_recording",
-                         router_id=router_id, directory=directory)
+    create_offer = forwarded(SfuClient.create_offer)
+    apply_answer = forwarded(SfuClient.apply_answer)
+    add_ice_candidate = forwarded(SfuClient.add_ice_candidate)
+    stats = forwarded(SfuClient.stats)
+    start_recording = forwarded(SfuClient.start_recording)
 
     async def stop_recording(self, router_id: RouterId) -> None:
         worker = self._owner.get(router_id)
         if worker is not None:
-            with contextlib.suppress(WorkerUnavailable):
+            with contextlib.suppress(WorkerUnavailableError):
                 await self._call(worker, "stop_recording", router_id=router_id)

@@ -12,20 +12,18 @@ import asyncio
 import logging
 import time
 from collections.abc import Collection
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 from aiortc.rtp import RtpPacket
 
-from . import aiortc_adapter as adapter
+from .aiortc_receive import install_receive_tap, send_pli, send_remb
 from .api import Kind, ProducerInfo
 from .clock import ntp_now
 from .config import SfuSettings
+from .fanout import Downstream, Upstream
 from .ids import ProducerId, TransportId
-
-if TYPE_CHECKING:
-    from .consumer import Consumer
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +54,7 @@ class Producer:
         self.kind: Kind = "video" if transceiver.kind == "video" else "audio"
         self.codec = codec
         self.receiver = transceiver.receiver
-        self.consumers: tuple[Consumer, ...] = ()
+        self.consumers: tuple[Downstream, ...] = ()
         self.sinks: tuple[PacketSink, ...] = ()
         self.paused = False
         self.closed = False
@@ -83,7 +81,7 @@ class Producer:
         if self.kind == "video":
             self._keyframe_task = asyncio.create_task(self._request_keyframes(),
                                                       name=f"keyframes-{producer_id}")
-        self.tap = adapter.install_receive_tap(self.receiver, self._on_packet, ssrcs)
+        self.tap = install_receive_tap(self.receiver, self._on_packet, ssrcs)
 
     @property
     def info(self) -> ProducerInfo:
@@ -109,11 +107,24 @@ class Producer:
         for sink in self.sinks:
             sink.on_packet(packet, time.monotonic())
 
-    def add_consumer(self, consumer: Consumer) -> None:
+    @property
+    def upstream(self) -> Upstream:
+        """What a new consumer of this producer is given: facts and callbacks."""
+        return Upstream(producer_id=self.id, kind=self.kind, codec=self.codec,
+                        request_keyframe=self.request_keyframe,
+                        keyframe_forwarded=self._keyframe_forwarded)
+
+    def add_consumer(self, consumer: Downstream) -> None:
         self.consumers = (*self.consumers, consumer)
 
-    def remove_consumer(self, consumer: Consumer) -> None:
+    def remove_consumer(self, consumer: Downstream) -> None:
         self.consumers = tuple(c for c in self.consumers if c is not consumer)
+
+    def _keyframe_forwarded(self, sequence_number: int) -> None:
+        """A consumer's wait ended on this keyframe; count each keyframe once."""
+        if self.last_keyframe_seq != sequence_number:
+            self.last_keyframe_seq = sequence_number
+            self.keyframes += 1
 
     def add_sink(self, sink: PacketSink) -> None:
         self.sinks = (*self.sinks, sink)
@@ -149,8 +160,8 @@ class Producer:
     def aggregate_bitrate(self) -> int | None:
         """The bitrate the publisher may send at: the minimum of its uplink estimate and
         of every active subscriber's REMB, never below the floor; None when unknown."""
-        estimates = [c.feedback.remb_bps for c in self.consumers
-                     if c.active and c.feedback.remb_bps is not None]
+        estimates = [c.remb_bps for c in self.consumers
+                     if c.active and c.remb_bps is not None]
         if self.tap.uplink_bps is not None:
             estimates.append(self.tap.uplink_bps)
         if not estimates:
@@ -166,7 +177,7 @@ class Producer:
             return
         self.remb_sent_bps = bitrate
         try:
-            await adapter.send_remb(self.receiver, bitrate, [self.media_ssrc])
+            await send_remb(self.receiver, bitrate, [self.media_ssrc])
         except ConnectionError:
             pass
 
@@ -192,7 +203,7 @@ class Producer:
                 self._last_pli = now
                 self.keyframe_requests_sent += 1
                 try:
-                    await adapter.send_pli(self.receiver, self.media_ssrc)
+                    await send_pli(self.receiver, self.media_ssrc)
                 except ConnectionError:
                     pass
 

@@ -7,18 +7,20 @@ import logging
 import secrets
 from collections.abc import Callable, Collection
 from pathlib import Path
+from typing import Literal, TypeAlias
 
 from . import aiortc_adapter as adapter
 from .api import (
     ActiveSpeaker,
     ConsumerMid,
     LowDiskError,
+    OwnTrackError,
     ProducerClosed,
     ProducerInfo,
     PublishResult,
+    RecordingFailedError,
     RecordingStarted,
     RecordingStopped,
-    SfuError,
     SfuEvent,
     StatsSample,
     SubscribeOffer,
@@ -47,12 +49,23 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(6)}"
 
 
+Member = Literal["router", "transport", "producer", "consumer"]
+Directory: TypeAlias = "dict[tuple[Member, str], Router]"
+"""Which router holds each (kind, id): a router itself, its transports, producers and
+consumers."""
+
+
 class Router:
     def __init__(self, router_id: RouterId, settings: SfuSettings,
-                 emit: Callable[[SfuEvent], None]) -> None:
+                 emit: Callable[[SfuEvent], None],
+                 directory: Directory | None = None) -> None:
+        """`directory` is shared with the engine: the router enters each of its
+        transports, producers and consumers as it creates them and takes them out as
+        they close, so the engine finds any of them in one lookup."""
         self.id = router_id
         self.settings = settings
         self._emit = emit
+        self._directory: Directory = {} if directory is None else directory
         self.transports: dict[TransportId, Transport] = {}
         self.producers: dict[ProducerId, Producer] = {}
         self.consumers: dict[ConsumerId, Consumer] = {}
@@ -97,12 +110,13 @@ class Router:
         transport = Transport(TransportId(new_id("t")), self.id, role, self.settings,
                               self._transport_state_changed)
         self.transports[transport.id] = transport
+        self._directory["transport", transport.id] = self
         return transport
 
     def transport(self, transport_id: TransportId) -> Transport:
         transport = self.transports.get(transport_id)
         if transport is None:
-            raise UnknownIdError("transport", transport_id)
+            raise UnknownIdError.of("transport", transport_id)
         return transport
 
     def _transport_state_changed(self, transport: Transport, state: str) -> None:
@@ -124,11 +138,11 @@ class Router:
         for producer in [p for p in self.producers.values() if p.transport_id == transport_id]:
             await self.close_producer(producer.id)
         for consumer in [c for c in self.consumers.values() if c.transport_id == transport_id]:
-            self.consumers.pop(consumer.id, None)
-            consumer.close()
+            self._drop_consumer(consumer)
         await transport.close()
         # Forgotten only once closed, so a cancelled close is finished by Router.close().
         if self.transports.pop(transport_id, None) is not None:
+            self._directory.pop(("transport", transport_id), None)
             self._emit(TransportClosed(self.id, transport_id, reason=reason))
 
     # ------------------------------------------------------------ producers
@@ -149,6 +163,7 @@ class Router:
             producer = Producer(ProducerId(new_id("p")), transport_id, transceiver, codecs[0],
                                 self.settings, transport.announced_ssrcs(str(transceiver.mid)))
             self.producers[producer.id] = producer
+            self._directory["producer", producer.id] = self
             if self.recorder is not None:
                 self.recorder.attach(producer)
             created.append(producer.info)
@@ -160,15 +175,17 @@ class Router:
     def producer(self, producer_id: ProducerId) -> Producer:
         producer = self.producers.get(producer_id)
         if producer is None:
-            raise UnknownIdError("producer", producer_id)
+            raise UnknownIdError.of("producer", producer_id)
         return producer
 
     async def close_producer(self, producer_id: ProducerId) -> None:
-        producer = self.producers.pop(producer_id, None)
+        producer = self.producers.get(producer_id)
         if producer is None:
             return
-        for consumer in list(producer.consumers):
+        for consumer in [c for c in self.consumers.values() if c.producer_id == producer_id]:
             self.close_consumer(consumer.id)
+        del self.producers[producer_id]
+        self._directory.pop(("producer", producer_id), None)
         if self.recorder is not None:
             self.recorder.detach(producer)
         await producer.close()
@@ -180,27 +197,37 @@ class Router:
         transport = self.transport(transport_id)
         producer = self.producer(producer_id)
         if producer.transport_id == transport_id:
-            raise SfuError("own_track", "a transport cannot consume its own producer")
+            raise OwnTrackError("a transport cannot consume its own producer")
         transceiver, numbering = transport.add_sending_transceiver(producer.kind, producer.codec)
-        consumer = Consumer(ConsumerId(new_id("c")), transport_id, producer, transceiver,
-                            numbering)
+        consumer = Consumer(ConsumerId(new_id("c")), transport_id, producer.upstream,
+                            transceiver, numbering)
         self.consumers[consumer.id] = consumer
+        self._directory["consumer", consumer.id] = self
         producer.add_consumer(consumer)
         return consumer
 
     def close_consumer(self, consumer_id: ConsumerId) -> None:
-        consumer = self.consumers.pop(consumer_id, None)
+        consumer = self.consumers.get(consumer_id)
         if consumer is None:
             return
-        consumer.close()
+        self._drop_consumer(consumer)
         transport = self.transports.get(consumer.transport_id)
         if transport is not None and not transport.closed:
             transport.release_transceiver(consumer.transceiver)
 
+    def _drop_consumer(self, consumer: Consumer) -> None:
+        """Close the consumer and forget it, here and at its producer."""
+        self.consumers.pop(consumer.id, None)
+        self._directory.pop(("consumer", consumer.id), None)
+        producer = self.producers.get(consumer.producer_id)
+        if producer is not None:
+            producer.remove_consumer(consumer)
+        consumer.close()
+
     async def create_offer(self, transport_id: TransportId) -> SubscribeOffer:
         transport = self.transport(transport_id)
         sdp = await transport.create_offer()
-        consumers = [ConsumerMid(c.id, c.producer.id, str(c.mid))
+        consumers = [ConsumerMid(c.id, c.producer_id, str(c.mid))
                      for c in self.consumers.values()
                      if c.transport_id == transport_id and c.mid is not None]
         return SubscribeOffer(offer_sdp=sdp, consumers=consumers)
@@ -253,8 +280,7 @@ class Router:
             logger.error("ALERT router %s: recording refused: %s", self.id, exc)
             raise LowDiskError(str(exc)) from exc
         except OSError as exc:
-            raise SfuError("recording_failed", f"cannot record into {directory}: "
-                           f"{exc.strerror}") from exc
+            raise RecordingFailedError(f"cannot record into {directory}: {exc.strerror}") from exc
         self.recorder = recorder
         for producer in self.producers.values():
             recorder.attach(producer)

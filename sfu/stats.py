@@ -39,7 +39,8 @@ class StatsSampler:
         self._periodic = periodic
         now = time.monotonic()
         streams = [self._producer(p, now) for p in producers]
-        streams += [self._consumer(c, now) for c in consumers]
+        paused = {p.id for p in producers if p.paused}
+        streams += [self._consumer(c, now, c.producer_id in paused) for c in consumers]
         if periodic:
             live = {s.stream_id for s in streams}
             self._previous = {k: v for k, v in self._previous.items() if k in live}
@@ -75,18 +76,18 @@ class StatsSampler:
             nacks=producer.tap.nacks_sent, plis=producer.keyframe_requests_sent,
             keyframes=producer.keyframes, paused=producer.paused)
 
-    def _consumer(self, consumer: Consumer, now: float) -> StreamStats:
+    def _consumer(self, consumer: Consumer, now: float, paused: bool) -> StreamStats:
+        """`paused`: whether the consumer's producer is paused."""
         report = consumer.feedback.report()
         lost, fraction, jitter_units, rtt_s = report if report is not None else (0, 0.0, 0.0,
                                                                                 None)
         bitrate, _ = self._rates(consumer.id, now, consumer.bytes, consumer.packets, lost)
-        clock_rate = consumer.producer.codec.clockRate or 90000
         return StreamStats(
             stream_id=consumer.id, direction="outbound", kind=consumer.kind,
-            transport_id=consumer.transport_id, producer_id=consumer.producer.id,
+            transport_id=consumer.transport_id, producer_id=consumer.producer_id,
             packets=consumer.packets, bytes=consumer.bytes, bitrate_bps=bitrate,
             packets_lost=max(0, lost), loss_fraction=fraction,
-            jitter_ms=jitter_units / clock_rate * 1000,
+            jitter_ms=jitter_units / consumer.clock_rate * 1000,
             rtt_ms=None if rtt_s is None else rtt_s * 1000,
             nacks=consumer.feedback.nacks, plis=consumer.keyframe_requests,
-            keyframes=consumer.keyframes, paused=consumer.producer.paused)
+            keyframes=consumer.keyframes, paused=paused)

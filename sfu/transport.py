@@ -26,8 +26,15 @@ from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 from aiortc.sdp import SessionDescription, candidate_from_sdp
 
-from . import aiortc_adapter as adapter
-from .api import InvalidSdpError, SfuError, TransportRole
+from .aiortc_receive import guard_rtcp, install_fast_receive
+from .api import (
+    InvalidSdpError,
+    NegotiationInProgressError,
+    NoOfferError,
+    TransportClosedError,
+    TransportRole,
+    WrongRoleError,
+)
 from .config import SfuSettings
 from .ids import RouterId, TransportId
 from .rewrite import SequenceRewriter
@@ -116,9 +123,9 @@ class Transport:
         logger.info("transport %s (%s) %s", self.id, self.role, state)
         if state == "connected":
             for transceiver in self.pc.getTransceivers():
-                adapter.guard_rtcp(transceiver.receiver.transport)
+                guard_rtcp(transceiver.receiver.transport)
                 if self.role == "publish":
-                    adapter.install_fast_receive(transceiver.receiver.transport)
+                    install_fast_receive(transceiver.receiver.transport)
         self._on_state(self, state)
 
     # ------------------------------------------------------------ publish role
@@ -181,10 +188,10 @@ class Transport:
         self._require_role("subscribe")
         async with self._lock:
             if self.closed:
-                raise SfuError("closed", f"transport {self.id} is closed")
+                raise TransportClosedError(f"transport {self.id} is closed")
             if self.pc.signalingState != "stable":
-                raise SfuError("negotiation_in_progress",
-                               "the previous offer has not been answered yet")
+                raise NegotiationInProgressError(
+                    "the previous offer has not been answered yet")
             offer = await self.pc.createOffer()
             await self.pc.setLocalDescription(offer)
             return str(self.pc.localDescription.sdp)
@@ -193,7 +200,7 @@ class Transport:
         self._require_role("subscribe")
         async with self._lock:
             if self.pc.signalingState != "have-local-offer":
-                raise SfuError("no_offer", "there is no offer waiting for an answer")
+                raise NoOfferError("there is no offer waiting for an answer")
             check_description(answer_sdp, "answer")
             try:
                 await self.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
@@ -228,9 +235,9 @@ class Transport:
 
     def _require_role(self, role: TransportRole) -> None:
         if self.role != role:
-            raise SfuError("wrong_role", f"transport {self.id} is a {self.role} transport")
+            raise WrongRoleError(f"transport {self.id} is a {self.role} transport")
         if self.closed:
-            raise SfuError("closed", f"transport {self.id} is closed")
+            raise TransportClosedError(f"transport {self.id} is closed")
 
     async def close(self) -> None:
         """Close the peer connection; runs to the end even if the caller is cancelled."""

@@ -21,10 +21,11 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from .api import SfuError, SfuEvent
+from .api import BadRequestError, SfuError, SfuEvent, WorkerError
 from .engine import Engine
 from .wire import (
-    METHODS,
+    WireError,
+    decode_params,
     decode_recorder_settings,
     decode_settings,
     encode_error,
@@ -88,18 +89,27 @@ class WorkerServer:
             logger.warning("worker: malformed control request dropped")
             return
         try:
-            if method not in METHODS or not isinstance(params, dict):
-                raise SfuError("bad_request", f"unknown method {method!r}")
-            result = await getattr(self.engine, method)(**params)
+            result = await self._run(str(method), params)
             reply: dict[str, Any] = {"id": request_id, "result": to_json(result)}
         except SfuError as exc:
             reply = {"id": request_id, "error": encode_error(exc)}
+        self._outbox.put_nowait(reply)
+
+    async def _run(self, method: str, params: Any) -> Any:
+        """Carry out one request on the engine; every failure is an SfuError."""
+        try:
+            arguments = decode_params(method, params)
+        except WireError as exc:
+            raise BadRequestError(str(exc)) from exc
+        try:
+            return await getattr(self.engine, method)(**arguments)
+        except SfuError:
+            raise
         except TypeError as exc:
-            reply = {"id": request_id, "error": {"code": "bad_request", "message": str(exc)}}
+            raise BadRequestError(str(exc)) from exc
         except Exception as exc:
             logger.exception("worker: %s failed", method)
-            reply = {"id": request_id, "error": {"code": "worker_error", "message": str(exc)}}
-        self._outbox.put_nowait(reply)
+            raise WorkerError(str(exc)) from exc
 
 
 def _die_with_parent() -> None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from aiortc import RTCDtlsTransport, RTCPeerConnection
 from aiortc.rtp import RtpPacket
 
+from sfu.aiortc_adapter import sender_ssrc
+from sfu.aiortc_peer import send_protected
 from sfu.api import SfuEvent
 from sfu.config import SfuSettings
 from sfu.engine import Engine
@@ -164,7 +166,7 @@ def dtls_of(pc: RTCPeerConnection) -> RTCDtlsTransport:
 async def send_raw(pc: RTCPeerConnection, data: bytes) -> None:
     """SRTP-protect `data` (RTP, or RTCP by its packet type) and send it on the peer's
     connected transport, as a misbehaving endpoint would."""
-    await dtls_of(pc)._send_rtp(data)
+    await send_protected(dtls_of(pc), data)
 
 
 def rtp(payload_type: int, ssrc: int, seq: int, timestamp: int, payload: bytes,
@@ -176,4 +178,4 @@ def rtp(payload_type: int, ssrc: int, seq: int, timestamp: int, payload: bytes,
 def sent_ssrc(publisher: Publisher, kind: str) -> int:
     """The SSRC the publisher's own `kind` sender uses."""
     sender = next(t.sender for t in publisher.pc.getTransceivers() if t.kind == kind)
-    return int(sender._ssrc)
+    return sender_ssrc(sender)

@@ -16,6 +16,8 @@ from typing import Any
 
 from aiortc import RTCPeerConnection
 
+from sfu.aiortc_peer import ice_protocols
+
 
 def _is_rtp_or_rtcp(data: bytes) -> bool:
     return bool(data) and 128 <= data[0] <= 191
@@ -50,8 +52,7 @@ class Impairment:
             for dtls in (transceiver.sender.transport, transceiver.receiver.transport):
                 if dtls is None:
                     continue
-                connection = dtls.transport._connection
-                for protocol in connection._protocols:
+                for protocol in ice_protocols(dtls):
                     if id(protocol) in self._wrapped:
                         continue
                     self._wrapped.add(id(protocol))

@@ -19,6 +19,9 @@ import pytest
 from aiortc.rtp import RTCP_PSFB_PLI, AnyRtcpPacket, RtcpPsfbPacket
 from aiortc.sdp import SessionDescription
 
+from sfu.aiortc_adapter import negotiated_codecs, sender_ssrc
+from sfu.aiortc_peer import ice_protocols, observe_rtcp
+from sfu.aiortc_receive import send_pli
 from sfu.api import TransportClosed
 from sfu.config import SfuSettings
 from sfu.ids import ProducerId
@@ -64,11 +67,11 @@ async def test_rtp_with_unknown_ssrc_or_payload_type_is_dropped(meeting: Meeting
     video = meeting.router.producers[rogue_producers["video"]]
     real_ssrcs = {sent_ssrc(rogue, "video"), sent_ssrc(rogue, "audio")}
     negotiated = {int(c.payloadType or 0) for t in rogue.pc.getTransceivers()
-                  for c in t._codecs}
+                  for c in negotiated_codecs(t)}
     unknown_pt = next(pt for pt in range(96, 128) if pt not in negotiated)
     known_pt = int(video.codec.payloadType or 0)
-    rtx_pt = next(int(c.payloadType or 0) for t in rogue.pc.getTransceivers() for c in t._codecs
-                  if c.mimeType.lower() == "video/rtx")
+    rtx_pt = next(int(c.payloadType or 0) for t in rogue.pc.getTransceivers()
+                  for c in negotiated_codecs(t) if c.mimeType.lower() == "video/rtx")
     audio_pt = int(meeting.router.producers[rogue_producers["audio"]].codec.payloadType or 0)
     rng = random.Random(11)
 
@@ -96,7 +99,7 @@ async def test_rtp_with_unknown_ssrc_or_payload_type_is_dropped(meeting: Meeting
     assert video.tap.unknown_ssrc + audio.tap.unknown_ssrc >= 300
     assert sent_ssrc(rogue, "video") in video.tap.ssrcs and len(video.tap.ssrcs) <= 2
     for producer in (video, audio):
-        assert set(producer.tap._streams) <= producer.tap.ssrcs
+        assert producer.tap.counted_ssrcs() <= producer.tap.ssrcs
 
 
 def malformed_rtcp(ssrc: int, rng: random.Random) -> list[bytes]:
@@ -154,22 +157,20 @@ async def test_a_pli_flood_reaches_the_publisher_coalesced(meeting: Meeting) -> 
     # Every PLI the publisher's camera gets, as it arrives.
     plis: list[float] = []
     camera = next(t.sender for t in good.pc.getTransceivers() if t.kind == "video")
-    handle = camera._handle_rtcp_packet
 
-    async def observe(packet: AnyRtcpPacket) -> None:
+    def observe(packet: AnyRtcpPacket) -> None:
         if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_PLI:
             plis.append(time.monotonic())
-        await handle(packet)
 
-    camera._handle_rtcp_packet = observe  # type: ignore[method-assign]
+    observe_rtcp(camera, observe)
     consumer = next(c for c in meeting.router.consumers.values()
                     if c.transport_id == flooder_transport and c.kind == "video")
     receiver = next(t.receiver for t in flooder.pc.getTransceivers() if t.kind == "video")
-    media_ssrc = int(consumer.transceiver.sender._ssrc)
+    media_ssrc = sender_ssrc(consumer.transceiver.sender)
 
     async def flood() -> None:
         for i in range(500):
-            await receiver._send_rtcp_pli(media_ssrc)
+            await send_pli(receiver, media_ssrc)
             if i % 5 == 4:
                 await asyncio.sleep(0.02)
 
@@ -240,8 +241,7 @@ async def test_a_subscriber_that_vanishes_hurts_no_one(meeting: Meeting) -> None
     # One closes its peer connection without a word to signaling; the other's UDP
     # sockets are closed under it, as when its process is killed.
     await leaver.close()
-    connection = dtls_of(unplugged.pc).transport._connection
-    for protocol in connection._protocols:
+    for protocol in ice_protocols(dtls_of(unplugged.pc)):
         protocol.transport.close()
     await keeps_decoding(watcher, "good", 1, frames=60, audio_frames=100)
     await wait_until(lambda: any(isinstance(e, TransportClosed)

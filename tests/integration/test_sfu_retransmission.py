@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from sfu.aiortc_adapter import sender_ssrc
+from sfu.aiortc_peer import filter_received, sender_rtx_ssrc
 from sfu.config import SfuSettings
 
 from .bad_input import Meeting, dtls_of, keeps_decoding
@@ -37,24 +39,24 @@ async def test_lost_packets_are_sent_again_through_rtx(meeting: Meeting) -> None
     # RTCP, whose header stays readable under SRTP). Retransmissions come on the RTX
     # SSRC and are let through.
     video_consumer = next(c for c in meeting.router.consumers.values() if c.kind == "video")
-    media_ssrc = video_consumer.transceiver.sender._ssrc
-    connection = dtls_of(lossy.pc).transport._connection
-    deliver = connection.data_received
+    media_ssrc = sender_ssrc(video_consumer.transceiver.sender)
+    rtx_ssrc = sender_rtx_ssrc(video_consumer.transceiver.sender)
     seen = {"video": 0, "dropped": 0, "rtx": 0}
 
-    def lossy_network(data: bytes, component: int) -> None:
+    def lossy_network(data: bytes) -> bool:
+        """False for the datagrams the network loses."""
         if len(data) >= 12 and 127 < data[0] < 192 and not 191 < data[1] < 209:
             ssrc = int.from_bytes(data[8:12], "big")
             if ssrc == media_ssrc:
                 seen["video"] += 1
                 if seen["video"] % DROP_EVERY == 0:
                     seen["dropped"] += 1
-                    return
-            elif ssrc == video_consumer.transceiver.sender._rtx_ssrc:
+                    return False
+            elif ssrc == rtx_ssrc:
                 seen["rtx"] += 1
-        deliver(data, component)
+        return True
 
-    connection.data_received = lossy_network
+    filter_received(dtls_of(lossy.pc), lossy_network)
     # The picture goes on: frames keep coming, in order, with the right pattern.
     await keeps_decoding(lossy, "pub", 2, frames=120, audio_frames=100, timeout=20)
     assert seen["dropped"] >= 10

@@ -7,7 +7,7 @@ from aiortc import RTCRtpSender
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
-from sfu import aiortc_adapter
+from sfu import aiortc_adapter, aiortc_receive
 from sfu.aiortc_adapter import AiortcIncompatible, check_compatibility
 from sfu.aiortc_rtp import HeaderTemplate
 
@@ -19,6 +19,24 @@ async def test_installed_aiortc_passes() -> None:
 async def test_a_moved_internal_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delattr(RTCRtpSender, "_send_keyframe")
     with pytest.raises(AiortcIncompatible, match=r"RTCRtpSender\._send_keyframe is missing"):
+        await check_compatibility()
+
+
+async def test_a_moved_internal_of_the_test_peers_is_named(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiortc.codecs import vpx
+
+    monkeypatch.delattr(RTCRtpSender, "_retransmit")
+    original = vpx.Vp8Encoder.__init__
+
+    def renamed(self: vpx.Vp8Encoder) -> None:
+        original(self)
+        del self._Vp8Encoder__target_bitrate  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(vpx.Vp8Encoder, "__init__", renamed)
+    with pytest.raises(AiortcIncompatible,
+                       match=r"RTCRtpSender\._retransmit is missing; "
+                             r"Vp8Encoder\._Vp8Encoder__target_bitrate is missing"):
         await check_compatibility()
 
 
@@ -99,12 +117,12 @@ async def test_losses_of_one_moment_are_asked_for_in_one_nack() -> None:
 
     receiver._send_rtcp_nack = send_rtcp_nack  # type: ignore[method-assign]
     forwarded: list[int] = []
-    tap = aiortc_adapter.ReceiveTap(receiver, lambda p: forwarded.append(p.sequence_number),
+    tap = aiortc_receive.ReceiveTap(receiver, lambda p: forwarded.append(p.sequence_number),
                                     ssrcs=[1234])
     for seq in (1, 2, 5, 3, 8, 9, 12):  # 3, 4, 6, 7, 10, 11 missing; then 3 arrives late
         tap.receive(RtpPacket(payload_type=96, sequence_number=seq, ssrc=1234), 0)
     assert sent == []
-    await asyncio.sleep(aiortc_adapter.NACK_DELAY_S * 3)
+    await asyncio.sleep(aiortc_receive.NACK_DELAY_S * 3)
     assert sent == [[4, 6, 7, 10, 11]]
     assert tap.nacks_sent == 1 and forwarded == [1, 2, 5, 3, 8, 9, 12]
     tap.close()
