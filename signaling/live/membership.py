@@ -25,7 +25,7 @@ from signaling.live.participants import Close, LiveMeeting, Participant, Send
 from signaling.live.publishing import Publishing
 from signaling.live.recording import LiveRecording
 from signaling.live.registry import LiveRegistry
-from signaling.live.sfu_errors import RETRYABLE_SFU_CODES, sfu_error
+from signaling.live.sfu_errors import RETRYABLE_SFU_ERRORS, sfu_error
 from signaling.records.attendance import AttendanceService
 from signaling.schedule.meetings import Meeting
 
@@ -65,7 +65,7 @@ class Membership:
                 return await self._join(live_meeting, account, send, close)
             except SfuError as exc:
                 # The router's worker died under us: move the meeting to a new router.
-                if attempt == 2 or exc.code not in RETRYABLE_SFU_CODES:
+                if attempt == 2 or not isinstance(exc, RETRYABLE_SFU_ERRORS):
                     raise sfu_error(exc) from exc
                 logger.warning("meeting %s: router %s unusable (%s); using a new one",
                                meeting.id, live_meeting.router_id, exc.message)

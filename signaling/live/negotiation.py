@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from sfu.api import SfuClient, SfuError
+from sfu.api import InvalidSdpError, SfuClient, SfuError
 from sfu.ids import ProducerId
 from signaling.errors import BadRequest
 from signaling.live import protocol as p
@@ -69,7 +69,7 @@ class Negotiation:
         try:
             await self._sfu.apply_answer(participant.subscribe_transport, sdp)
         except SfuError as exc:
-            if exc.code != "invalid_sdp":  # a bad answer leaves the offer waiting for a good one
+            if not isinstance(exc, InvalidSdpError):  # a bad answer leaves the offer waiting for a good one
                 participant.negotiating = False
             raise sfu_error(exc) from exc
         participant.negotiating = False

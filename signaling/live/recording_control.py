@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from sfu.api import RecordingStopped, SfuClient, SfuError
+from sfu.api import LowDiskError, RecordingStopped, SfuClient, SfuError
 from sfu.recording_files import extension_for
 from signaling.errors import BadRequest, Forbidden, GiaobanError, InsufficientStorage
 from signaling.records.meeting_record import RecordAccess
@@ -71,7 +71,7 @@ class RecordingControl:
         try:
             await self._sfu.start_recording(live_meeting.router_id, str(directory))
         except SfuError as exc:
-            if exc.code == "low_disk":
+            if isinstance(exc, LowDiskError):
                 logger.error("ALERT meeting %s: recording refused: %s", meeting_id, exc.message)
                 self.recordings.event(meeting_id, "refused_low_disk", exc.message)
                 live_meeting.recording_reason = "refused_low_disk"

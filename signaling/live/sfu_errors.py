@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from sfu.api import SfuError
+from sfu.api import InvalidSdpError, SfuError, UnknownIdError, WorkerUnavailableError
 from signaling.errors import BadRequest, InvalidSdp, NotFound, ServiceUnavailable
 
-RETRYABLE_SFU_CODES = frozenset({"worker_unavailable", "unknown_id"})
+RETRYABLE_SFU_ERRORS = (WorkerUnavailableError, UnknownIdError)
 """The router's worker is gone: joining again on a new router may work."""
+
+_AS_SENT: tuple[tuple[type[SfuError], type[Exception]], ...] = (
+    (WorkerUnavailableError, ServiceUnavailable),
+    (InvalidSdpError, InvalidSdp),
+    (UnknownIdError, NotFound),
+)
 
 
 def sfu_error(exc: SfuError) -> Exception:
-    by_code = {"worker_unavailable": ServiceUnavailable, "invalid_sdp": InvalidSdp,
-               "unknown_id": NotFound}
-    return by_code.get(exc.code, BadRequest)(exc.message)
+    kind = next((sent for sfu_kind, sent in _AS_SENT if isinstance(exc, sfu_kind)), BadRequest)
+    return kind(exc.message)

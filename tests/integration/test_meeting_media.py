@@ -7,6 +7,9 @@ import time
 
 from aiortc.rtp import RTCP_PSFB_PLI, RtcpPsfbPacket
 
+from sfu.aiortc_peer import observe_rtcp, receiver_streams
+from sfu.aiortc_receive import send_pli
+
 from .conftest import Site, wait_until
 from .media import TONES
 
@@ -93,14 +96,12 @@ async def test_subscriber_pli_reaches_publisher(site: Site) -> None:
         await join_and_publish(publisher, meeting_id)
         video_sender = next(t.sender for t in publisher.publisher.pc.getTransceivers()
                             if t.kind == "video")
-        original = video_sender._handle_rtcp_packet
 
-        async def record(packet):
+        def record(packet: object) -> None:
             if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_PLI:
                 plis.append(time.monotonic())
-            await original(packet)
 
-        video_sender._handle_rtcp_packet = record
+        observe_rtcp(video_sender, record)
         await subscriber.connect()
         await subscriber.join(meeting_id)
         await wait_until(lambda: frames_from(subscriber, "giang") >= 10, 10, "video")
@@ -108,8 +109,8 @@ async def test_subscriber_pli_reaches_publisher(site: Site) -> None:
         before = len(plis)
         receiver = next(t.receiver for t in subscriber.subscriber.pc.getTransceivers()
                         if t.kind == "video")
-        ssrc = next(iter(receiver._RTCRtpReceiver__remote_streams))
-        await receiver._send_rtcp_pli(ssrc)
+        ssrc = next(iter(receiver_streams(receiver)))
+        await send_pli(receiver, ssrc)
         await wait_until(lambda: len(plis) > before, 2.0, "the PLI at the publisher")
     finally:
         for c in clients:
