@@ -69,7 +69,8 @@ class Negotiation:
         try:
             await self._sfu.apply_answer(participant.subscribe_transport, sdp)
         except SfuError as exc:
-            if not isinstance(exc, InvalidSdpError):  # a bad answer leaves the offer waiting for a good one
+            # A bad answer leaves the offer waiting for a good one.
+            if not isinstance(exc, InvalidSdpError):
                 participant.negotiating = False
             raise sfu_error(exc) from exc
         participant.negotiating = False
