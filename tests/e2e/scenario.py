@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from .two_browsers import CHROMIUM
+from tests.e2e.two_browsers import CHROMIUM
 
 REPO = Path(__file__).parents[2]
 LOOPBACK_UP = 'ip link set lo up && exec "$0" "$@"'

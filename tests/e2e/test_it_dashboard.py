@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .scenario import run_scenario
+from tests.e2e.scenario import run_scenario
 
 
 @pytest.mark.e2e

@@ -23,9 +23,8 @@ from sfu.config import SfuSettings
 from sfu.engine import Engine
 from sfu.ids import ProducerId, RouterId, TransportId
 from sfu.router import Router
-
-from .conftest import wait_until
-from .peers import Publisher, Subscriber
+from tests.integration.conftest import wait_until
+from tests.integration.peers import Publisher, Subscriber
 
 
 def open_sockets() -> set[str]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 
-from .peers import Publisher, Subscriber
+from tests.integration.peers import Publisher, Subscriber
 
 
 class MeetingClient:

@@ -13,11 +13,10 @@ from aiohttp.test_utils import TestServer
 
 from sfu.config import SfuSettings
 from signaling.config import Config, HttpSettings
+from tests.integration.client import MeetingClient
+from tests.integration.peers import Publisher
 from web.app import create_app
 from web.keys import ACCOUNTS, MEETINGS, SESSIONS
-
-from .client import MeetingClient
-from .peers import Publisher
 
 
 @dataclass

@@ -14,7 +14,7 @@ from aiortc import (
     RTCSessionDescription,
 )
 
-from .media import (
+from tests.integration.media import (
     PatternVideoTrack,
     ReceivedAudio,
     ReceivedVideo,

@@ -14,8 +14,7 @@ from pathlib import Path
 
 from sfu.config import RecorderSettings, SfuSettings
 from sfu.engine import Engine
-
-from .peers import Publisher
+from tests.integration.peers import Publisher
 
 LIFETIME_S = 60.0
 

@@ -9,8 +9,7 @@ import av
 import numpy as np
 
 from signaling.records.compose_layout import Rect, fit, grid
-
-from .media import HEIGHT, WIDTH, dominant_frequency, read_pattern
+from tests.integration.media import HEIGHT, WIDTH, dominant_frequency, read_pattern
 
 
 @dataclass

@@ -10,8 +10,7 @@ import vobject
 from signaling.accounts.accounts import AccountService
 from signaling.config import load_config
 from signaling.store import Store
-
-from ..test_cli import giaoban, write_config
+from tests.unit.web.test_cli import giaoban, write_config
 
 
 def prepare(tmp_path: Path) -> Path:

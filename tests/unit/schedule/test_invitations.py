@@ -15,8 +15,7 @@ from signaling.schedule.invitations import (
 )
 from signaling.schedule.recurrence import make_recurrence
 from signaling.schedule.service import MeetingChanges, MeetingDraft
-
-from .conftest import HCM, NOW, World
+from tests.unit.schedule.conftest import HCM, NOW, World
 
 
 def at(hour: int, day: int = 10) -> datetime:

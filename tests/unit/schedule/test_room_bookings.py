@@ -12,8 +12,7 @@ from rooms.calendar import CHUNK, MeetingRooms
 from signaling.errors import BadRequest, Forbidden, NotFound
 from signaling.spans import Span
 from signaling.store import to_db
-
-from .conftest import World
+from tests.unit.schedule.conftest import World
 
 
 def at(hour: int, minute: int = 0, day: int = 14) -> datetime:

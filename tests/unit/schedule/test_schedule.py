@@ -11,8 +11,7 @@ from signaling.errors import BadRequest, Forbidden
 from signaling.schedule.meetings import JoinWindowClosed
 from signaling.schedule.recurrence import make_recurrence
 from signaling.schedule.service import MeetingChanges, MeetingDraft
-
-from .conftest import HCM, World
+from tests.unit.schedule.conftest import HCM, World
 
 
 def at(hour: int, minute: int = 0, day: int = 10) -> datetime:

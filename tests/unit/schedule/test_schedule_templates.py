@@ -13,10 +13,9 @@ from signaling.ids import BookingId, MeetingId, Username
 from signaling.records.policy import RECORDING_POLICIES
 from signaling.schedule.meetings import Meeting
 from signaling.schedule.service import BusyWarning, Outcome, Preview
+from tests.unit.web.test_i18n import ACCOUNT, NOW, _context, _environment
 from web import i18n
 from web.pages.schedule import TodayRow
-
-from ..test_i18n import ACCOUNT, NOW, _context, _environment
 
 MEETING = Meeting(MeetingId("abc123"), "Giao ban", Username("an"), NOW,
                   NOW + dt.timedelta(hours=1), (), "scheduled", NOW, agenda="1. <b>",

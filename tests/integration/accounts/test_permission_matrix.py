@@ -1,0 +1,222 @@
+"""Walk every route and every socket message as every role and as anonymous, on a
+real server, and check each answer against signaling/accounts/permissions.py.
+
+The routes come from the application's own router and the messages from the
+protocol, so a route or message missing from the matrix fails here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from signaling.accounts import permissions
+from signaling.accounts.permissions import ANONYMOUS, PRINCIPALS
+from signaling.live import protocol as p
+from tests.integration.conftest import Site
+from web.keys import ACCOUNTS, API_TOKENS, BOOKINGS, CONFIG, MEETINGS, ROOM_DEVICES, SESSIONS
+
+PASSWORD = "password-123"
+CSRF = "walk-csrf-token"
+TARGET = "walk-target"
+SAMPLE_SDP = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+MESSAGES: dict[str, dict[str, Any]] = {
+    "hello": {"version": 1},
+    "join": {},  # meeting_id filled in
+    "publish": {"sdp": SAMPLE_SDP, "tracks": []},
+    "unpublish": {"producer_id": "pr-none"},
+    "answer": {"sdp": SAMPLE_SDP},
+    "ice": {"transport": "publish", "candidate": ""},
+    "mute": {"kind": "audio", "muted": True},
+    "recording": {"action": "start"},
+    "quality_report": {},
+    "leave": {},
+}
+MARKER = json.dumps({"type": "walk-marker"})
+
+
+def user(role: str) -> str:
+    return f"walk-{role}"
+
+
+def principals_with_accounts(site: Site) -> tuple[dict[str, str], str]:
+    """An account for every role and for the first room's device; a meeting inviting
+    every staff account, booked in that room. Returns (principal -> username, meeting)."""
+    app = site.server.app
+    for role in permissions.SIGNED_IN:
+        site.account(user(role), role)
+    room = app[CONFIG].rooms[0]
+    device, _ = app[ROOM_DEVICES].create_or_reset(room)
+    meeting = site.meeting(user("admin"), [user(r) for r in permissions.SIGNED_IN])
+    found = app[MEETINGS].find(meeting)
+    assert found is not None
+    app[BOOKINGS].book(app[ACCOUNTS].get(user("clerk")), room.id, found.start, found.end,
+                       "Walk", meeting_id=meeting)
+    names = {role: user(role) for role in permissions.SIGNED_IN}
+    names[permissions.ROOM] = str(device)
+    return names, meeting
+
+
+def app_routes(app: web.Application) -> set[tuple[str, str]]:
+    found = set()
+    for route in app.router.routes():
+        if route.method == "HEAD" or route.resource is None:
+            continue
+        found.add((route.method, route.resource.canonical))
+    return found
+
+
+def concrete(path: str, values: dict[str, str]) -> str:
+    if path == "/static":
+        return "/static/css/app.css"
+    for name, value in values.items():
+        path = path.replace("{" + name + "}", value)
+    assert "{" not in path, f"no sample value for a placeholder of {path}"
+    return path
+
+
+def refusal(status: int, location: str) -> str | None:
+    if status == 401 or (status in (301, 302, 303) and location.startswith("/login?next=")):
+        return "sign-in"
+    if status == 403:
+        return "forbidden"
+    return None
+
+
+async def test_every_route_is_in_the_matrix_and_nothing_else(site: Site) -> None:
+    routes = app_routes(site.server.app)
+    assert routes, "the router lists no routes"
+    missing = sorted(routes - set(permissions.ROUTES))
+    stale = sorted(set(permissions.ROUTES) - routes)
+    assert missing == [], f"routes missing from the permission matrix: {missing}"
+    assert stale == [], f"matrix entries without a route: {stale}"
+    assert set(p.CLIENT_MESSAGES) == set(permissions.MESSAGES) == set(MESSAGES)
+
+
+async def test_every_route_as_every_role_and_anonymous(site: Site) -> None:
+    app = site.server.app
+    names, meeting = principals_with_accounts(site)
+    site.account(TARGET, "official")
+    token, _ = app[API_TOKENS].create(TARGET, "walk", "walk")
+    values = {"meeting_id": meeting, "username": TARGET, "token_id": token.id,
+              "room_id": app[CONFIG].rooms[0].id, "booking_id": "999999", "token": "unknown",
+              "job_id": "999999", "recording_id": "no-such-recording"}
+    checked = 0
+    async with aiohttp.ClientSession() as http:
+        for method, path in sorted(app_routes(app)):
+            # The schedule API's object-level rules (whose meeting is it?) would answer
+            # 403 as well; a meeting that does not exist isolates the matrix.
+            sample = ({**values, "meeting_id": "no-such-meeting"}
+                      if path.startswith("/api/meetings/") or "/record" in path else values)
+            url = site.base_url + concrete(path, sample)
+            allowed = permissions.ROUTES[(method, path)]
+            for who in PRINCIPALS:
+                headers = {"X-CSRF-Token": CSRF}
+                cookies = {"giaoban_csrf": CSRF}
+                if who != ANONYMOUS:
+                    session = app[SESSIONS].create(names[who])
+                    cookies = {"giaoban_session": str(session.token)}
+                    headers = {"X-CSRF-Token": session.csrf_token}
+                data = None
+                if (method, path) == ("POST", "/login"):
+                    data = {"username": user("official"), "password": PASSWORD,
+                            "csrf_token": headers["X-CSRF-Token"]}
+                http.cookie_jar.clear()
+                async with http.request(method, url, headers=headers, cookies=cookies,
+                                        data=data, allow_redirects=False) as response:
+                    await response.read()
+                    got = refusal(response.status, response.headers.get("Location", ""))
+                context = f"{who} {method} {path} -> {response.status}"
+                if who in allowed:
+                    assert got is None, f"refused but allowed by the matrix: {context}"
+                elif who == ANONYMOUS:
+                    assert got == "sign-in", f"anonymous not sent to sign in: {context}"
+                else:
+                    assert got == "forbidden", f"not refused with 403: {context}"
+                checked += 1
+                app[ACCOUNTS].set_active(TARGET, True)  # some admin routes deactivate it
+    assert checked == len(app_routes(app)) * len(PRINCIPALS)
+
+
+async def socket_walk(site: Site, username: str, meeting: str) -> dict[str, str | None]:
+    """Send every client message in turn; for each, the error code it got (or None)."""
+    app = site.server.app
+    session = app[SESSIONS].create(username)
+    outcome: dict[str, str | None] = {}
+    account = app[ACCOUNTS].get(username)
+    allowed_to_leave = permissions.principal(account) in permissions.MESSAGES["leave"]
+    async with aiohttp.ClientSession(cookies={"giaoban_session": str(session.token)}) as http:
+        async with http.ws_connect(site.base_url + "/ws") as ws:
+            for kind, body in MESSAGES.items():
+                message = {"type": kind, **body}
+                if kind == "join":
+                    message["meeting_id"] = meeting
+                await ws.send_str(json.dumps(message))
+                if kind == "leave" and allowed_to_leave:
+                    break  # the server closes the socket after a leave
+                await ws.send_str(MARKER)
+                outcome[kind] = None
+                while True:
+                    reply = json.loads(await ws.receive_str(timeout=10))
+                    if reply["type"] == "error" and reply["request"] == kind:
+                        # The matrix's refusal names its rule; a service may refuse
+                        # on its own object rules (not the organizer, say) as well.
+                        by_matrix = reply.get("extra", {}).get("rule") == "message_forbidden"
+                        outcome[kind] = ("forbidden" if by_matrix
+                                         else f"{reply['code']} (object rule)")
+                    if reply["type"] == "error" and reply["code"] == "invalid_message" \
+                            and reply["request"] is None:
+                        break  # the marker: everything about `kind` has arrived
+            else:
+                return outcome
+            msg = await ws.receive(timeout=10)
+            assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED), msg
+            outcome["leave"] = None
+    return outcome
+
+
+async def test_every_socket_message_as_every_role(site: Site) -> None:
+    names, meeting = principals_with_accounts(site)
+    for role in sorted(names):
+        outcome = await socket_walk(site, names[role], meeting)
+        assert set(outcome) == set(MESSAGES), (role, outcome)
+        for kind, code in outcome.items():
+            if role in permissions.MESSAGES[kind]:
+                assert code != "forbidden", f"{role} refused {kind} though the matrix allows it"
+            else:
+                assert code == "forbidden", f"{role} sent {kind} against the matrix: {code}"
+    assert site.server.app[ACCOUNTS].count_active() == len(permissions.SIGNED_IN)
+
+
+async def test_anonymous_socket_is_refused_before_any_message(site: Site) -> None:
+    assert all(ANONYMOUS not in allowed for allowed in permissions.MESSAGES.values())
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(site.base_url + "/ws") as ws:
+            first = json.loads(await ws.receive_str(timeout=10))
+            assert (first["type"], first["code"], first["fatal"]) == ("error", "unauthorized", True)
+            msg = await ws.receive(timeout=10)
+            assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+
+async def test_an_account_that_must_change_its_password_reaches_only_that_page(
+    site: Site,
+) -> None:
+    app = site.server.app
+    site.account("walk-reset", "official")
+    app[ACCOUNTS].reset_password("walk-reset")
+    session = app[SESSIONS].create("walk-reset")
+    cookies = {"giaoban_session": str(session.token)}
+    async with aiohttp.ClientSession(cookies=cookies) as http:
+        async with http.get(site.base_url + "/meetings", allow_redirects=False) as response:
+            assert response.status == 302
+            assert response.headers["Location"] == "/account/password?next=/meetings"
+        async with http.get(site.base_url + "/account/password") as response:
+            assert response.status == 200
+            assert 'data-testid="must-change-notice"' in await response.text()
+        async with http.ws_connect(site.base_url + "/ws") as ws:
+            await ws.send_str(json.dumps({"type": "hello", "version": 1}))
+            reply = json.loads(await ws.receive_str(timeout=10))
+            assert (reply["code"], reply["extra"]["rule"]) == ("forbidden", "must_change_password")
