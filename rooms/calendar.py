@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 from rooms.access import check_may_book
 from rooms.bookings import COLUMNS, BookingService, Clash, booking_from_row
 from rooms.devices import RoomDevices
 from signaling.accounts.accounts import Account
+from signaling.config import RoomSettings
 from signaling.spans import Span, overlaps
+from signaling.store import Store
 
 CHUNK = 500
 """Meeting ids asked about in one query, well under SQLite's limit on parameters."""
@@ -88,3 +91,8 @@ class MeetingRooms:
     def room_of_device(self, username: str) -> str | None:
         """The room whose device account this is, or None."""
         return self._devices.room_of(username)
+
+
+def meeting_rooms(store: Store, rooms: list[RoomSettings], tz: ZoneInfo) -> MeetingRooms:
+    """The rooms' calendar over `store`, for a schedule that needs no other room service."""
+    return MeetingRooms(BookingService(store, rooms, tz), RoomDevices(store))

@@ -107,10 +107,10 @@ class MeetingService:
     is, and a room's device account joins nothing)."""
 
     def __init__(
-        self, store: Store, tz: ZoneInfo, now: Callable[[], datetime] = utcnow,
+        self, store: Store, tz: ZoneInfo, rooms: RoomCalendar,
+        now: Callable[[], datetime] = utcnow,
         join_window: timedelta = timedelta(minutes=15),
         default_recording_policy: str = "automatic",
-        rooms: RoomCalendar | None = None,
     ) -> None:
         self._store = store
         self._rooms = rooms
@@ -270,8 +270,7 @@ class MeetingService:
                 params,
             ):
                 invited[inv["meeting_id"]].append(Username(inv["username"]))
-            rooms = ({} if self._rooms is None or not invited
-                     else self._rooms.rooms_of(db, list(invited)))
+            rooms = self._rooms.rooms_of(db, list(invited)) if invited else {}
         return [
             Meeting(
                 id=MeetingId(row["id"]),
@@ -305,7 +304,7 @@ class MeetingService:
         if not account.active:
             return False
         if account.kind == "room":
-            room = None if self._rooms is None else self._rooms.room_of_device(account.username)
+            room = self._rooms.room_of_device(account.username)
             return room is not None and meeting.room_id == room
         if account.role == "admin":
             return True

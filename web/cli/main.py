@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
+from rooms.calendar import meeting_rooms
 from signaling.accounts.accounts import Account, AccountService
 from signaling.accounts.audit import CLI_ACTOR
 from signaling.accounts.fields import ROLES
@@ -220,7 +221,7 @@ def cmd_meetings_create(args: argparse.Namespace, config: Config) -> int:
     end = parse_when(args.end, tz) if args.end is not None else None
     store = _open_store(config)
     try:
-        meeting = MeetingService(store, tz).create(
+        meeting = MeetingService(store, tz, meeting_rooms(store, config.rooms, tz)).create(
             args.title, args.organizer, start=start, end=end, invitees=args.invite
         )
     finally:
@@ -236,7 +237,7 @@ def cmd_meetings_create(args: argparse.Namespace, config: Config) -> int:
 def cmd_meetings_list(args: argparse.Namespace, config: Config) -> int:
     store = _open_store(config)
     try:
-        service = MeetingService(store, config.tz)
+        service = MeetingService(store, config.tz, meeting_rooms(store, config.rooms, config.tz))
         meetings = service.list_for(args.user) if args.user else service.list_all()
     finally:
         store.close()

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from rooms.calendar import meeting_rooms
 from signaling.config import Config
 from signaling.quality.history import QualityHistory
 from signaling.quality.meeting_report import to_csv
@@ -23,7 +24,8 @@ def _history(config: Config) -> tuple[Store, QualityHistory]:
 def cmd_quality_export(args: argparse.Namespace, config: Config) -> int:
     store, history = _history(config)
     try:
-        meeting = MeetingService(store, config.tz).get(args.meeting)
+        rooms = meeting_rooms(store, config.rooms, config.tz)
+        meeting = MeetingService(store, config.tz, rooms).get(args.meeting)
         sys.stdout.write(to_csv(history.samples(meeting.id), config.tz))
     finally:
         store.close()

@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from rooms.calendar import meeting_rooms
 from signaling.accounts.accounts import AccountService
+from signaling.config import Config
 from signaling.quality.history import QualityHistory, SampleRow, merge_rows
 from signaling.quality.meeting_report import build_report, to_csv
 from signaling.schedule.meetings import MeetingService
@@ -24,7 +26,8 @@ def meeting_id(store: Store) -> str:
     accounts = AccountService(store, 150)
     accounts.create("an", "An", "leader", "password-123")
     accounts.create("binh", "Bình", "official", "password-123")
-    return str(MeetingService(store, TZ).create("Giao ban", "an", invitees=["binh"]).id)
+    meetings = MeetingService(store, TZ, meeting_rooms(store, Config().rooms, TZ))
+    return str(meetings.create("Giao ban", "an", invitees=["binh"]).id)
 
 
 def row(meeting_id: str, seconds_in: float, loss: float, state: str = "good",

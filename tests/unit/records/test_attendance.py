@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from rooms.calendar import meeting_rooms
 from signaling.accounts.accounts import AccountService
+from signaling.config import Config
 from signaling.errors import Conflict, NotFound
 from signaling.ids import MeetingId
 from signaling.records.attendance import Attendance, AttendanceService
@@ -22,7 +24,8 @@ def meeting_id(store: Store) -> MeetingId:
     accounts = AccountService(store, seats=5)
     accounts.create("alice", "Alice", "leader", "password-a")
     accounts.create("bob", "Bob", "clerk", "password-b")
-    meetings = MeetingService(store, ZoneInfo("Asia/Ho_Chi_Minh"))
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    meetings = MeetingService(store, tz, meeting_rooms(store, Config().rooms, tz))
     return meetings.create("Briefing", "alice", start=T0, invitees=["bob"]).id
 
 

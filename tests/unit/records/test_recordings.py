@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from rooms.calendar import meeting_rooms
 from signaling.accounts.accounts import AccountService
+from signaling.config import Config
 from signaling.errors import BadRequest, Conflict, NotFound
 from signaling.records.attendance import Attendance
 from signaling.records.meeting_record import MinutesService, RecordAccess, attendance_csv, summarize
@@ -37,7 +39,7 @@ def accounts(store: Store) -> AccountService:
 
 @pytest.fixture
 def meetings(store: Store, accounts: AccountService) -> MeetingService:
-    return MeetingService(store, TZ)
+    return MeetingService(store, TZ, meeting_rooms(store, Config().rooms, TZ))
 
 
 @pytest.fixture
@@ -49,7 +51,8 @@ def test_policy_defaults_to_the_configured_one(store: Store, meetings: MeetingSe
                                                recordings: RecordingService) -> None:
     first = meetings.create("A", "sep", start=T0)
     assert recordings.policy(first.id) == "automatic"
-    on_demand = MeetingService(store, TZ, default_recording_policy="on_demand")
+    on_demand = MeetingService(store, TZ, meeting_rooms(store, Config().rooms, TZ),
+                               default_recording_policy="on_demand")
     second = on_demand.create("B", "sep", start=T0)
     assert recordings.policy(second.id) == "on_demand"
     assert recordings.policy(first.id) == "automatic"

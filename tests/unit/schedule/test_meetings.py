@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from rooms.calendar import meeting_rooms
 from signaling.accounts.accounts import AccountService
+from signaling.config import Config
 from signaling.errors import BadRequest, Forbidden, NotFound
 from signaling.schedule.meetings import MeetingService, parse_when
 from signaling.store import Store
@@ -50,7 +52,7 @@ def accounts(db: Store) -> AccountService:
 
 @pytest.fixture
 def meetings(db: Store) -> MeetingService:
-    return MeetingService(db, HCM, now=lambda: NOW)
+    return MeetingService(db, HCM, meeting_rooms(db, Config().rooms, HCM), now=lambda: NOW)
 
 
 def test_create_with_defaults(meetings: MeetingService) -> None:
@@ -191,7 +193,8 @@ def test_meetings_persist_across_reopen(meetings: MeetingService, db: Store) -> 
     db.close()
     reopened = Store.open(db.path)
     try:
-        assert MeetingService(reopened, HCM).get(meeting.id) == meeting
+        service = MeetingService(reopened, HCM, meeting_rooms(reopened, Config().rooms, HCM))
+        assert service.get(meeting.id) == meeting
     finally:
         reopened.close()
 

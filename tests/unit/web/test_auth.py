@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from rooms.calendar import meeting_rooms
 from signaling.accounts.accounts import AccountService
 from signaling.accounts.sessions import SessionService
 from signaling.accounts.throttle import LoginThrottle, ThrottleRules
@@ -48,7 +49,8 @@ async def make_client(store: Store) -> AsyncIterator[MakeClient]:
         app[CONFIG] = config
         app[ACCOUNTS] = AccountService(store, 10)
         app[SESSIONS] = SessionService(store, idle=timedelta(hours=1), absolute=timedelta(hours=8))
-        app[MEETINGS] = MeetingService(store, config.tz)
+        rooms = meeting_rooms(store, config.rooms, config.tz)
+        app[MEETINGS] = MeetingService(store, config.tz, rooms)
         app[THROTTLE] = LoginThrottle(store, ThrottleRules())
         setup_templates(app)
         setup_pages(app)
@@ -70,7 +72,8 @@ async def make_client(store: Store) -> AsyncIterator[MakeClient]:
 
 @pytest.fixture
 def meeting_id(store: Store) -> str:
-    meeting = MeetingService(store, ZoneInfo("Asia/Ho_Chi_Minh")).create(
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    meeting = MeetingService(store, tz, meeting_rooms(store, Config().rooms, tz)).create(
         "Giao ban tuần", "an", invitees=["binh"]
     )
     return str(meeting.id)

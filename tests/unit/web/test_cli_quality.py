@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from rooms.calendar import meeting_rooms
 from signaling.accounts.accounts import AccountService
 from signaling.config import load_config
 from signaling.quality.history import QualityHistory, SampleRow
@@ -22,7 +23,8 @@ def test_export_and_prune(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     config.data_path.mkdir(parents=True)
     store = Store.open(config.database_path)
     AccountService(store, 150).create("an", "An", "leader", "password-123")
-    meeting = MeetingService(store, config.tz).create("Giao ban", "an")
+    rooms = meeting_rooms(store, config.rooms, config.tz)
+    meeting = MeetingService(store, config.tz, rooms).create("Giao ban", "an")
     history = QualityHistory(store, 30, 1)
     now = utcnow()
     history.record([SampleRow(meeting.id, "pa-1", "an", "up:camera", "video", at, 3.0, "good",
