@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
+from pytest_aiohttp import AiohttpServer
 
 from sfu.config import SfuSettings
 from signaling.config import Config, HttpSettings
@@ -39,32 +40,39 @@ class Site:
         return MeetingClient(self.base_url, token, username, index, publisher)
 
 
-@asynccontextmanager
-async def running_site(tmp_path: Path, sfu: SfuSettings) -> AsyncIterator[Site]:
-    config = Config(data_dir=str(tmp_path / "data"), http=HttpSettings(host="127.0.0.1"),
-                    sfu=sfu)
-    server = TestServer(create_app(config), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield Site(server=server, base_url=str(server.make_url("")).rstrip("/"))
-    finally:
-        await server.close()
+StartSite = Callable[[Config], Awaitable[Site]]
 
 
 @pytest.fixture
-async def site(tmp_path: Path) -> AsyncIterator[Site]:
+def start_site(aiohttp_server: AiohttpServer) -> StartSite:
+    """Serves `create_app(config)` on 127.0.0.1 until the test ends."""
+
+    async def start(config: Config) -> Site:
+        server = await aiohttp_server(create_app(config), host="127.0.0.1")
+        return Site(server=server, base_url=str(server.make_url("")).rstrip("/"))
+
+    return start
+
+
+def site_config(tmp_path: Path, sfu: SfuSettings, **settings: Any) -> Config:
+    """A server's configuration with its data under `tmp_path`, on 127.0.0.1."""
+    return Config(data_dir=str(tmp_path / "data"), http=HttpSettings(host="127.0.0.1"),
+                  sfu=sfu, **settings)
+
+
+@pytest.fixture
+async def site(tmp_path: Path, start_site: StartSite) -> Site:
     """The server with the SFU in its own process (the smallest set-up)."""
-    async with running_site(tmp_path, SfuSettings(announced_addresses=["127.0.0.1"],
-                                                  in_process=True)) as running:
-        yield running
+    return await start_site(site_config(
+        tmp_path, SfuSettings(announced_addresses=["127.0.0.1"], in_process=True)))
 
 
 @pytest.fixture
-async def workers_site(tmp_path: Path) -> AsyncIterator[Site]:
+async def workers_site(tmp_path: Path, start_site: StartSite) -> Site:
     """The server with two SFU worker processes, as in production."""
-    async with running_site(tmp_path, SfuSettings(announced_addresses=["127.0.0.1"],
-                                                  workers=2, stats_interval_ms=500)) as running:
-        yield running
+    return await start_site(site_config(
+        tmp_path, SfuSettings(announced_addresses=["127.0.0.1"], workers=2,
+                              stats_interval_ms=500)))
 
 
 async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:

@@ -12,12 +12,10 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 
 from sfu.config import SfuSettings
-from signaling.config import Config, HttpSettings, LicenceSettings
-from tests.integration.conftest import Site
-from web.app import create_app
+from signaling.config import LicenceSettings
+from tests.integration.conftest import Site, StartSite, site_config
 from web.keys import ACCOUNTS, API_TOKENS, SESSIONS, STORE
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -26,17 +24,10 @@ SEATS = 6
 
 
 @pytest.fixture
-async def small_site(tmp_path: Path) -> AsyncIterator[Site]:
+async def small_site(tmp_path: Path, start_site: StartSite) -> Site:
     """A real server licensed for SEATS accounts."""
-    config = Config(data_dir=str(tmp_path / "data"), http=HttpSettings(host="127.0.0.1"),
-                    sfu=SfuSettings(announced_addresses=["127.0.0.1"]),
-                    licence=LicenceSettings(seats=SEATS))
-    server = TestServer(create_app(config), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield Site(server=server, base_url=str(server.make_url("")).rstrip("/"))
-    finally:
-        await server.close()
+    return await start_site(site_config(tmp_path, SfuSettings(announced_addresses=["127.0.0.1"]),
+                                        licence=LicenceSettings(seats=SEATS)))
 
 
 class Browser:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from pytest_aiohttp import AiohttpServer
 
 from sfu.config import SfuSettings
 from signaling.config import Config, HttpSettings
@@ -31,34 +31,20 @@ class Hook:
 
     def __init__(self) -> None:
         self.attempts: list[dict[str, Any]] = []
-        self.runner: web.AppRunner | None = None
         self.url = ""
 
     async def handle(self, request: web.Request) -> web.Response:
         self.attempts.append(await request.json())
         return web.Response(status=503 if len(self.attempts) == 1 else 204)
 
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/hook", self.handle)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}/hook"
-
-    async def close(self) -> None:
-        if self.runner is not None:
-            await self.runner.cleanup()
-
 
 @pytest.fixture
-async def hook() -> AsyncIterator[Hook]:
+async def hook(aiohttp_server: AiohttpServer) -> Hook:
     receiver = Hook()
-    await receiver.start()
-    yield receiver
-    await receiver.close()
+    app = web.Application()
+    app.router.add_post("/hook", receiver.handle)
+    receiver.url = str((await aiohttp_server(app)).make_url("/hook"))
+    return receiver
 
 
 async def start_site(tmp_path: Path, quality: QualitySettings) -> Site:

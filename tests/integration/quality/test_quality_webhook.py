@@ -7,11 +7,14 @@ import time
 from typing import Any
 
 from aiohttp import web
+from aiohttp.test_utils import TestServer
+from pytest_aiohttp import AiohttpServer
 
 from signaling.quality.webhook import Webhook
 
 
-async def serve(statuses: list[int]) -> tuple[web.AppRunner, str, list[tuple[float, Any]]]:
+async def serve(aiohttp_server: AiohttpServer,
+                statuses: list[int]) -> tuple[TestServer, str, list[tuple[float, Any]]]:
     seen: list[tuple[float, Any]] = []
 
     async def handle(request: web.Request) -> web.Response:
@@ -20,16 +23,12 @@ async def serve(statuses: list[int]) -> tuple[web.AppRunner, str, list[tuple[flo
 
     app = web.Application()
     app.router.add_post("/hook", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}/hook", seen
+    server = await aiohttp_server(app)
+    return server, str(server.make_url("/hook")), seen
 
 
-async def test_a_failed_post_is_retried_with_growing_waits() -> None:
-    runner, url, seen = await serve([500, 502, 200])
+async def test_a_failed_post_is_retried_with_growing_waits(aiohttp_server: AiohttpServer) -> None:
+    _, url, seen = await serve(aiohttp_server, [500, 502, 200])
     hook = Webhook(url, retries=3, timeout_s=2, backoff_s=0.1)
     try:
         task = hook.send({"event": "quality_alert", "username": "lan"})
@@ -41,17 +40,17 @@ async def test_a_failed_post_is_retried_with_growing_waits() -> None:
         assert (hook.delivered, hook.failed, hook.attempts) == (1, 0, 3)
     finally:
         await hook.close()
-        await runner.cleanup()
 
 
-async def test_an_unreachable_hook_gives_up_after_the_retries() -> None:
-    runner, url, seen = await serve([503])
+async def test_an_unreachable_hook_gives_up_after_the_retries(
+        aiohttp_server: AiohttpServer) -> None:
+    server, url, seen = await serve(aiohttp_server, [503])
     hook = Webhook(url, retries=2, timeout_s=2, backoff_s=0.05)
     try:
         assert await hook.deliver({"event": "quality_alert"}) is False
         assert len(seen) == 3 and (hook.delivered, hook.failed) == (0, 1)
     finally:
-        await runner.cleanup()
+        await server.close()
     # Nothing listens any more: connection errors are retried and counted too.
     assert await hook.deliver({"event": "quality_alert"}) is False
     assert hook.failed == 2

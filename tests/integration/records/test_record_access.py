@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -16,7 +15,7 @@ from aiohttp.test_utils import TestServer
 from sfu.config import SfuSettings
 from sfu.recorder import free_mb
 from signaling.config import Config, HttpSettings, RecordingSettings
-from tests.integration.conftest import Site, wait_until
+from tests.integration.conftest import Site, StartSite, site_config, wait_until
 from web.app import create_app
 from web.keys import MINUTES, RECORD_ACCESS, RECORDINGS, SESSIONS
 
@@ -24,16 +23,9 @@ MP4_BYTES = bytes(range(256)) * 64
 
 
 def make_site_fixture(recording: RecordingSettings):  # type: ignore[no-untyped-def]
-    async def fixture(tmp_path: Path) -> AsyncIterator[Site]:
-        config = Config(data_dir=str(tmp_path / "data"), http=HttpSettings(host="127.0.0.1"),
-                        sfu=SfuSettings(announced_addresses=["127.0.0.1"]),
-                        recording=recording)
-        server = TestServer(create_app(config), host="127.0.0.1")
-        await server.start_server()
-        try:
-            yield Site(server=server, base_url=str(server.make_url("")).rstrip("/"))
-        finally:
-            await server.close()
+    async def fixture(tmp_path: Path, start_site: StartSite) -> Site:
+        return await start_site(site_config(
+            tmp_path, SfuSettings(announced_addresses=["127.0.0.1"]), recording=recording))
     return pytest.fixture(fixture)
 
 

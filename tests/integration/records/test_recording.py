@@ -6,22 +6,20 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import av
 import numpy as np
 import pytest
-from aiohttp.test_utils import TestServer
 
 from sfu.config import SfuSettings
 from sfu.recording_files import read_manifests
-from signaling.config import Config, HttpSettings, RecordingSettings
+from signaling.config import RecordingSettings
 from signaling.records.compose import Spec, compose
 from signaling.records.compose_layout import fit, speaker
 from tests.integration.client import MeetingClient
-from tests.integration.conftest import Site, wait_until
+from tests.integration.conftest import Site, StartSite, site_config, wait_until
 from tests.integration.media import TONES, read_pattern
 from tests.integration.recording_helpers import (
     decode_audio,
@@ -30,7 +28,6 @@ from tests.integration.recording_helpers import (
     tone_of,
     tone_strength,
 )
-from web.app import create_app
 from web.cli import main as cli
 from web.keys import RECORDINGS
 
@@ -38,16 +35,10 @@ MEETING_S = 8.0
 
 
 @pytest.fixture
-async def recording_site(tmp_path: Path) -> AsyncIterator[Site]:
-    config = Config(data_dir=str(tmp_path / "data"), http=HttpSettings(host="127.0.0.1"),
-                    sfu=SfuSettings(announced_addresses=["127.0.0.1"]),
-                    recording=RecordingSettings(segment_seconds=3, min_free_mb=50))
-    server = TestServer(create_app(config), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield Site(server=server, base_url=str(server.make_url("")).rstrip("/"))
-    finally:
-        await server.close()
+async def recording_site(tmp_path: Path, start_site: StartSite) -> Site:
+    return await start_site(site_config(
+        tmp_path, SfuSettings(announced_addresses=["127.0.0.1"]),
+        recording=RecordingSettings(segment_seconds=3, min_free_mb=50)))
 
 
 class PublishingClient(MeetingClient):

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
 
 from rooms.calendar import meeting_rooms
 from signaling.accounts.accounts import AccountService
@@ -40,9 +41,7 @@ async def api_echo(request: web.Request) -> web.Response:
 
 
 @pytest.fixture
-async def make_client(store: Store) -> AsyncIterator[MakeClient]:
-    clients: list[TestClient[web.Request, web.Application]] = []
-
+async def make_client(store: Store, aiohttp_client: AiohttpClient) -> MakeClient:
     async def make(**http: Any) -> TestClient[web.Request, web.Application]:
         config = dataclasses.replace(Config(), http=HttpSettings(**http))
         app = web.Application(middlewares=[auth.error_middleware, auth.auth_middleware])
@@ -56,18 +55,13 @@ async def make_client(store: Store) -> AsyncIterator[MakeClient]:
         setup_pages(app)
         app.router.add_get("/boom", boom)
         app.router.add_post("/api/echo", api_echo)
-        client: TestClient[web.Request, web.Application] = TestClient(TestServer(app))
-        await client.start_server()
-        clients.append(client)
-        return client
+        return await aiohttp_client(app)
 
     accounts = AccountService(store, 10)
     accounts.create("an", "Nguyễn Văn An", "leader", PASSWORDS["an"])
     accounts.create("binh", "Trần Thị Bình", "secretary", PASSWORDS["binh"])
     accounts.create("cuong", "Lê Văn Cường", "clerk", PASSWORDS["cuong"])
-    yield make
-    for client in clients:
-        await client.close()
+    return make
 
 
 @pytest.fixture
