@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sfu.config import IceServer, RecorderSettings, SfuSettings
+from sfu.config import IceServer, RecorderSettings, SfuSettings, port_range
 from signaling.errors import ConfigError
 from signaling.quality.settings import QualitySettings, validate_quality
 from signaling.records.policy import RECORDING_POLICIES
@@ -394,6 +394,10 @@ def _validate_sfu(sfu: SfuSettings) -> None:
         raise ConfigError("'sfu.pli_min_interval_ms' must not be negative")
     if not 500 <= sfu.stats_interval_ms <= 60_000:
         raise ConfigError("'sfu.stats_interval_ms' must be between 500 and 60000")
+    try:
+        port_range(sfu.udp_ports)
+    except ValueError as exc:
+        raise ConfigError(f"'sfu.udp_ports': {exc}") from None
 
 
 __all__ = [
