@@ -131,14 +131,20 @@ async def open_pc_browser(pw: Playwright, work: Path, launcher: Path, username: 
     return browser
 
 
-async def sign_in(browser: Browser, base: str, meeting_id: str, password: str) -> None:
+async def sign_in(browser: Browser, base: str, meeting_id: str, password: str) -> str | None:
+    """Sign in on the way to the meeting page; returns the sign-in page's insecure-address
+    notice as shown (None when hidden)."""
     page = browser.page
     await page.goto(f"{base}/m/{meeting_id}")
     await page.wait_for_url(lambda url: urlsplit(url).path == "/login")
+    await page.wait_for_load_state("load")
+    notice = page.locator('[data-testid="insecure-context"]')
+    shown = await notice.inner_text() if await notice.is_visible() else None
     await page.fill("input[name=username]", browser.username)
     await page.fill("input[name=password]", password)
     await page.click('[data-testid="login-button"]')
     await page.wait_for_url(lambda url: urlsplit(url).path == f"/m/{meeting_id}")
+    return shown
 
 
 def off_origin(requests: list[str], base: str) -> list[str]:
@@ -161,7 +167,8 @@ async def meet_over_tls(work: Path, launcher: Path, base: str, meeting_id: str,
                     for u in USERS]
         try:
             for browser, user in zip(browsers, USERS, strict=True):
-                await sign_in(browser, base, meeting_id, user[3])
+                notice = await sign_in(browser, base, meeting_id, user[3])
+                checks[f"{browser.username}_no_insecure_notice"] = notice is None
                 checks[f"{browser.username}_secure_context"] = await browser.page.evaluate(
                     "() => window.isSecureContext && Boolean(navigator.mediaDevices)")
                 await browser.page.wait_for_function(
@@ -208,7 +215,10 @@ async def plain_http_page(work: Path, launcher: Path, base: str,
         username, _name, _role, password = USERS[1]
         browser = await open_pc_browser(pw, work, launcher, username, [], requests)
         try:
-            await sign_in(browser, base, meeting_id, password)
+            notice = await sign_in(browser, base, meeting_id, password)
+            result["sign_in_notice"] = notice
+            checks["sign_in_notice_vi"] = (notice or "").strip() == catalogs["vi"][
+                "login.insecure_context"]
             checks["not_a_secure_context"] = await browser.page.evaluate(
                 "() => !window.isSecureContext && !navigator.mediaDevices")
             for lang in ("vi", "en"):
