@@ -9,10 +9,17 @@ import random
 import socket
 from pathlib import Path
 
+import aioice.ice
+import aioice.turn
+import pytest
+
+from sfu.aiortc_adapter import AiortcIncompatible, check_compatibility
 from sfu.aiortc_peer import ice_protocols
-from sfu.config import SfuSettings
+from sfu.config import SfuSettings, port_range
 from sfu.engine import Engine
 from sfu.pool import WorkerPool
+from signaling.config import load_config
+from signaling.errors import ConfigError
 from tests.integration.conftest import running_site, wait_until
 from tests.integration.live.test_meeting_media import (
     frames_from,
@@ -153,3 +160,26 @@ async def test_exhausted_range_refuses_the_newcomer_only(tmp_path: Path) -> None
                 sock.close()
             for c in clients:
                 await c.close()
+
+
+async def test_the_start_up_check_covers_what_port_binding_hooks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await check_compatibility()
+    monkeypatch.delattr(aioice.ice, "server_reflexive_candidate")
+    monkeypatch.delattr(aioice.turn, "UDP_SOCKET_BUFFER_SIZE")
+    with pytest.raises(AiortcIncompatible) as refused:
+        await check_compatibility()
+    assert "aioice.ice.server_reflexive_candidate is missing" in str(refused.value)
+    assert "aioice.turn.UDP_SOCKET_BUFFER_SIZE is missing" in str(refused.value)
+
+
+def test_udp_ports_must_be_a_range_of_unprivileged_ports() -> None:
+    for bad, reason in (("40000", "is not a range"), ("40000-", "is not a range"),
+                        ("a-b", "is not a range"), ("40199-40000", "between 1024 and 65535"),
+                        ("80-100", "between 1024 and 65535"), ("60000-70000", "65535")):
+        with pytest.raises(ConfigError, match=rf"^'sfu.udp_ports': .*{reason}"):
+            load_config(None, env={"GIAOBAN_SFU_UDP_PORTS": bad})
+    config = load_config(None, env={"GIAOBAN_SFU_UDP_PORTS": "40000-40199"})
+    assert port_range(config.sfu.udp_ports) == (40000, 40199)
+    assert port_range("") is None
