@@ -10,9 +10,10 @@ With --tls the server serves HTTPS with a certificate written by `giaoban tls
 self-signed`, and Chromium trusts exactly that certificate by its key pin
 (--ignore-certificate-errors-spki-list); two users join, and each must decode the
 other's video and receive their audio over the veth pair, with every request of each
-browser going to the server's origin. Without --tls the page is plain HTTP on a LAN
+browser going to the server's origin, and a browser pinning another key is refused. Without --tls the page is plain HTTP on a LAN
 address, which is not a secure context: the meeting page must say so, in Vietnamese and
-in English, and joining to watch and listen must still work. Writes DIR/result.json.
+in English (and the sign-in page warns first), and joining to watch and listen must
+still work. Writes DIR/result.json.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Playwright, async_playwright
 
 from tests.e2e.two_browsers import (
@@ -45,6 +47,8 @@ from tests.e2e.two_browsers import (
     prepare,
     stop,
 )
+from web.cli.tls import new_key
+from web.tls import spki_pin
 
 SERVER_ADDRESS = "10.77.0.1"
 PC_ADDRESS = "10.77.0.2"
@@ -190,6 +194,17 @@ async def meet_over_tls(work: Path, launcher: Path, base: str, meeting_id: str,
                 sorted(pair) == [SERVER_ADDRESS, PC_ADDRESS] for s in states for pair in s["pairs"])
             for b in browsers:
                 await b.page.screenshot(path=str(work / f"tls-{b.username}.png"))
+            # Only that certificate is trusted: a browser pinning another key is refused.
+            wrong = [f"--ignore-certificate-errors-spki-list={spki_pin(new_key().public_key())}"]
+            stranger = await open_pc_browser(pw, work, launcher, "stranger", wrong, [])
+            try:
+                await stranger.page.goto(f"{base}/login")
+                result["other_pin"] = "page loaded"
+            except PlaywrightError as exc:
+                result["other_pin"] = str(exc).splitlines()[0]
+            finally:
+                await stranger.context.close()
+            checks["another_pin_is_refused"] = "ERR_CERT" in result["other_pin"]
         finally:
             result["problems"] = {b.username: b.problems for b in browsers}
             for b in browsers:
