@@ -10,10 +10,10 @@ With --tls the server serves HTTPS with a certificate written by `giaoban tls
 self-signed`, and Chromium trusts exactly that certificate by its key pin
 (--ignore-certificate-errors-spki-list); two users join, and each must decode the
 other's video and receive their audio over the veth pair, with every request of each
-browser going to the server's origin, and a browser pinning another key is refused. Without --tls the page is plain HTTP on a LAN
-address, which is not a secure context: the meeting page must say so, in Vietnamese and
-in English (and the sign-in page warns first), and joining to watch and listen must
-still work. Writes DIR/result.json.
+browser going to the server's origin, and a browser pinning another key is refused.
+Without --tls the page is plain HTTP on a LAN address, which is not a secure context:
+the meeting page must say so, in Vietnamese and in English (and the sign-in page warns
+first), and joining to watch and listen must still work. Writes DIR/result.json.
 """
 
 from __future__ import annotations
