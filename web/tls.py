@@ -14,7 +14,7 @@ import hashlib
 import logging
 import ssl
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -32,6 +32,8 @@ HSTS_VALUE = "max-age=31536000"
 """One year; no includeSubDomains, since other hosts of the ministry's domain may not
 serve HTTPS."""
 
+RENEW_WITHIN = timedelta(days=30)
+"""Start-up warns when the certificate expires sooner than this."""
 CERTIFICATE_KEY = "http.tls_certificate"
 PRIVATE_KEY_KEY = "http.tls_private_key"
 
@@ -67,6 +69,9 @@ def load_certificates(path: str, now: datetime | None = None) -> list[x509.Certi
         raise ConfigError(f"'{CERTIFICATE_KEY}': the certificate in {path} is not valid "
                           f"before {leaf.not_valid_before_utc:%Y-%m-%d %H:%M} UTC "
                           "(check this machine's clock)")
+    if leaf.not_valid_after_utc - moment < RENEW_WITHIN:
+        logger.warning("the certificate in %s ('%s') expires on %s: renew it", path,
+                       CERTIFICATE_KEY, f"{leaf.not_valid_after_utc:%Y-%m-%d %H:%M} UTC")
     return chain
 
 

@@ -126,6 +126,16 @@ def test_an_expired_certificate_is_refused(tmp_path: Path) -> None:
                        f"expired on {expiry:%Y-%m-%d %H:%M} UTC; renew it")
 
 
+def test_a_certificate_about_to_expire_is_used_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert server_tls(write_pair(tmp_path / "soon", days=20)) is not None
+    assert "expires on" in caplog.text and "'http.tls_certificate'" in caplog.text
+    caplog.clear()
+    assert server_tls(write_pair(tmp_path / "later", days=90)) is not None
+    assert "expires on" not in caplog.text
+
+
 def test_a_certificate_not_yet_valid_is_refused(tmp_path: Path) -> None:
     http = write_pair(tmp_path, start=datetime.now(UTC) + timedelta(days=2))
     assert "is not valid before" in refusal(http)
