@@ -27,6 +27,7 @@ What is hooked, and why:
 - A subscriber's PLI/FIR reaches `RTCRtpSender._send_keyframe`, which is replaced per
   instance to ask the publisher instead of a (non-existent) encoder.
 - aioice's host address discovery is replaced by the configured addresses.
+- `aiortc_ports`: ICE host sockets bound from the configured UDP port range.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ from aiortc.rtp import (
     RtcpRtpfbPacket,
     unpack_remb_fci,
 )
+
+from . import aiortc_ports
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +100,7 @@ async def check_compatibility() -> None:
         problems.append("aioice.ice.get_host_addresses is missing")
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     try:
+        problems += aiortc_ports.problems(pc)
         transceiver = pc.addTransceiver("video", direction="sendonly")
         dtls = transceiver.sender.transport
         for obj, names in (

@@ -97,6 +97,12 @@ class NoOfferError(SfuErrorKind):
     CODE = "no_offer"
 
 
+class PortsExhaustedError(SfuErrorKind):
+    """No UDP port of the configured range is free for a new transport's ICE socket."""
+
+    CODE = "ports_exhausted"
+
+
 class BadRequestError(SfuErrorKind):
     """A worker got a control request it cannot read (unknown method, bad params)."""
 
@@ -118,7 +124,7 @@ class WorkerUnavailableError(SfuErrorKind):
 SFU_ERRORS: dict[str, type[SfuErrorKind]] = {kind.CODE: kind for kind in (
     InvalidSdpError, LowDiskError, UnknownIdError, OwnTrackError, RecordingFailedError,
     WrongRoleError, TransportClosedError, NegotiationInProgressError, NoOfferError,
-    BadRequestError, WorkerError, WorkerUnavailableError)}
+    BadRequestError, WorkerError, WorkerUnavailableError, PortsExhaustedError)}
 """Every kind of SfuError, by its code."""
 
 

@@ -33,6 +33,23 @@ class SfuSettings:
     """Coalescing window for keyframe requests relayed to one publisher."""
     stats_interval_ms: int = 3000
     """How often every router's stream figures are sampled and emitted."""
+    udp_ports: str = ""
+    """Range "FIRST-LAST" every ICE socket of the SFU takes its port from (all workers
+    share it); empty = any port."""
+
+
+def port_range(text: str) -> tuple[int, int] | None:
+    """`udp_ports` as (first, last), or None for any port; ValueError says what is wrong."""
+    if not text.strip():
+        return None
+    first, dash, last = text.partition("-")
+    if not dash or not first.strip().isdigit() or not last.strip().isdigit():
+        raise ValueError(f"{text!r} is not a range such as \"40000-40199\"")
+    low, high = int(first), int(last)
+    if not 1024 <= low <= high <= 65535:
+        raise ValueError(f"{text!r} must run from a first port to a last port, "
+                         "both between 1024 and 65535")
+    return low, high
 
 
 def worker_count(settings: SfuSettings) -> int:

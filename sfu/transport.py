@@ -26,16 +26,18 @@ from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 from aiortc.sdp import SessionDescription, candidate_from_sdp
 
+from .aiortc_ports import UdpPortsExhausted, bind_from_range
 from .aiortc_receive import guard_rtcp, install_fast_receive
 from .api import (
     InvalidSdpError,
     NegotiationInProgressError,
     NoOfferError,
+    PortsExhaustedError,
     TransportClosedError,
     TransportRole,
     WrongRoleError,
 )
-from .config import SfuSettings
+from .config import SfuSettings, port_range
 from .ids import RouterId, TransportId
 from .rewrite import SequenceRewriter
 
@@ -104,6 +106,8 @@ class Transport:
         self.router_id = router_id
         self.role = role
         self.pc = RTCPeerConnection(rtc_configuration(settings))
+        self._ports = port_range(settings.udp_ports)
+        """Where this transport's ICE sockets take their ports from; None = any."""
         self.closed = False
         self._on_state = on_state
         self._free: list[RTCRtpTransceiver] = []
@@ -142,8 +146,16 @@ class Transport:
             except Exception as exc:  # aiortc's InvalidStateError, OperationError
                 raise InvalidSdpError(f"the offer was refused: {exc}") from exc
             answer = await self.pc.createAnswer()
-            await self.pc.setLocalDescription(answer)
+            await self._set_local(answer)
             return str(self.pc.localDescription.sdp)
+
+    async def _set_local(self, description: RTCSessionDescription) -> None:
+        """Apply our own offer or answer; its ICE gathering binds this transport's socket."""
+        bind_from_range(self.pc, self._ports)
+        try:
+            await self.pc.setLocalDescription(description)
+        except UdpPortsExhausted as exc:
+            raise PortsExhaustedError(exc.strerror or str(exc)) from exc
 
     def announced_ssrcs(self, mid: str) -> set[int]:
         """The SSRCs (media and RTX) the publisher's offer announces for `mid`."""
@@ -193,7 +205,7 @@ class Transport:
                 raise NegotiationInProgressError(
                     "the previous offer has not been answered yet")
             offer = await self.pc.createOffer()
-            await self.pc.setLocalDescription(offer)
+            await self._set_local(offer)
             return str(self.pc.localDescription.sdp)
 
     async def apply_answer(self, answer_sdp: str) -> None:

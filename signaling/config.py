@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sfu.config import IceServer, RecorderSettings, SfuSettings
+from sfu.config import IceServer, RecorderSettings, SfuSettings, port_range
 from signaling.errors import ConfigError
 from signaling.quality.settings import QualitySettings, validate_quality
 from signaling.records.policy import RECORDING_POLICIES
@@ -31,11 +31,27 @@ class HttpSettings:
     host: str = "127.0.0.1"
     port: int = 8080
     secure_cookies: bool = False
-    """Mark cookies Secure; turn on when served over HTTPS."""
+    """Mark cookies Secure; turn on when served over HTTPS (automatic with TLS)."""
     session_idle_minutes: int = 120
     """A session unused this long expires."""
     session_max_hours: int = 12
     """A session expires this long after sign-in, used or not."""
+    tls_certificate: str = ""
+    """PEM certificate (a chain allowed); with `tls_private_key`, serve HTTPS on `port`."""
+    tls_private_key: str = ""
+    """PEM private key of `tls_certificate`."""
+    redirect_port: int = 0
+    """With TLS, plain HTTP on this port redirects every request to HTTPS; 0 = off."""
+
+    @property
+    def tls(self) -> bool:
+        """True when the server itself serves HTTPS."""
+        return bool(self.tls_certificate and self.tls_private_key)
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Cookies are Secure when configured so, and always with TLS."""
+        return self.secure_cookies or self.tls
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +304,7 @@ def validate(config: Config) -> None:
         raise ConfigError("'http.session_idle_minutes' must be at least 1")
     if http.session_max_hours < 1:
         raise ConfigError("'http.session_max_hours' must be at least 1")
+    _validate_tls(http)
     _validate_sfu(config.sfu)
     validate_quality(config.quality)
     if config.licence.seats < 1:
@@ -311,6 +328,23 @@ def validate(config: Config) -> None:
         if room.capacity < 1:
             raise ConfigError(f"'{key}.capacity' must be at least 1")
     _validate_schedule(config)
+
+
+def _validate_tls(http: HttpSettings) -> None:
+    """The TLS keys go together; the files themselves are checked when serving starts."""
+    if http.tls_certificate and not http.tls_private_key:
+        raise ConfigError("'http.tls_private_key' must be set when 'http.tls_certificate' is")
+    if http.tls_private_key and not http.tls_certificate:
+        raise ConfigError("'http.tls_certificate' must be set when 'http.tls_private_key' is")
+    if http.redirect_port:
+        if not 1 <= http.redirect_port <= 65535:
+            raise ConfigError(f"'http.redirect_port' must be 0 (off) or between 1 and 65535, "
+                              f"not {http.redirect_port}")
+        if not http.tls:
+            raise ConfigError("'http.redirect_port' redirects to HTTPS: set "
+                              "'http.tls_certificate' and 'http.tls_private_key' too")
+        if http.redirect_port == http.port:
+            raise ConfigError("'http.redirect_port' must differ from 'http.port'")
 
 
 def _validate_schedule(config: Config) -> None:
@@ -360,6 +394,10 @@ def _validate_sfu(sfu: SfuSettings) -> None:
         raise ConfigError("'sfu.pli_min_interval_ms' must not be negative")
     if not 500 <= sfu.stats_interval_ms <= 60_000:
         raise ConfigError("'sfu.stats_interval_ms' must be between 500 and 60000")
+    try:
+        port_range(sfu.udp_ports)
+    except ValueError as exc:
+        raise ConfigError(f"'sfu.udp_ports': {exc}") from None
 
 
 __all__ = [

@@ -55,6 +55,7 @@ from web.pages.quality import setup_quality
 from web.pages.records import create_recording_services, setup_recordings
 from web.pages.views import setup_pages, setup_templates
 from web.schedule_routes import setup_schedule
+from web.tls import base_url, redirect_site, server_tls, strict_transport_security
 from web.ws import setup_ws
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,10 @@ def create_app(config: Config) -> web.Application:
     setup_recordings(app)
     setup_quality(app)
     app.cleanup_ctx.append(_lifecycle)
+    if config.http.tls:
+        app.on_response_prepare.append(strict_transport_security)
+    if config.http.redirect_port:
+        app.cleanup_ctx.append(redirect_site(config.http))
     return app
 
 
@@ -139,8 +144,9 @@ def _event_loop() -> asyncio.AbstractEventLoop:
 
 
 def serve(config: Config) -> None:
+    ssl_context = server_tls(config.http)  # refuses a bad certificate before anything starts
     app = create_app(config)
     host, port = config.http.host, config.http.port
-    print(f"Giao Ban is serving on http://{host}:{port}/", flush=True)
-    web.run_app(app, host=host, port=port, print=None, loop=_event_loop(),
-                handler_cancellation=True)
+    print(f"Giao Ban is serving on {base_url(config.http)}/", flush=True)
+    web.run_app(app, host=host, port=port, ssl_context=ssl_context, print=None,
+                loop=_event_loop(), handler_cancellation=True)

@@ -137,7 +137,7 @@ def set_session_cookie(request: web.Request, response: web.StreamResponse, token
     http = request.app[CONFIG].http
     response.set_cookie(
         SESSION_COOKIE, token, path="/", httponly=True, samesite="Lax",
-        secure=http.secure_cookies,
+        secure=http.cookies_secure,
     )
 
 
@@ -287,11 +287,11 @@ def _finish(request: web.Request, response: web.StreamResponse) -> None:
     if new_csrf:
         response.set_cookie(
             CSRF_COOKIE, new_csrf, path="/", httponly=True, samesite="Strict",
-            secure=request.app[CONFIG].http.secure_cookies,
+            secure=request.app[CONFIG].http.cookies_secure,
         )
     chosen = i18n.normalize_language(request.query.get("lang"))
     if chosen and chosen != request.cookies.get(LANG_COOKIE):
         response.set_cookie(
             LANG_COOKIE, chosen, path="/", max_age=LANG_COOKIE_MAX_AGE, samesite="Lax",
-            secure=request.app[CONFIG].http.secure_cookies,
+            secure=request.app[CONFIG].http.cookies_secure,
         )

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import logging
 
-from sfu.api import InvalidSdpError, SfuClient, SfuError
+from sfu.api import InvalidSdpError, PortsExhaustedError, SfuClient, SfuError
 from sfu.ids import ProducerId
-from signaling.errors import BadRequest
+from signaling.errors import BadRequest, ServiceUnavailable
 from signaling.live import protocol as p
 from signaling.live.background import BackgroundTasks
 from signaling.live.participants import Participant, live_meeting_of
@@ -51,6 +51,11 @@ class Negotiation:
         except SfuError as exc:
             participant.negotiating = False
             logger.warning("participant %s: no offer: %s", participant.id, exc.message)
+            if isinstance(exc, PortsExhaustedError):
+                # Nothing can reach this participant: say why rather than stay silent.
+                error = ServiceUnavailable(exc.message)
+                await participant.tell(p.Error(code=error.code, title=error.title,
+                                               detail=error.detail))
             return
         live_meeting = self._registry.get(participant.meeting_id)
         consumers = []

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from sfu.api import InvalidSdpError, SfuError, UnknownIdError, WorkerUnavailableError
+from sfu.api import (
+    InvalidSdpError,
+    PortsExhaustedError,
+    SfuError,
+    UnknownIdError,
+    WorkerUnavailableError,
+)
 from signaling.errors import BadRequest, InvalidSdp, NotFound, ServiceUnavailable
 
 RETRYABLE_SFU_ERRORS = (WorkerUnavailableError, UnknownIdError)
@@ -10,6 +16,7 @@ RETRYABLE_SFU_ERRORS = (WorkerUnavailableError, UnknownIdError)
 
 _AS_SENT: tuple[tuple[type[SfuError], type[Exception]], ...] = (
     (WorkerUnavailableError, ServiceUnavailable),
+    (PortsExhaustedError, ServiceUnavailable),
     (InvalidSdpError, InvalidSdp),
     (UnknownIdError, NotFound),
 )

@@ -29,6 +29,8 @@ from web.cli import quality as cli_quality
 from web.cli import recordings as cli_recordings
 from web.cli import schedule as cli_schedule
 from web.cli import sfu as cli_sfu
+from web.cli import tls as cli_tls
+from web.tls import base_url
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -79,7 +81,7 @@ def _account_json(account: Account) -> dict[str, Any]:
 
 
 def _meeting_url(config: Config, meeting: Meeting) -> str:
-    return f"http://{config.http.host}:{config.http.port}{meeting.join_url}"
+    return base_url(config.http) + meeting.join_url
 
 
 def _meeting_json(config: Config, meeting: Meeting) -> dict[str, Any]:
@@ -330,6 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_recordings.add_commands(commands, common)
     cli_quality.add_commands(commands, common)
     cli_sfu.add_commands(commands, common)
+    cli_tls.add_commands(commands, common)
     return parser
 
 

@@ -6,6 +6,7 @@ import {
   fillDeviceSelect, listDevices, mediaSupported, openTrack, screenShareSupported,
 } from "./devices.js";
 import { QualityReporter, paintQuality } from "./quality.js";
+import { mediaUnavailableText } from "./secure_context.js";
 import { LOCAL_KEY, OWN_SCREEN_KEY, Stage, setStream } from "./stage.js";
 
 const TOAST_MS = 7000;
@@ -340,7 +341,7 @@ function ensureLocalMedia() {
 /** Open the camera and the microphone (each one optional) and show the preview. */
 async function openLocalMedia() {
   if (!mediaSupported()) {
-    showDeviceMessage(t("unsupported"));
+    showDeviceMessage(mediaUnavailableText(t));
     return;
   }
   const failures = [];
