@@ -14,6 +14,7 @@ from pathlib import Path
 from signaling.accounts.accounts import AccountService
 from signaling.accounts.audit import AuditLog
 from signaling.store import Store
+from tests.unit.syscalls import READ, SLEEPS, blocked_in
 from tests.unit.web.test_cli import assert_refused, clean_env, create_account, giaoban, write_config
 
 
@@ -28,26 +29,11 @@ def test_licence_status_text_and_json(tmp_path: Path) -> None:
     assert json.loads(as_json.stdout) == {"seats": 4, "used": 2, "free": 2}
 
 
-READ, NANOSLEEP, CLOCK_NANOSLEEP = 0, 35, 230
-"""x86-64 system call numbers: waiting for standard input, or in SQLite's busy wait."""
-
-
-def current_syscall(pid: int) -> tuple[int, int] | None:
-    """The system call a process is blocked in and its first argument, from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/syscall").read_text().split()
-    except OSError:
-        return None
-    if not fields or not fields[0].isdigit():
-        return None  # running
-    return int(fields[0]), int(fields[1], 16)
-
-
 def wait_for_all(procs: list[subprocess.Popen[str]], wanted: Callable[[tuple[int, int]], bool],
                  what: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
-        states = [current_syscall(proc.pid) for proc in procs]
+        states = [blocked_in(str(proc.pid)) for proc in procs]
         if all(state is not None and wanted(state) for state in states):
             return
         exited = [proc.returncode for proc in procs if proc.poll() is not None]
@@ -83,7 +69,7 @@ def test_twenty_concurrent_creates_get_exactly_the_seats(tmp_path: Path) -> None
                 assert proc.stdin is not None
                 proc.stdin.write(f"secret-pass-{i:02d}\n")
                 proc.stdin.close()
-            wait_for_all(procs, lambda call: call[0] in (NANOSLEEP, CLOCK_NANOSLEEP),
+            wait_for_all(procs, lambda call: call[0] in SLEEPS,
                          "every process to wait for the write lock")
         finally:
             holder.execute("ROLLBACK")
