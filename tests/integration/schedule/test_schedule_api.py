@@ -61,9 +61,10 @@ async def clerk(site: Site) -> AsyncIterator[Client]:
     await client.close()
 
 
-ROUNDS = 5
-"""Races run, each on its own day; a check and a write in two transactions lets two
-requests win in most single rounds, and in at least one of five all but always."""
+ROUNDS = 20
+"""Races run, each on its own day. The process test (test_booking_processes) is the
+sure guard of the database rule; over HTTP, a check and a write in two transactions
+lets two requests win in some rounds only, so the race is run many times."""
 
 
 async def test_fifty_concurrent_conflicting_bookings_one_wins(
