@@ -54,7 +54,7 @@ bench: dev system-packages
 MUTATION_TIMEOUT ?= 1800
 mutation: dev
 	rm -rf mutants
-	timeout $(MUTATION_TIMEOUT) $(BIN)/mutmut run --max-children 2 || test $$? -ne 124
+	timeout $(MUTATION_TIMEOUT) $(BIN)/mutmut run --max-children 2 || test $$? -eq 124  # a run cut short by the bound still has its results
 	$(BIN)/mutmut results
 
 clean:
