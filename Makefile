@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CONFIG ?= configs/example.toml
 SYSTEM_PACKAGES := chromium redis-server iproute2 janus
 
-.PHONY: run test venv dev system-packages lint typecheck bench clean
+.PHONY: run test venv dev system-packages lint typecheck bench mutation clean
 
 $(BIN)/giaoban: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,5 +48,14 @@ lint: dev
 bench: dev system-packages
 	$(BIN)/python bench/forwarding.py
 
+# Mutation testing of the pure rules (overlap, spans, recurrence, seat count, E-model,
+# classification, RTP rewriting; see [tool.mutmut] in pyproject.toml): every surviving
+# mutant is a change to a rule that no unit test notices. Not part of `make test`.
+MUTATION_TIMEOUT ?= 1800
+mutation: dev
+	rm -rf mutants
+	timeout $(MUTATION_TIMEOUT) $(BIN)/mutmut run --max-children 2 || test $$? -eq 124  # a run cut short by the bound still has its results
+	$(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache mutants

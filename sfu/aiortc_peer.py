@@ -10,13 +10,23 @@ check covers these internals too. The SFU itself does not use this module.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aioice.ice import StunProtocol
 from aiortc import RTCDtlsTransport, RTCRtpReceiver, RTCRtpSender
 from aiortc.codecs import is_rtx
 from aiortc.rtcrtpreceiver import StreamStatistics
-from aiortc.rtp import AnyRtcpPacket, RtpPacket
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RTCP_PSFB_FIR,
+    RTCP_PSFB_PLI,
+    AnyRtcpPacket,
+    RtcpPsfbPacket,
+    RtpPacket,
+    pack_remb_fci,
+    unpack_remb_fci,
+)
 
 
 def ice_protocols(dtls: RTCDtlsTransport) -> list[StunProtocol]:
@@ -61,6 +71,74 @@ def observe_rtcp(sender: RTCRtpSender, observer: Callable[[AnyRtcpPacket], None]
         await handle(packet)
 
     sender._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
+
+
+@dataclass
+class KeyframeAsks:
+    """The keyframe requests (PLI or FIR) a sender has received."""
+
+    count: int = 0
+    ignore: int = 0
+    """How many of the next requests to leave unanswered, as if they were lost."""
+
+
+def keyframes_only_when_asked(sender: RTCRtpSender) -> KeyframeAsks:
+    """Make `sender` send a keyframe only at its start and when a PLI or FIR asks.
+
+    aiortc's VP8 encoder restarts, with a keyframe, whenever the REMB it is given moves
+    the bitrate by more than 10 %, and the SFU's aggregated REMB does that every few
+    seconds; such a publisher re-keys by itself and hides whether the SFU asks for
+    keyframes and withholds video until one passes. Here the sender never sees a REMB,
+    so its encoder keeps its starting bitrate; every other RTCP packet is handled as
+    usual. Returns the running count of keyframe requests received.
+    """
+    asked = KeyframeAsks()
+    handle = sender._handle_rtcp_packet
+
+    async def handle_rtcp_packet(packet: AnyRtcpPacket) -> None:
+        if isinstance(packet, RtcpPsfbPacket):
+            if packet.fmt == RTCP_PSFB_APP:
+                return
+            if packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
+                asked.count += 1
+                if asked.ignore > 0:
+                    asked.ignore -= 1
+                    return
+        await handle(packet)
+
+    sender._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
+    return asked
+
+
+def report_remb(receiver: RTCRtpReceiver, bps: int) -> None:
+    """Make `receiver` report `bps` in each REMB it sends, as a subscriber whose link
+    carries that much would (aiortc's own estimate follows what arrives, so on
+    loopback it says little about what a subscriber can take)."""
+    send = receiver._send_rtcp
+
+    async def send_rtcp(packet: AnyRtcpPacket) -> None:
+        if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            try:
+                bitrate, ssrcs = unpack_remb_fci(packet.fci)
+            except ValueError:
+                pass
+            else:
+                packet = RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=packet.ssrc, media_ssrc=0,
+                                        fci=pack_remb_fci(bps, ssrcs))
+        await send(packet)
+
+    receiver._send_rtcp = send_rtcp  # type: ignore[method-assign]
+
+
+def observe_rtp(receiver: RTCRtpReceiver, observer: Callable[[RtpPacket], None]) -> None:
+    """Call `observer` with every RTP packet `receiver` gets, before aiortc handles it."""
+    handle = receiver._handle_rtp_packet
+
+    async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
+        observer(packet)
+        await handle(packet, arrival_time_ms)
+
+    receiver._handle_rtp_packet = handle_rtp_packet  # type: ignore[method-assign]
 
 
 def ignore_nacks(sender: RTCRtpSender) -> None:

@@ -233,6 +233,8 @@ class StreamStats:
     keyframes: int
     """Keyframes forwarded (outbound) or keyframe requests answered (inbound)."""
     paused: bool
+    dropped_waiting_keyframe: int = 0
+    """Outbound video: packets withheld because the subscriber had no keyframe yet."""
 
 
 @dataclass(frozen=True, slots=True)

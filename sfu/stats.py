@@ -90,4 +90,5 @@ class StatsSampler:
             jitter_ms=jitter_units / consumer.clock_rate * 1000,
             rtt_ms=None if rtt_s is None else rtt_s * 1000,
             nacks=consumer.feedback.nacks, plis=consumer.keyframe_requests,
-            keyframes=consumer.keyframes, paused=paused)
+            keyframes=consumer.keyframes, paused=paused,
+            dropped_waiting_keyframe=consumer.dropped_waiting_keyframe)

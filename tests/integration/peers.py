@@ -14,6 +14,7 @@ from aiortc import (
     RTCSessionDescription,
 )
 
+from sfu.aiortc_peer import KeyframeAsks, keyframes_only_when_asked
 from tests.integration.media import (
     PatternVideoTrack,
     ReceivedAudio,
@@ -38,9 +39,14 @@ class Publisher:
     """Prefer this video codec (e.g. video/H264) instead of aiortc's default VP8."""
     silent: bool = False
     """Send silence (the microphone of someone who does not speak)."""
+    rekeys_on_remb: bool = False
+    """Let aiortc re-key on every bitrate change. By default a publisher sends a keyframe
+    only at its start and when asked, so the tests see the SFU's own keyframe logic."""
     pc: RTCPeerConnection = field(default_factory=loopback_pc)
     sources: dict[str, str] = field(default_factory=dict)
     """mid -> source, known after the first offer."""
+    keyframe_asks: dict[str, KeyframeAsks] = field(default_factory=dict)
+    """source -> the keyframe requests its video sender received."""
 
     def __post_init__(self) -> None:
         tone = ToneAudioTrack(self.index, amplitude=0 if self.silent else 8000)
@@ -57,6 +63,9 @@ class Publisher:
             for _, transceiver in self._pending:
                 if transceiver.kind == "video":
                     transceiver.setCodecPreferences(caps)
+        for source, transceiver in self._pending:
+            if transceiver.kind == "video" and not self.rekeys_on_remb:
+                self.keyframe_asks[source] = keyframes_only_when_asked(transceiver.sender)
 
     async def offer(self) -> str:
         await self.pc.setLocalDescription(await self.pc.createOffer())

@@ -49,6 +49,14 @@ class PublishingClient(MeetingClient):
         return None
 
 
+def within_publishing(recorded: float, published: float) -> bool:
+    """A recording is no longer than the time its track was published (by the test's
+    clock, read around the publish and the leave, plus one frame), and lost no 3-second
+    segment: ICE start-up on a loaded machine may eat into the start, a lost segment
+    takes more than 30 % of these few seconds."""
+    return 0.7 * published <= recorded <= published + 0.1
+
+
 def all_files_exist(listed: list[dict[str, Any]]) -> bool:
     return all(Path(e["path"]).is_absolute() and Path(e["path"]).is_file() for e in listed)
 
@@ -110,11 +118,11 @@ async def test_three_peers_are_recorded_and_composed(
             assert len(video.indexes) > 20 * MEETING_S
             assert set(video.indexes) == {index}, f"{path.name} holds foreign frames"
             assert video.numbers == sorted(video.numbers), "frames out of order"
-            assert abs(video.duration - length) <= 0.05 * length, (video.duration, length)
+            assert within_publishing(video.duration, length), (video.duration, length)
         else:
             samples, first, end = decode_audio(path)
             assert abs(tone_of(path) - TONES[index]) < 15
-            assert abs((end - first) - length) <= 0.05 * length, (end - first, length)
+            assert within_publishing(end - first, length), (end - first, length)
         assert manifests[entry["track"]].ended
 
     # The composed MP4: H.264 + AAC, as long as the meeting, each pattern at its time.
@@ -128,8 +136,7 @@ async def test_three_peers_are_recorded_and_composed(
         assert container.streams.video[0].codec_context.name == "h264"
         assert container.streams.audio[0].codec_context.name == "aac"
         duration = container.duration / 1_000_000
-        assert abs(duration - meeting_length) <= 0.05 * meeting_length, (duration,
-                                                                           meeting_length)
+        assert within_publishing(duration, meeting_length), (duration, meeting_length)
         checked = 0
         for frame in container.decode(container.streams.video[0]):
             t = float(frame.time)
@@ -156,11 +163,17 @@ async def test_three_peers_are_recorded_and_composed(
     with av.open(str(speaker_mp4)) as container:
         frames = [f for f in container.decode(container.streams.video[0])
                   if max(starts) + 1.5 < float(f.time) < duration - 1.5]
-    main_tile = speaker(3, 640, 360)[0]
-    for frame in frames[::15]:
+    sampled = frames[::15]
+    assert len(sampled) >= 3, len(frames)
+    for frame in sampled:
         img = frame.to_ndarray(format="rgb24")
-        place = fit(320, 240, main_tile)
-        crop = img[place.y:place.y + place.height, place.x:place.x + place.width]
-        small = av.VideoFrame.from_ndarray(np.ascontiguousarray(crop), format="rgb24")
-        index, _ = read_pattern(small.reformat(width=320, height=240).to_ndarray(format="rgb24"))
-        assert index in (0, 1, 2)
+        shown = []
+        for tile in speaker(3, 640, 360):
+            place = fit(320, 240, tile)
+            crop = img[place.y:place.y + place.height, place.x:place.x + place.width]
+            small = av.VideoFrame.from_ndarray(np.ascontiguousarray(crop), format="rgb24")
+            index, _ = read_pattern(
+                small.reformat(width=320, height=240).to_ndarray(format="rgb24"))
+            shown.append(index)
+        # One publisher large, the other two in the strip: each exactly once.
+        assert sorted(shown) == [0, 1, 2], (float(frame.time), shown)

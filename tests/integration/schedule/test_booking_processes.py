@@ -1,11 +1,15 @@
 """No double booking across processes: separate processes, each with its own connection
-to the same database file, book overlapping times of one room at the same moment."""
+to the same database file, book overlapping times of one room at the same moment.
+
+Each process loads everything it needs first and then waits on a barrier, so all of
+them try to book at once; a check made in one transaction and a write made in another
+lets several of them win (the guarantee is the database trigger inside one write)."""
 
 from __future__ import annotations
 
 import multiprocessing
 from datetime import UTC, datetime, timedelta
-from multiprocessing.synchronize import Event
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from queue import Empty
 from typing import Any
@@ -20,12 +24,12 @@ PROCESSES = 8
 START = datetime(2030, 1, 7, 2, 0, tzinfo=UTC)
 
 
-def book_once(path: str, index: int, go: Event, results: Any) -> None:
+def book_once(path: str, index: int, go: Barrier, results: Any) -> None:
     store = Store.open(Path(path))
     try:
         bookings = BookingService(store, Config().rooms, ZoneInfo("Asia/Ho_Chi_Minh"))
         clerk = AccountService(store, seats=10).get("lan")
-        go.wait(30)
+        go.wait(60)  # every process is loaded and connected: all book at once
         start = START + timedelta(minutes=index)
         try:
             booking = bookings.book(clerk, "room-1", start, start + timedelta(hours=1),
@@ -45,14 +49,13 @@ def test_processes_racing_for_one_room_one_wins(tmp_path: Path) -> None:
     AccountService(store, seats=10).create("lan", "Lan", "clerk", "password-lan")
     store.close()
     context = multiprocessing.get_context("spawn")
-    go = context.Event()
+    go = context.Barrier(PROCESSES)
     results = context.Queue()
     workers = [context.Process(target=book_once, args=(str(path), i, go, results))
                for i in range(PROCESSES)]
     for worker in workers:
         worker.start()
     try:
-        go.set()
         outcomes = []
         for _ in range(PROCESSES):
             try:

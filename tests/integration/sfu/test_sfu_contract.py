@@ -7,7 +7,7 @@ once against `Engine` and once against `WorkerPool` (two worker processes).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,8 @@ from sfu.api import (
     SfuClient,
     SfuError,
     SfuEvent,
+    StatsSample,
+    StreamStats,
     TrackPublished,
     TransportClosed,
     TransportConnected,
@@ -112,19 +114,36 @@ async def test_forwards_the_publishers_own_frames(sfu: SfuClient) -> None:
         await publisher.pc.close()
 
 
+def outbound(sample: StatsSample, kind: str) -> StreamStats:
+    return next(s for s in sample.streams if s.direction == "outbound" and s.kind == kind)
+
+
+async def stats_until(sfu: SfuClient, router: RouterId, done: Callable[[StatsSample], bool],
+                      timeout: float) -> StatsSample:
+    """The router's stats, read until `done` holds for them."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not done(sample := await sfu.stats(router)):
+        assert asyncio.get_running_loop().time() < deadline, f"timed out: {sample}"
+        await asyncio.sleep(0.1)
+    return sample
+
+
 async def test_pause_stops_video_and_resume_restarts_it(sfu: SfuClient) -> None:
     router = await sfu.create_router()
     publisher, subscriber = Publisher(index=1), Subscriber()
     try:
         _, producers = await publish(sfu, router, publisher)
-        await subscribe(sfu, router, [producers["video"]], subscriber, "pub")
+        await subscribe(sfu, router, [producers["video"], producers["audio"]], subscriber, "pub")
         await wait_until(lambda: "pub" in subscriber.video and subscriber.video["pub"].frames > 10,
                          20, "video before the pause")
         await sfu.pause_producer(producers["video"], True)
-        await asyncio.sleep(0.3)
+        # Counted by the SFU: while two seconds of audio go on, not one video packet.
+        at_pause = await sfu.stats(router)
+        sample = await stats_until(sfu, router, lambda s: outbound(s, "audio").packets
+                                   >= outbound(at_pause, "audio").packets + 100, 30)
+        assert outbound(sample, "video").packets == outbound(at_pause, "video").packets
+        assert outbound(sample, "video").paused
         paused_at = subscriber.video["pub"].frames
-        await asyncio.sleep(1.0)
-        assert subscriber.video["pub"].frames <= paused_at + 1
         await sfu.pause_producer(producers["video"], False)
         await wait_until(lambda: subscriber.video["pub"].frames > paused_at + 15, 10,
                          "video after resuming (a keyframe was requested)")

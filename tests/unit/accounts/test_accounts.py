@@ -19,6 +19,7 @@ from signaling.accounts.passwords import (
 )
 from signaling.errors import BadRequest, Conflict, LicenceExhausted, NotFound, Unauthorized
 from signaling.store import Store
+from tests.unit.syscalls import SLEEPS, blocked_in
 
 PASSWORD = "correct horse"
 
@@ -268,15 +269,18 @@ def test_seat_cap_holds_under_concurrent_creates(tmp_path: Path) -> None:
     path = tmp_path / "giaoban.sqlite3"
     Store.open(path).close()
     seats, workers = 3, 20
-    barrier = threading.Barrier(workers)
+    barrier = threading.Barrier(workers + 1)  # the workers and this test
     created: list[str] = []
     refused: list[str] = []
     unexpected: list[BaseException] = []
+
+    threads_ids: list[int] = []
 
     def worker(i: int) -> None:
         store = Store.open(path)
         try:
             service = AccountService(store, seats=seats)
+            threads_ids.append(threading.get_native_id())
             barrier.wait()
             service.create(f"user{i:02d}", f"User {i}", "official", PASSWORD)
             created.append(f"user{i:02d}")
@@ -287,11 +291,31 @@ def test_seat_cap_holds_under_concurrent_creates(tmp_path: Path) -> None:
         finally:
             store.close()
 
+    # The test holds the write lock until every thread waits for it, so all of them
+    # write at once: a seat check made outside the write would let them all in.
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(workers)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        deadline = time.monotonic() + 60
+        while len(threads_ids) < workers:  # each has opened its store
+            assert not unexpected, unexpected
+            assert time.monotonic() < deadline, "the threads never all opened the store"
+            time.sleep(0.01)
+        holder.execute("BEGIN IMMEDIATE")
+        barrier.wait(60)
+        while not (len(threads_ids) == workers and all(
+                (call := blocked_in(f"self/task/{tid}")) is not None and call[0] in SLEEPS
+                for tid in threads_ids)):
+            assert not unexpected, unexpected
+            assert time.monotonic() < deadline, "the threads never all waited for the lock"
+            time.sleep(0.01)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        for thread in threads:
+            thread.join()
 
     assert unexpected == []
     assert len(created) == seats

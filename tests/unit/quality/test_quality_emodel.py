@@ -124,3 +124,26 @@ def test_thresholds_come_from_the_settings() -> None:
 def test_worst() -> None:
     assert worst([]) == "good"
     assert worst(["good", "poor", "warning"]) == "poor"
+
+
+def test_the_boundaries_of_the_formulas() -> None:
+    # Just past the knee at Le = 160 ms the steeper slope applies: 93.2 - (160.5 - 120) / 10.
+    assert r_factor(150.5, 0, 0) == pytest.approx(89.15)
+    # 100 % loss is a percentage like any other; R cannot fall below 0.
+    assert r_factor(0, 0, 100) == 0.0
+    # Just above R = 100 the cap, not the curve (which would give 4.503).
+    assert mos(100.5) == 4.5
+    # A round trip of 0 ms is no latency at all, and audio loss is capped at 100 %.
+    assert audio_mos(0.0, 0, 0) == audio_mos(None, 0, 0)
+    assert audio_mos(50, 0, 150) == audio_mos(50, 0, 100)
+
+
+def test_each_warning_names_its_figure_and_a_screen_has_its_own_fps() -> None:
+    _, warn = problems(Figures(kind="audio", jitter_ms=Q.warning_jitter_ms + 1), Q)
+    assert warn == ["jitter"]
+    _, warn = problems(Figures(kind="video", fps=Q.warning_video_fps - 1), Q)
+    assert warn == ["fps"]
+    # Between the two thresholds: a slow camera, but a smooth enough screen share.
+    between = (Q.warning_screen_fps + Q.warning_video_fps) / 2
+    assert problems(Figures(kind="video", fps=between), Q) == ([], ["fps"])
+    assert problems(Figures(kind="video", screen=True, fps=between), Q) == ([], [])

@@ -4,13 +4,17 @@ run as real processes."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from signaling.accounts.accounts import AccountService
 from signaling.accounts.audit import AuditLog
 from signaling.store import Store
+from tests.unit.syscalls import READ, SLEEPS, blocked_in
 from tests.unit.web.test_cli import assert_refused, clean_env, create_account, giaoban, write_config
 
 
@@ -25,9 +29,26 @@ def test_licence_status_text_and_json(tmp_path: Path) -> None:
     assert json.loads(as_json.stdout) == {"seats": 4, "used": 2, "free": 2}
 
 
+def wait_for_all(procs: list[subprocess.Popen[str]], wanted: Callable[[tuple[int, int]], bool],
+                 what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        states = [blocked_in(str(proc.pid)) for proc in procs]
+        if all(state is not None and wanted(state) for state in states):
+            return
+        exited = [proc.returncode for proc in procs if proc.poll() is not None]
+        assert not exited, f"a process exited while waiting for {what}: {exited}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}: {states}"
+        time.sleep(0.02)
+
+
 def test_twenty_concurrent_creates_get_exactly_the_seats(tmp_path: Path) -> None:
     """20 `accounts create` processes at once on one database: exactly `seats` succeed,
-    the others exit 1 with the seats used and left on stderr."""
+    the others exit 1 with the seats used and left on stderr.
+
+    All 20 are loaded and connected, then the test holds the database's write lock
+    while they hash their passwords, so all of them are waiting to write when it lets
+    go: a seat check made before (not inside) the write would let all 20 in."""
     config = write_config(tmp_path, "[licence]\nseats = 5\n")
     assert giaoban("licence", "status", "--config", str(config)).returncode == 0
     procs = [
@@ -39,8 +60,32 @@ def test_twenty_concurrent_creates_get_exactly_the_seats(tmp_path: Path) -> None
             env=clean_env())
         for i in range(20)
     ]
-    results = [proc.communicate(f"secret-pass-{i:02d}\n", timeout=120)
-               for i, proc in enumerate(procs)]
+    try:
+        wait_for_all(procs, lambda call: call == (READ, 0), "every process to read its password")
+        holder = sqlite3.connect(tmp_path / "data" / "giaoban.sqlite3", isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            for i, proc in enumerate(procs):
+                assert proc.stdin is not None
+                proc.stdin.write(f"secret-pass-{i:02d}\n")
+                proc.stdin.close()
+            wait_for_all(procs, lambda call: call[0] in SLEEPS,
+                         "every process to wait for the write lock")
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        results = [(proc.stdout.read(), proc.stderr.read()) if proc.stdout and proc.stderr
+                   else ("", "") for proc in procs]
+        for proc in procs:
+            proc.wait(timeout=120)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            for pipe in (proc.stdin, proc.stdout, proc.stderr):
+                if pipe is not None:
+                    pipe.close()
     codes = [proc.returncode for proc in procs]
     assert sorted(codes) == [0] * 5 + [1] * 15, results
     for proc, (out, err) in zip(procs, results):
