@@ -33,6 +33,13 @@ class SfuSettings:
     """Coalescing window for keyframe requests relayed to one publisher."""
     stats_interval_ms: int = 3000
     """How often every router's stream figures are sampled and emitted."""
+    consent_timeout_seconds: int = 15
+    """A connection whose other end stops answering ICE consent checks (RFC 7675) for
+    about this long is closed, and its participant is told to rejoin. Shorter notices a
+    vanished browser sooner; longer rides out a longer network outage without a rejoin."""
+    worker_wait_seconds: int = 10
+    """A new meeting router asked for while no worker runs (the supervisor restarting
+    the only one) waits this long for a worker before the join is refused."""
 
 
 def worker_count(settings: SfuSettings) -> int:
