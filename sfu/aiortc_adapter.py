@@ -165,7 +165,8 @@ def use_consent_timeout(seconds: float) -> None:
     aioice checks every `CONSENT_INTERVAL` (randomised by +-20 %), each check waiting
     half a second for its answer, and gives up after `CONSENT_FAILURES` failed checks.
     """
-    failures = max(2, round(seconds / 5.5))
+    # Several checks must fail in a row: one late answer on a busy machine is no loss.
+    failures = max(6, round(seconds / 5.5))
     aioice.ice.CONSENT_FAILURES = failures
     interval = max(0.2, seconds / failures - CONSENT_CHECK_TIMEOUT_S)
     aioice.ice.CONSENT_INTERVAL = interval  # type: ignore[assignment]  # a float works
