@@ -110,8 +110,9 @@ class Membership:
             except SfuError:
                 await self._sfu.close_transport(publish)
                 raise
+            # Also one whose leave waits for the lock: its socket closed meanwhile.
             previous = next((x for x in live_meeting.participants.values()
-                             if x.username == account.username and not x.left), None)
+                             if x.username == account.username), None)
             participant = Participant(
                 id=previous.id if previous else ParticipantId(f"pa-{secrets.token_hex(6)}"),
                 meeting_id=meeting.id,
@@ -149,9 +150,10 @@ class Membership:
             detail="You joined this meeting again from another window or device; "
                    "this one has left it.", fatal=True))
         previous.left = True
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        done.set_result(None)
-        previous.leaving = done  # its socket closing later takes no one out
+        if previous.leaving is None:  # its socket closing later takes no one out
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            previous.leaving = done
         live_meeting.participants.pop(previous.id, None)
         live_meeting.managers.discard(previous.id)
         self._registry.remove_transports(previous)
@@ -189,6 +191,8 @@ class Membership:
         if live_meeting is None:
             return
         async with live_meeting.lock:
+            if live_meeting.participants.get(participant.id) is not participant:
+                return  # replaced meanwhile by a new join of the same person
             live_meeting.participants.pop(participant.id, None)
             self._registry.remove_transports(participant)
             await self._release(live_meeting, participant)
