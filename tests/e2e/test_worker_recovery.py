@@ -28,3 +28,10 @@ def test_both_pages_come_back_after_the_only_worker_stalls(tmp_path: Path) -> No
     result = run_scenario("worker_recovery.py", tmp_path, "--mode", "stop", timeout=340)
     for name in ("minister", "secretary", "director"):
         assert result["attendance"][name].count(True) == 1
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(300)
+def test_the_room_kiosk_comes_back_after_the_only_worker_is_killed(tmp_path: Path) -> None:
+    result = run_scenario("kiosk_recovery.py", tmp_path, timeout=280)
+    print("kiosk back after", result["kiosk_back_after_s"], "s")
