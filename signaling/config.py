@@ -360,8 +360,8 @@ def _validate_sfu(sfu: SfuSettings) -> None:
         raise ConfigError("'sfu.pli_min_interval_ms' must not be negative")
     if not 500 <= sfu.stats_interval_ms <= 60_000:
         raise ConfigError("'sfu.stats_interval_ms' must be between 500 and 60000")
-    if not 2 <= sfu.consent_timeout_seconds <= 300:
-        raise ConfigError("'sfu.consent_timeout_seconds' must be between 2 and 300")
+    if not 5 <= sfu.consent_timeout_seconds <= 300:
+        raise ConfigError("'sfu.consent_timeout_seconds' must be between 5 and 300")
     if not 0 <= sfu.worker_wait_seconds <= 120:
         raise ConfigError("'sfu.worker_wait_seconds' must be between 0 and 120")
 

@@ -35,3 +35,13 @@ def test_both_pages_come_back_after_the_only_worker_stalls(tmp_path: Path) -> No
 def test_the_room_kiosk_comes_back_after_the_only_worker_is_killed(tmp_path: Path) -> None:
     result = run_scenario("kiosk_recovery.py", tmp_path, timeout=280)
     print("kiosk back after", result["kiosk_back_after_s"], "s")
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(300)
+def test_pages_keep_trying_while_joins_are_refused(tmp_path: Path) -> None:
+    """With no wait for a restarting worker, rejoins are refused until it is back; the
+    pages keep trying with backoff until one works."""
+    result = run_scenario("worker_recovery.py", tmp_path, "--mode", "kill",
+                          "--worker-wait", "0", timeout=280)
+    assert result["attendance"]["secretary"] == [False, True]

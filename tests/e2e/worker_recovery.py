@@ -46,7 +46,9 @@ STOP_S = 40.0
 """How long --mode stop keeps the worker stopped: longer than Chromium's ICE consent."""
 
 
-def prepare(work: Path, port: int) -> tuple[Path, str]:
+def prepare(work: Path, port: int, worker_wait_s: int | None = None) -> tuple[Path, str]:
+    """Configuration, three accounts and a meeting inviting them; `worker_wait_s` sets
+    how long a join waits for a restarting worker (the default when None)."""
     config = work / "config.toml"
     config.write_text(
         f'data_dir = "{work / "data"}"\n'
@@ -56,7 +58,8 @@ def prepare(work: Path, port: int) -> tuple[Path, str]:
         f"port = {port}\n"
         "[sfu]\n"
         'announced_addresses = ["127.0.0.1"]\n'
-        "workers = 1\n",
+        "workers = 1\n"
+        + ("" if worker_wait_s is None else f"worker_wait_seconds = {worker_wait_s}\n"),
         encoding="utf-8",
     )
     for username, name, role, password in USERS:
@@ -201,13 +204,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="directory for results and logs")
     parser.add_argument("--mode", choices=("kill", "stop"), required=True)
+    parser.add_argument("--worker-wait", type=int, default=None,
+                        help="[sfu] worker_wait_seconds; 0 refuses joins while no worker runs")
     args = parser.parse_args()
     work: Path = args.out.resolve()
     work.mkdir(parents=True, exist_ok=True)
     prepared: dict[str, str] = {}
 
     def prepare_server(port: int) -> Path:
-        config, prepared["meeting"] = prepare(work, port)
+        config, prepared["meeting"] = prepare(work, port, args.worker_wait)
         return config
 
     return serve_and_run(work, {"server_log": str(work / "server.log")}, prepare_server,
