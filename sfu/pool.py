@@ -7,7 +7,8 @@ about the router's transports, producers and consumers goes to that worker.
 
 When a worker dies, the pool fails its pending requests, emits `TransportClosed`
 ('failed') for each of its transports and `RouterClosed` ('worker_lost') for each of
-its routers, so signaling can move the participants, and starts it again.
+its routers, so signaling can move the participants, and starts it again. A new
+router asked for while no worker runs waits for the restart (`worker_wait_seconds`).
 """
 
 from __future__ import annotations
