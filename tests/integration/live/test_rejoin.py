@@ -96,6 +96,9 @@ async def test_a_join_while_the_only_worker_restarts_waits_for_it(
         await wait_until(lambda: all(frames_from(r, o) >= 10 for r in replacements
                                      for o in names if o != r.username), 20, "media again")
         assert all(r.errors == [] for r in replacements)
+        # Both transports and the router were lost at once: each page was told once.
+        for c in clients:
+            assert [e["code"] for e in c.errors] == ["media_lost"], c.errors
     finally:
         for c in clients + replacements:
             await c.close()
