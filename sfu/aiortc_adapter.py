@@ -28,6 +28,8 @@ What is hooked, and why:
   instance to ask the publisher instead of a (non-existent) encoder.
 - aioice's host address discovery is replaced by the configured addresses.
 - `aiortc_ports`: ICE host sockets bound from the configured UDP port range.
+- aioice's ICE consent timing (`CONSENT_INTERVAL`, `CONSENT_FAILURES`, module globals
+  read at every check) is set from `[sfu] consent_timeout_seconds`.
 """
 
 from __future__ import annotations
@@ -98,6 +100,9 @@ async def check_compatibility() -> None:
         problems.append(f"version is {aiortc.__version__}, expected {AIORTC_VERSION}")
     if not callable(getattr(aioice.ice, "get_host_addresses", None)):
         problems.append("aioice.ice.get_host_addresses is missing")
+    for name in ("CONSENT_INTERVAL", "CONSENT_FAILURES"):
+        if not isinstance(getattr(aioice.ice, name, None), int | float):
+            problems.append(f"aioice.ice.{name} is missing")
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     try:
         problems += aiortc_ports.problems(pc)
@@ -149,6 +154,32 @@ def use_host_addresses(addresses: Sequence[str]) -> None:
         return [a for a in fixed if (":" in a and use_ipv6) or (":" not in a and use_ipv4)]
 
     aioice.ice.get_host_addresses = get_host_addresses
+
+
+# ---------------------------------------------------------------- ICE consent
+
+CONSENT_CHECK_TIMEOUT_S = 0.5
+"""How long aioice waits for the answer to one consent check (one STUN RTO)."""
+
+
+def use_consent_timeout(seconds: float) -> None:
+    """Close an ICE connection whose other end has answered no consent check for
+    about `seconds` (RFC 7675 says 30 s); applies to every connection in this process.
+
+    aioice checks every `CONSENT_INTERVAL` (randomised by +-20 %), each check waiting
+    half a second for its answer, and gives up after `CONSENT_FAILURES` failed checks.
+    """
+    # Several checks must fail in a row: one late answer on a busy machine is no loss.
+    failures = max(6, round(seconds / 5.5))
+    aioice.ice.CONSENT_FAILURES = failures
+    interval = max(0.2, seconds / failures - CONSENT_CHECK_TIMEOUT_S)
+    aioice.ice.CONSENT_INTERVAL = interval  # type: ignore[assignment]  # a float works
+
+
+def consent_timeout() -> float:
+    """About how long a silent other end keeps an ICE connection open, as now set."""
+    return float(aioice.ice.CONSENT_FAILURES
+                 * (aioice.ice.CONSENT_INTERVAL + CONSENT_CHECK_TIMEOUT_S))
 
 
 # ---------------------------------------------------------------- send side

@@ -36,6 +36,13 @@ class SfuSettings:
     udp_ports: str = ""
     """Range "FIRST-LAST" every ICE socket of the SFU takes its port from (all workers
     share it); empty = any port."""
+    consent_timeout_seconds: int = 15
+    """A connection whose other end stops answering ICE consent checks (RFC 7675) for
+    about this long is closed, and its participant is told to rejoin. Shorter notices a
+    vanished browser sooner; longer rides out a longer network outage without a rejoin."""
+    worker_wait_seconds: int = 10
+    """A new meeting router asked for while no worker runs (the supervisor restarting
+    the only one) waits this long for a worker before the join is refused."""
 
 
 def port_range(text: str) -> tuple[int, int] | None:

@@ -45,11 +45,13 @@ class Engine:
         self._sampling: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Check aiortc's internals and pin the ICE host addresses; call once."""
+        """Check aiortc's internals, pin the ICE host addresses and the consent timeout;
+        call once."""
         if self._started:
             return
         await adapter.check_compatibility()
         adapter.use_host_addresses(self.settings.announced_addresses)
+        adapter.use_consent_timeout(self.settings.consent_timeout_seconds)
         self._started = True
         self._sampling = asyncio.create_task(self._sample_stats(), name="sfu-stats")
 

@@ -7,7 +7,8 @@ about the router's transports, producers and consumers goes to that worker.
 
 When a worker dies, the pool fails its pending requests, emits `TransportClosed`
 ('failed') for each of its transports and `RouterClosed` ('worker_lost') for each of
-its routers, so signaling can move the participants, and starts it again.
+its routers, so signaling can move the participants, and starts it again. A new
+router asked for while no worker runs waits for the restart (`worker_wait_seconds`).
 """
 
 from __future__ import annotations
@@ -343,8 +344,22 @@ class WorkerPool:
             raise UnknownIdError.of(what, ident)
         return worker
 
-    def _least_loaded(self) -> Worker:
+    async def _least_loaded(self) -> Worker:
+        """The live worker with the fewest streams; while none runs (the supervisor is
+        restarting them), wait up to `worker_wait_seconds` for one."""
         alive = [w for w in self.workers if w.alive]
+        if not alive and not self._closed and self.settings.worker_wait_seconds > 0:
+            logger.info("no SFU worker is running; waiting up to %d s for one",
+                        self.settings.worker_wait_seconds)
+            waits = [asyncio.create_task(w.ready.wait()) for w in self.workers]
+            try:
+                await asyncio.wait(waits, timeout=self.settings.worker_wait_seconds,
+                                   return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for wait in waits:
+                    wait.cancel()
+                await asyncio.gather(*waits, return_exceptions=True)
+            alive = [w for w in self.workers if w.alive]
         if not alive:
             raise WorkerUnavailableError("no SFU worker is running")
         return min(alive, key=lambda w: (w.load.streams if w.load else 0, len(w.routers),
@@ -352,7 +367,7 @@ class WorkerPool:
 
     async def create_router(self) -> RouterId:
         await self.start()
-        worker = self._least_loaded()
+        worker = await self._least_loaded()
         router_id = RouterId(await self._call(worker, "create_router"))
         self._owner[router_id] = worker
         worker.routers.add(router_id)

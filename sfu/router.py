@@ -77,6 +77,8 @@ class Router:
         self.closed = False
         self.recorder: Recorder | None = None
         self._recorder_stops: set[asyncio.Task[None]] = set()
+        self._cleanups: dict[TransportId, asyncio.Task[None]] = {}
+        """Closing transports whose connection ended by itself."""
 
     async def _detect_speaker(self) -> None:
         """Every tick, read each audio producer's levels and report a new speaker."""
@@ -124,8 +126,14 @@ class Router:
             self._emit(TransportConnected(self.id, transport.id))
             if transport.role == "subscribe":
                 self._schedule_activation(transport)
-        elif state in ("failed", "closed") and not transport.closed:
-            self._emit(TransportClosed(self.id, transport.id, reason=state))
+        elif transport.lost and not self.closed and transport.id not in self._cleanups:
+            # Nobody asked for this close: clean up after it, then say so (signaling
+            # tells the participant to rejoin).
+            logger.warning("router %s: transport %s %s by itself", self.id, transport.id, state)
+            task = asyncio.create_task(self.close_transport(transport.id, reason=state),
+                                       name=f"lost-{transport.id}")
+            self._cleanups[transport.id] = task
+            task.add_done_callback(lambda _: self._cleanups.pop(transport.id, None))
 
     async def close_transport(self, transport_id: TransportId, reason: str = "closed") -> None:
         transport = self.transports.get(transport_id)
@@ -308,7 +316,8 @@ class Router:
         self._speaker_task.cancel()
         await asyncio.gather(self._speaker_task, return_exceptions=True)
         await self.stop_recording()
-        await asyncio.gather(*self._recorder_stops, return_exceptions=True)
+        await asyncio.gather(*self._recorder_stops, *self._cleanups.values(),
+                             return_exceptions=True)
         for transport_id in list(self.transports):
             await self.close_transport(transport_id)
         for task in self._activators.values():

@@ -109,6 +109,9 @@ class Transport:
         self._ports = port_range(settings.udp_ports)
         """Where this transport's ICE sockets take their ports from; None = any."""
         self.closed = False
+        self.lost = False
+        """The connection ended without close() being asked for: ICE failed, consent
+        expired or the other end closed DTLS. It takes no more requests."""
         self._on_state = on_state
         self._free: list[RTCRtpTransceiver] = []
         self._numbering: dict[int, SequenceRewriter] = {}
@@ -130,6 +133,9 @@ class Transport:
                 guard_rtcp(transceiver.receiver.transport)
                 if self.role == "publish":
                     install_fast_receive(transceiver.receiver.transport)
+        elif state in ("failed", "closed") and self._closing is None:
+            self.lost = True
+            self.closed = True
         self._on_state(self, state)
 
     # ------------------------------------------------------------ publish role
@@ -228,6 +234,8 @@ class Transport:
 
     async def add_ice_candidate(self, candidate: str, sdp_mid: str | None,
                                 sdp_mline_index: int | None) -> None:
+        if self.closed:
+            raise TransportClosedError(f"transport {self.id} is closed")
         if not candidate:
             return  # end of candidates: aiortc needs no signal
         text = candidate.removeprefix("candidate:")

@@ -398,6 +398,10 @@ def _validate_sfu(sfu: SfuSettings) -> None:
         port_range(sfu.udp_ports)
     except ValueError as exc:
         raise ConfigError(f"'sfu.udp_ports': {exc}") from None
+    if not 5 <= sfu.consent_timeout_seconds <= 300:
+        raise ConfigError("'sfu.consent_timeout_seconds' must be between 5 and 300")
+    if not 0 <= sfu.worker_wait_seconds <= 120:
+        raise ConfigError("'sfu.worker_wait_seconds' must be between 0 and 120")
 
 
 __all__ = [

@@ -1,6 +1,7 @@
-"""SFU events, routed to the live meeting and participant they concern: a failed
-transport or a lost router (whose participants are told to join again), the SFU
-stopping a recording by itself, and the active speaker."""
+"""SFU events, routed to the live meeting and participant they concern: a transport
+that closed without signaling asking (ICE failed or consent expired, DTLS closed, the
+worker cleaned up) or a lost router, whose participants are told to join again; the SFU
+stopping a recording by itself; and the active speaker."""
 
 from __future__ import annotations
 
@@ -9,28 +10,24 @@ import logging
 from sfu.api import ActiveSpeaker, RecordingStopped, RouterClosed, SfuEvent, TransportClosed
 from signaling.live import protocol as p
 from signaling.live.background import BackgroundTasks
-from signaling.live.membership import Membership
-from signaling.live.participants import Participant
+from signaling.live.losses import MediaLoss
 from signaling.live.recording import LiveRecording
 from signaling.live.registry import LiveRegistry
 
 logger = logging.getLogger(__name__)
 
-MEDIA_LOST = "media_lost"
-"""Error code telling a client to join again by itself (its media path is gone)."""
-
 
 class SfuEventRouting:
-    def __init__(self, registry: LiveRegistry, membership: Membership,
+    def __init__(self, registry: LiveRegistry, losses: MediaLoss,
                  recording: LiveRecording, tasks: BackgroundTasks) -> None:
         self._registry = registry
-        self._membership = membership
+        self._losses = losses
         self._recording = recording
         self._tasks = tasks
 
     def on_event(self, event: SfuEvent) -> None:
-        if isinstance(event, TransportClosed) and event.reason == "failed":
-            self._transport_failed(event)
+        if isinstance(event, TransportClosed):
+            self._transport_closed(event)
         elif isinstance(event, RouterClosed):
             self._router_lost(event)
         elif isinstance(event, RecordingStopped):
@@ -38,12 +35,14 @@ class SfuEventRouting:
         elif isinstance(event, ActiveSpeaker):
             self._active_speaker(event)
 
-    def _transport_failed(self, event: TransportClosed) -> None:
+    def _transport_closed(self, event: TransportClosed) -> None:
+        """A transport of someone still in closed: signaling did not ask for it (a
+        participant's transports leave the registry before signaling closes them)."""
         participant = self._registry.owner_of(event.transport_id)
         if participant is not None:
-            logger.warning("participant %s: transport %s failed", participant.id,
-                           event.transport_id)
-            self._tasks.spawn(self._media_lost(participant, "The media connection failed."))
+            logger.warning("participant %s: transport %s %s", participant.id,
+                           event.transport_id, event.reason)
+            self._losses.report(participant, "The media connection was lost.")
 
     def _router_lost(self, event: RouterClosed) -> None:
         live_meeting = self._registry.on_router(event.router_id)
@@ -55,7 +54,7 @@ class SfuEventRouting:
         live_meeting.lost = True
         self._recording.router_lost(live_meeting)
         for participant in list(live_meeting.participants.values()):
-            self._tasks.spawn(self._media_lost(participant, "The media server restarted."))
+            self._losses.report(participant, "The media server restarted.")
 
     async def _recording_stopped(self, event: RecordingStopped) -> None:
         live_meeting = self._registry.on_router(event.router_id)
@@ -71,13 +70,3 @@ class SfuEventRouting:
             participant_id=track.participant_id if track is not None else None)
         for participant in list(live_meeting.participants.values()):
             self._tasks.spawn(participant.tell(message))
-
-    async def _media_lost(self, participant: Participant, detail: str) -> None:
-        """Tell the client to join again by itself, and take it out meanwhile, so the
-        meeting record shows no one who is not really there."""
-        if participant.left:
-            return
-        await participant.tell(p.Error(
-            code=MEDIA_LOST, title="Media connection lost", detail=detail + " Reconnecting.",
-            fatal=True, extra={"rejoin": True}))
-        await self._membership.leave(participant, reason="media lost")

@@ -10,6 +10,7 @@ facet:
     negotiation.py  the subscribe offer/answer cycle, ICE candidates
     recording.py    recording requests and state (a no-op when recording is off)
     events.py       SFU events to the right live meeting and participant
+    losses.py       participants whose media path is gone: told to rejoin, taken out
     snapshot.py     frozen copies for observers
 
 A new facet (hosts, raised hands, chat, the lobby) gets its own module the same way.
@@ -28,6 +29,7 @@ from signaling.ids import MeetingId, ParticipantId
 from signaling.live import protocol as p
 from signaling.live.background import BackgroundTasks
 from signaling.live.events import SfuEventRouting
+from signaling.live.losses import MediaLoss
 from signaling.live.membership import Membership
 from signaling.live.negotiation import Negotiation
 from signaling.live.participants import Close, LiveMeeting, Participant, Send
@@ -50,10 +52,12 @@ class LiveMeetings:
         self._tasks = BackgroundTasks()
         self._recording = recording_for(recording)
         self._negotiation = Negotiation(sfu, self._registry, self._tasks)
-        self._publishing = Publishing(sfu, self._negotiation, self._recording)
+        losses = MediaLoss(self._tasks, lambda part, reason: self.leave(part, reason))
+        self._publishing = Publishing(sfu, self._negotiation, self._recording, losses)
         self._membership = Membership(sfu, self._registry, attendance, ice_servers,
-                                      self._recording, self._negotiation, self._publishing)
-        events = SfuEventRouting(self._registry, self._membership, self._recording, self._tasks)
+                                      self._recording, self._negotiation, self._publishing,
+                                      self._tasks)
+        events = SfuEventRouting(self._registry, losses, self._recording, self._tasks)
         self._remove_listener = sfu.add_listener(events.on_event)
 
     @property

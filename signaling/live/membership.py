@@ -2,6 +2,11 @@
 router, others joining then wait for it), leaving (the last one out closes it), the
 attendance record, and taking an account out of every meeting it is in.
 
+A person is in a live meeting once: joining again (another window, or a rejoin racing
+an earlier one) replaces their earlier participant, whose page is told so. The
+newcomer keeps the participant id and its attendance row, so the others see no
+duplicate and the record shows one stay.
+
 Each participant gets a publish transport (the browser offers) and a subscribe
 transport (the server offers; see signaling/live/negotiation.py).
 """
@@ -20,6 +25,7 @@ from signaling.accounts.accounts import Account
 from signaling.errors import Forbidden
 from signaling.ids import MeetingId, ParticipantId
 from signaling.live import protocol as p
+from signaling.live.background import BackgroundTasks
 from signaling.live.negotiation import Negotiation
 from signaling.live.participants import Close, LiveMeeting, Participant, Send
 from signaling.live.publishing import Publishing
@@ -30,6 +36,9 @@ from signaling.records.attendance import AttendanceService
 from signaling.schedule.meetings import Meeting
 
 logger = logging.getLogger(__name__)
+
+REPLACED = "replaced"
+"""Error code telling a page its person joined the same meeting again elsewhere."""
 
 
 def ice_servers_json(servers: list[IceServer]) -> list[dict[str, Any]]:
@@ -42,7 +51,8 @@ def ice_servers_json(servers: list[IceServer]) -> list[dict[str, Any]]:
 class Membership:
     def __init__(self, sfu: SfuClient, registry: LiveRegistry, attendance: AttendanceService,
                  ice_servers: list[IceServer], recording: LiveRecording,
-                 negotiation: Negotiation, publishing: Publishing) -> None:
+                 negotiation: Negotiation, publishing: Publishing,
+                 tasks: BackgroundTasks) -> None:
         self._sfu = sfu
         self._registry = registry
         self._attendance = attendance
@@ -50,6 +60,7 @@ class Membership:
         self._recording = recording
         self._negotiation = negotiation
         self._publishing = publishing
+        self._tasks = tasks
         self._starting: dict[MeetingId, asyncio.Lock] = {}
         self._leaving: set[asyncio.Future[None]] = set()
 
@@ -99,16 +110,24 @@ class Membership:
             except SfuError:
                 await self._sfu.close_transport(publish)
                 raise
+            # Also one whose leave waits for the lock: its socket closed meanwhile.
+            previous = next((x for x in live_meeting.participants.values()
+                             if x.username == account.username), None)
             participant = Participant(
-                id=ParticipantId(f"pa-{secrets.token_hex(6)}"), meeting_id=meeting.id,
+                id=previous.id if previous else ParticipantId(f"pa-{secrets.token_hex(6)}"),
+                meeting_id=meeting.id,
                 username=account.username, display_name=account.display_name, send=send,
                 publish_transport=publish, subscribe_transport=subscribe,
                 live_meeting=live_meeting, close=close)
+            if previous is not None:
+                await self._replace(live_meeting, previous)
             self._registry.add_transports(participant)
             others = list(live_meeting.participants.values())
             live_meeting.participants[participant.id] = participant
-            self._attendance.joined(meeting.id, account.username, participant.id)
-            logger.info("meeting %s: %s joined as %s", meeting.id, account.username, participant.id)
+            if previous is None:
+                self._attendance.joined(meeting.id, account.username, participant.id)
+            logger.info("meeting %s: %s %s as %s", meeting.id, account.username,
+                        "joined again" if previous else "joined", participant.id)
             await send(p.Joined(meeting_id=meeting.id, title=meeting.title,
                                 participant_id=participant.id,
                                 participants=[x.info for x in live_meeting.participants.values()],
@@ -117,9 +136,44 @@ class Membership:
             for other in others:
                 await other.tell(p.ParticipantJoined(participant=participant.info))
             for track in live_meeting.tracks():
+                # A track whose publisher's transport is gone is skipped (they rejoin).
                 await self._negotiation.consume(participant, ProducerId(track.producer_id))
         self._negotiation.renegotiate(participant)
         return participant
+
+    async def _replace(self, live_meeting: LiveMeeting, previous: Participant) -> None:
+        """Take the same person's earlier participant out for the one joining now: its
+        page is told and its socket closed; its attendance row goes on, and the others
+        see its tracks go (the newcomer publishes its own). Called with the lock held."""
+        await previous.tell(p.Error(
+            code=REPLACED, title="Joined elsewhere",
+            detail="You joined this meeting again from another window or device; "
+                   "this one has left it.", fatal=True))
+        previous.left = True
+        if previous.leaving is None:  # its socket closing later takes no one out
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            previous.leaving = done
+        live_meeting.participants.pop(previous.id, None)
+        live_meeting.managers.discard(previous.id)
+        self._registry.remove_transports(previous)
+        await self._release(live_meeting, previous)
+        logger.info("meeting %s: %s replaced by a new join", previous.meeting_id, previous.id)
+        if previous.close is not None:
+            self._tasks.spawn(_closed(previous.close))
+
+    async def _release(self, live_meeting: LiveMeeting, participant: Participant) -> None:
+        """Close the participant's producers and transports; an SFU error is logged, so
+        the rest (attendance, the others) still happens."""
+        try:
+            for producer_id in list(participant.tracks):
+                await self._publishing.remove_track(live_meeting, participant, producer_id)
+            for transport in (participant.publish_transport, participant.subscribe_transport):
+                if transport is not None:
+                    await self._sfu.close_transport(transport)
+        except SfuError as exc:
+            logger.warning("participant %s: SFU clean-up failed: %s", participant.id,
+                           exc.message)
 
     # ------------------------------------------------------------ leaving
 
@@ -137,13 +191,11 @@ class Membership:
         if live_meeting is None:
             return
         async with live_meeting.lock:
+            if live_meeting.participants.get(participant.id) is not participant:
+                return  # replaced meanwhile by a new join of the same person
             live_meeting.participants.pop(participant.id, None)
             self._registry.remove_transports(participant)
-            for producer_id in list(participant.tracks):
-                await self._publishing.remove_track(live_meeting, participant, producer_id)
-            for transport in (participant.publish_transport, participant.subscribe_transport):
-                if transport is not None:
-                    await self._sfu.close_transport(transport)
+            await self._release(live_meeting, participant)
             self._attendance.left(participant.id)
             logger.info("meeting %s: %s left (%s)", participant.meeting_id, participant.username,
                         reason)
@@ -154,7 +206,11 @@ class Membership:
             if not live_meeting.participants:
                 self._registry.forget(live_meeting)
                 await self._recording.meeting_over(live_meeting)
-                await self._sfu.close_router(live_meeting.router_id)
+                try:
+                    await self._sfu.close_router(live_meeting.router_id)
+                except SfuError as exc:
+                    logger.warning("meeting %s: closing router %s failed: %s",
+                                   participant.meeting_id, live_meeting.router_id, exc.message)
                 logger.info("meeting %s: last participant left, router closed",
                             participant.meeting_id)
 
@@ -179,3 +235,7 @@ class Membership:
         for participant in self._registry.participants():
             await self.leave(participant, reason="server shutting down")
         await asyncio.gather(*self._leaving, return_exceptions=True)
+
+
+async def _closed(close: Close) -> None:
+    await close()

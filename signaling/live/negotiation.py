@@ -24,12 +24,19 @@ class Negotiation:
         self._registry = registry
         self._tasks = tasks
 
-    async def consume(self, participant: Participant, producer_id: ProducerId) -> None:
-        """Forward a producer to the participant (offered at the next negotiation)."""
+    async def consume(self, participant: Participant, producer_id: ProducerId) -> bool:
+        """Forward a producer to the participant (offered at the next negotiation);
+        False, with one line logged, when the SFU cannot (a transport is gone)."""
         if participant.subscribe_transport is None or producer_id in participant.consumers:
-            return
-        consumer_id = await self._sfu.consume(participant.subscribe_transport, producer_id)
+            return True
+        try:
+            consumer_id = await self._sfu.consume(participant.subscribe_transport, producer_id)
+        except SfuError as exc:
+            logger.warning("participant %s: cannot receive producer %s: %s", participant.id,
+                           producer_id, exc.message)
+            return False
         participant.consumers[producer_id] = consumer_id
+        return True
 
     def renegotiate(self, participant: Participant) -> None:
         """Offer the participant what it receives now, in the background."""

@@ -43,6 +43,8 @@ class Participant:
     negotiating: bool = False
     renegotiate: bool = False
     left: bool = False
+    lost: bool = False
+    """Their media path is gone: they were told to rejoin and are being taken out."""
     leaving: asyncio.Future[None] | None = None
     live_meeting: LiveMeeting | None = None
     """The live meeting joined (a meeting gets a new one if its router is lost)."""

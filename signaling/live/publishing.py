@@ -3,22 +3,28 @@ who then gets a fresh offer), taking a track down, and muting."""
 
 from __future__ import annotations
 
+import logging
+
 from sfu.api import SfuClient, SfuError
 from sfu.ids import ProducerId
 from signaling.errors import NotFound
 from signaling.live import protocol as p
+from signaling.live.losses import MediaLoss
 from signaling.live.negotiation import Negotiation
 from signaling.live.participants import LiveMeeting, Participant, live_meeting_of
 from signaling.live.recording import LiveRecording
 from signaling.live.sfu_errors import sfu_error
 
+logger = logging.getLogger(__name__)
+
 
 class Publishing:
     def __init__(self, sfu: SfuClient, negotiation: Negotiation,
-                 recording: LiveRecording) -> None:
+                 recording: LiveRecording, losses: MediaLoss) -> None:
         self._sfu = sfu
         self._negotiation = negotiation
         self._recording = recording
+        self._losses = losses
 
     async def publish(self, participant: Participant, message: p.Publish) -> None:
         live_meeting = live_meeting_of(participant)
@@ -46,14 +52,16 @@ class Publishing:
                 muted = participant.audio_muted if producer.kind == "audio" else (
                     participant.video_muted and source == "camera")
                 if muted:
-                    await self._sfu.pause_producer(producer.producer_id, True)
+                    await self._pause(producer.producer_id, True)
             await participant.send(p.Published(sdp=result.answer_sdp, tracks=created))
             for track in created:
                 for other in live_meeting.participants.values():
                     if other is participant:
                         continue
                     await other.tell(p.TrackPublished(track=track))
-                    await self._negotiation.consume(other, ProducerId(track.producer_id))
+                    # One subscriber's broken transport never fails the publisher.
+                    if not await self._negotiation.consume(other, ProducerId(track.producer_id)):
+                        self._losses.report(other, "The media connection was lost.")
         for other in list(live_meeting.participants.values()):
             if other is not participant and created:
                 self._negotiation.renegotiate(other)
@@ -86,7 +94,16 @@ class Publishing:
                 participant.video_muted = muted
             for track in participant.tracks.values():
                 if track.kind == kind and (kind == "audio" or track.source == "camera"):
-                    await self._sfu.pause_producer(ProducerId(track.producer_id), muted)
+                    await self._pause(ProducerId(track.producer_id), muted)
             for other in live_meeting.participants.values():
                 await other.tell(p.MuteChanged(participant_id=participant.id,
                                                kind=kind, muted=muted))
+
+    async def _pause(self, producer_id: ProducerId, paused: bool) -> None:
+        """Pause or resume a producer; one the SFU lost already is only logged (its
+        participant is being told to rejoin)."""
+        try:
+            await self._sfu.pause_producer(producer_id, paused)
+        except SfuError as exc:
+            logger.warning("producer %s: cannot %s it: %s", producer_id,
+                           "pause" if paused else "resume", exc.message)

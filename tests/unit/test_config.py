@@ -126,6 +126,8 @@ def test_wrong_type_is_named(tmp_path: Path, text: str, message: str) -> None:
         ('data_dir = "  "\n', "'data_dir'"),
         ('[sfu]\nannounced_addresses = ["not-an-ip"]\n', "'sfu.announced_addresses[0]'"),
         ('[[sfu.ice_servers]]\nurls = ["http://x"]\n', "'sfu.ice_servers[0].urls'"),
+        ("[sfu]\nconsent_timeout_seconds = 4\n", "'sfu.consent_timeout_seconds'"),
+        ("[sfu]\nworker_wait_seconds = -1\n", "'sfu.worker_wait_seconds'"),
         (
             '[[rooms]]\nid = "a"\nname = "A"\n[[rooms]]\nid = "a"\nname = "B"\n',
             "'rooms[1].id'",

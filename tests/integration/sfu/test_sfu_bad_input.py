@@ -238,7 +238,10 @@ async def test_consumers_whose_transport_never_connects_cost_nothing(meeting: Me
     await keeps_decoding(watcher, "good", 1, frames=90, audio_frames=150)
     ghosts = [c for c in meeting.router.consumers.values()
               if c.transport_id in (unanswered, never)]
-    assert len(ghosts) == 4
+    # The one whose ICE fails is closed by the router with its consumers (a lost
+    # connection); until then, it forwards nothing either.
+    assert len([c for c in ghosts if c.transport_id == unanswered]) == 2
+    assert len([c for c in ghosts if c.transport_id == never]) in (0, 2)
     assert all(not c.active and c.packets == 0 for c in ghosts)
     # A consumer that never started does not make the publisher send keyframes.
     assert video.keyframe_requests_sent <= requests_before + 1

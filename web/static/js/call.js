@@ -6,14 +6,23 @@
 // subscribe PC: the server offers everyone else's tracks (`offer`, repeatedly as
 //               people come and go), the browser answers (`answer`).
 //
-// When the socket drops or a peer connection fails, everything is torn down and the
-// call joins again with the same local tracks, after 1 s, 2 s, 4 s ... at most 10 s.
+// When the socket drops, a peer connection fails or the server says the media path is
+// gone, everything is torn down once (however many of these happen together) and the
+// call joins again with the same local tracks after 1 s, 2 s, 4 s, then every 5 s, for
+// as long as it takes: a refusal that may pass (the media server restarting, a network
+// error) is retried; one that cannot change (not invited, meeting over, signed out,
+// joined elsewhere) ends the call and says why.
 
 import { SignalingClient } from "./protocol.js";
 
 const GATHER_TIMEOUT_MS = 2000;
 const BACKOFF_FIRST_MS = 1000;
-const BACKOFF_MAX_MS = 10000;
+const BACKOFF_MAX_MS = 5000;
+/** Refusals of a join that may pass by themselves: the call keeps trying. */
+const PASSING = new Set([
+  "media_unavailable", "internal_error", "too_many_requests", "timeout", "connection_lost",
+  "media_lost",
+]);
 
 /** Resolve once ICE gathering is complete, or after `timeoutMs` regardless. */
 export function waitForGathering(pc, timeoutMs = GATHER_TIMEOUT_MS) {
@@ -59,6 +68,7 @@ export class Call {
     this.generation = 0; // bumped on every teardown; stale callbacks compare and give up
     this.attempt = 0;
     this.reconnectTimer = 0;
+    this.waiting = false; // a rejoin is scheduled: further losses change nothing
     this.client = null;
     this.publishPc = null;
     this.subscribePc = null;
@@ -136,6 +146,7 @@ export class Call {
   // ---------------------------------------------------------------- connecting
 
   async _connect() {
+    this.waiting = false;
     const gen = ++this.generation;
     const client = new SignalingClient(this.url);
     this.client = client;
@@ -161,6 +172,7 @@ export class Call {
     });
     client.on("quality", (m) => this._hook("onQuality", m));
     client.on("error", (m) => {
+      if (gen !== this.generation) return;
       if (m.fatal && m.extra && m.extra.rejoin) this._lost(m); // media path gone: join again
       else if (m.fatal) this._end(m);
       else this._hook("onError", m);
@@ -188,18 +200,23 @@ export class Call {
       this._setPhase("joined");
     } catch (err) {
       if (gen !== this.generation) return;
-      if (err && (err.fatal || answeredBy(err, "join"))) this._end(err);
+      const passing = !err || !err.code || PASSING.has(err.code);
+      if (err && !passing && (err.fatal || answeredBy(err, "join"))) this._end(err);
       else this._lost(err);
     }
   }
 
+  /** The media path or the socket is gone: tear down and join again, once per loss. */
   _lost(reason) {
     if (this.phase === "left" || this.phase === "ended" || this.phase === "idle") return;
+    if (this.waiting) return; // the other connection failing too: one rejoin is enough
     console.warn("connection lost, joining again", reason);
     this._teardown();
     const delay = Math.min(BACKOFF_FIRST_MS * 2 ** this.attempt, BACKOFF_MAX_MS);
     this.attempt += 1;
-    this._setPhase("reconnecting", delay);
+    this.waiting = true;
+    const code = reason && typeof reason === "object" && reason.code ? reason.code : "connection_lost";
+    this._setPhase("reconnecting", { delayMs: delay, code, attempt: this.attempt });
     this.reconnectTimer = setTimeout(() => this._connect(), delay);
   }
 
@@ -211,6 +228,7 @@ export class Call {
 
   _teardown() {
     this.generation += 1;
+    this.waiting = false;
     clearTimeout(this.reconnectTimer);
     if (this.client) {
       this.client.onclose = null;

@@ -183,6 +183,12 @@ function errorText(error) {
   return title;
 }
 
+/** Why the call is reconnecting, in the page's language. */
+function reconnectReason(code) {
+  const key = `reconnect_reason_${code}`;
+  return key in strings.text ? strings.text[key] : t("reconnect_reason_connection_lost");
+}
+
 function showDeviceMessage(text) {
   el.deviceMessage.textContent = text;
   el.deviceMessage.hidden = false;
@@ -200,7 +206,9 @@ function onPhase(phase, detail) {
     qualities.clear();
     participants.clear();
     stage.clearRemote();
-    showBanner(t("reconnecting", { seconds: Math.round(detail / 1000) }));
+    showBanner(t("reconnecting_because", {
+      reason: reconnectReason(detail.code), seconds: Math.round(detail.delayMs / 1000),
+    }));
   } else if (phase === "joined") {
     hideBanner();
     reporter.start();
