@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import aioice.ice
@@ -18,7 +18,7 @@ from sfu.pool import WorkerPool
 from signaling.live.participants import LiveMeeting
 from signaling.store import Store
 from tests.integration.client import MeetingClient
-from tests.integration.conftest import Site, running_site, wait_until
+from tests.integration.conftest import Site, StartSite, site_config, wait_until
 from tests.integration.live.test_meeting_media import frames_from, join_and_publish, start_meeting
 from web.keys import LIVE_MEETINGS, SFU, STORE
 
@@ -53,28 +53,25 @@ def loopback_peers() -> Iterator[None]:
 
 
 @pytest.fixture
-async def lossy_site(tmp_path: Path) -> AsyncIterator[Site]:
-    async with running_site(tmp_path, SfuSettings(
+async def lossy_site(tmp_path: Path, start_site: StartSite) -> Site:
+    return await start_site(site_config(tmp_path, SfuSettings(
             announced_addresses=["127.0.0.1"], in_process=True,
-            consent_timeout_seconds=CALM_CONSENT_S)) as running:
-        yield running
+            consent_timeout_seconds=CALM_CONSENT_S)))
 
 
 @pytest.fixture
-async def one_worker_site(tmp_path: Path, loopback_peers: None) -> AsyncIterator[Site]:
-    async with running_site(tmp_path, SfuSettings(
+async def one_worker_site(tmp_path: Path, loopback_peers: None, start_site: StartSite) -> Site:
+    return await start_site(site_config(tmp_path, SfuSettings(
             announced_addresses=["127.0.0.1"], workers=1,
-            consent_timeout_seconds=CALM_CONSENT_S)) as running:
-        yield running
+            consent_timeout_seconds=CALM_CONSENT_S)))
 
 
 @pytest.fixture
 async def stalling_site(tmp_path: Path, short_consent: None,
-                        loopback_peers: None) -> AsyncIterator[Site]:
-    async with running_site(tmp_path, SfuSettings(
+                        loopback_peers: None, start_site: StartSite) -> Site:
+    return await start_site(site_config(tmp_path, SfuSettings(
             announced_addresses=["127.0.0.1"], workers=1,
-            consent_timeout_seconds=CONSENT_S)) as running:
-        yield running
+            consent_timeout_seconds=CONSENT_S)))
 
 
 def open_attendance(store: Store, meeting_id: str) -> list[str]:

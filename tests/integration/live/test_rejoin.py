@@ -5,24 +5,22 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from sfu.config import SfuSettings
 from sfu.pool import WorkerPool
-from tests.integration.conftest import Site, running_site, wait_until
+from tests.integration.conftest import Site, StartSite, site_config, wait_until
 from tests.integration.live.test_lost_connections import closed_attendance, open_attendance
 from tests.integration.live.test_meeting_media import frames_from, join_and_publish, start_meeting
 from web.keys import LIVE_MEETINGS, SFU, STORE
 
 
 @pytest.fixture
-async def single_worker_site(tmp_path: Path) -> AsyncIterator[Site]:
-    async with running_site(tmp_path, SfuSettings(announced_addresses=["127.0.0.1"],
-                                                  workers=1)) as running:
-        yield running
+async def single_worker_site(tmp_path: Path, start_site: StartSite) -> Site:
+    return await start_site(site_config(tmp_path, SfuSettings(announced_addresses=["127.0.0.1"],
+                                                  workers=1)))
 
 
 async def test_a_second_join_of_the_same_person_replaces_the_first(site: Site) -> None:

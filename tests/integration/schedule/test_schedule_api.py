@@ -14,7 +14,7 @@ import pytest
 import vobject
 
 from sfu.config import SfuSettings
-from tests.integration.conftest import Site, running_site
+from tests.integration.conftest import Site, StartSite, site_config
 from web.keys import ACCOUNTS, BOOKINGS, ROOM_DEVICES, SESSIONS
 
 DAY = (datetime.now(UTC) + timedelta(days=7)).astimezone().date().isoformat()
@@ -68,18 +68,18 @@ lets two requests win in some rounds only, so the race is run many times."""
 
 
 async def test_fifty_concurrent_conflicting_bookings_one_wins(
-        site: Site, clerk: Client, tmp_path: Path) -> None:
+        site: Site, clerk: Client, tmp_path: Path, start_site: StartSite) -> None:
     # Two servers over the same database, as two processes behind one proxy would be:
     # half the requests go to each, so two connections really race at SQLite (each
     # server books in worker threads, off its event loop).
-    async with running_site(tmp_path, SfuSettings(announced_addresses=["127.0.0.1"],
-                                                  in_process=True)) as second:
-        twin = Client.same_session(clerk, second.base_url)
-        try:
-            for day in range(ROUNDS):
-                await fifty_race(site, clerk, twin, day)
-        finally:
-            await twin.close()
+    second = await start_site(site_config(
+        tmp_path, SfuSettings(announced_addresses=["127.0.0.1"], in_process=True)))
+    twin = Client.same_session(clerk, second.base_url)
+    try:
+        for day in range(ROUNDS):
+            await fifty_race(site, clerk, twin, day)
+    finally:
+        await twin.close()
 
 
 async def fifty_race(site: Site, clerk: Client, twin: Client, round_: int) -> None:
