@@ -54,6 +54,12 @@ class Forbidden(GiaobanError):
     status, title, code = 403, "Not allowed", "forbidden"
 
 
+class AccessRevoked(Forbidden):
+    """The account may no longer take part in a meeting it is in (uninvited, new role)."""
+
+    title, code = "No longer in this meeting", "access_revoked"
+
+
 class NotFound(GiaobanError):
     status, title, code = 404, "Not found", "not_found"
 

@@ -19,7 +19,7 @@ from signaling.live import protocol as p
 from signaling.live.participants import Participant
 from signaling.quality.client_reports import InvalidQualityReport
 from web.auth import SESSION_COOKIE, request_account
-from web.guard import check_message
+from web.guard import check_message, end_attendance, may_still_attend
 from web.keys import LIVE_MEETINGS, MEETINGS
 from web.pages.quality import drop_report, take_report
 
@@ -72,6 +72,10 @@ class Connection:
         participant = self.participant
         if participant is None:
             raise BadRequest("join a meeting first")
+        if not may_still_attend(self.request.app, participant):
+            self.participant = None
+            await end_attendance(self.request.app, participant)
+            return
         if isinstance(message, p.Publish):
             await live_meetings.publish(participant, message)
         elif isinstance(message, p.Unpublish):

@@ -21,6 +21,7 @@ from signaling.errors import BadRequest, Forbidden, GiaobanError, NotFound
 from signaling.ids import MeetingId, SeriesId, Username
 from signaling.records.policy import RecordingPolicy, check_recording_policy
 from signaling.schedule.rooms import RoomCalendar
+from signaling.spans import Span
 from signaling.store import Store, from_db, to_db, utcnow
 
 if TYPE_CHECKING:
@@ -140,11 +141,7 @@ class MeetingService:
 
         Inside an open store transaction it joins that transaction.
         """
-        clean_title = title.strip()
-        if not clean_title:
-            raise BadRequest("The meeting title must not be empty.")
-        if len(clean_title) > TITLE_MAX:
-            raise BadRequest(f"The meeting title must be at most {TITLE_MAX} characters.")
+        clean_title = check_title(title)
         start_utc = _aware(start, self.tz) if start is not None else self._now().astimezone(UTC)
         end_utc = _aware(end, self.tz) if end is not None else start_utc + DEFAULT_LENGTH
         if end_utc <= start_utc:
@@ -270,7 +267,9 @@ class MeetingService:
                 params,
             ):
                 invited[inv["meeting_id"]].append(Username(inv["username"]))
-            rooms = self._rooms.rooms_of(db, list(invited)) if invited else {}
+            spans = {row["id"]: Span(from_db(row["start_at"]), from_db(row["end_at"]))
+                     for row in rows}
+            rooms = self._rooms.rooms_of(db, spans) if spans else {}
         return [
             Meeting(
                 id=MeetingId(row["id"]),
@@ -312,6 +311,11 @@ class MeetingService:
             return False
         return account.username in (meeting.organizer, meeting.on_behalf_of, *meeting.invitees)
 
+    def has_ended(self, meeting: Meeting) -> bool:
+        """Over: ended, or past its planned end and not live."""
+        return meeting.state == "ended" or (meeting.state != "live"
+                                            and self._now() >= meeting.end)
+
     def join_opens_at(self, meeting: Meeting) -> datetime:
         return meeting.start - self.join_window
 
@@ -351,6 +355,16 @@ class MeetingService:
             f"This meeting opens for joining at {opens:%H:%M} on {opens:%d/%m/%Y}",
             opens_at=opens.isoformat(),
         )
+
+
+def check_title(text: str) -> str:
+    """The title without surrounding spaces: not empty, at most TITLE_MAX characters."""
+    title = text.strip()
+    if not title:
+        raise BadRequest("The meeting title must not be empty.")
+    if len(title) > TITLE_MAX:
+        raise BadRequest(f"The meeting title must be at most {TITLE_MAX} characters.")
+    return title
 
 
 def check_agenda(text: str) -> str:

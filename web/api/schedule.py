@@ -13,12 +13,14 @@ from typing import Any
 
 from aiohttp import web
 
+from rooms.bookings import Booking
 from signaling.accounts.accounts import Account
 from signaling.errors import BadRequest, Forbidden
 from signaling.schedule.access import may_manage, may_view_all
 from signaling.schedule.meetings import Meeting
 from signaling.schedule.recurrence import expand
 from signaling.spans import Span
+from web import i18n
 from web.api.schedule_json import (
     booking_json,
     changes_from,
@@ -32,9 +34,10 @@ from web.api.schedule_json import (
     time_field,
     warning_json,
 )
-from web.auth import require_account
+from web.auth import request_language, require_account
 from web.keys import BOOKINGS, CONFIG, MEETINGS, SCHEDULE
 
+MAY_NOT_LINK = "You may link a booking only to a meeting you may change"
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 
@@ -45,15 +48,31 @@ def _range(request: web.Request) -> tuple[datetime | None, datetime | None]:
     return time_field(query, "from", tz), time_field(query, "to", tz)
 
 
+def may_see(request: web.Request, account: Account, meeting: Meeting) -> bool:
+    leaders = request.app[SCHEDULE].accounts.leaders_of
+    return (may_view_all(account) or request.app[MEETINGS].may_attend(meeting, account)
+            or may_manage(account, meeting, leaders))
+
+
 def visible_meeting(request: web.Request, account: Account, meeting_id: str) -> Meeting:
     """The meeting, if this account may see it."""
-    meetings = request.app[MEETINGS]
-    meeting = meetings.get(meeting_id)
-    leaders = request.app[SCHEDULE].accounts.leaders_of
-    if not (may_view_all(account) or meetings.may_attend(meeting, account)
-            or may_manage(account, meeting, leaders)):
+    meeting = request.app[MEETINGS].get(meeting_id)
+    if not may_see(request, account, meeting):
         raise Forbidden("You are not invited to this meeting")
     return meeting
+
+
+def shown_booking(request: web.Request, account: Account, booking: Booking) -> dict[str, Any]:
+    """A booking as this account may see it: the link to a meeting, and the title the
+    meeting gave it, only for those who may see that meeting."""
+    shown = booking_json(booking, request.app[CONFIG].tz)
+    if booking.meeting_id is None:
+        return shown
+    meeting = request.app[MEETINGS].find(booking.meeting_id)
+    if meeting is None or not may_see(request, account, meeting):
+        shown["meeting_id"] = None
+        shown["title"] = i18n.translate(request_language(request), "booking.private_title")
+    return shown
 
 
 # ---------------------------------------------------------------- meetings
@@ -128,11 +147,11 @@ async def list_bookings(request: web.Request) -> web.StreamResponse:
     account = require_account(request)
     if account.kind != "staff":
         raise Forbidden("A room's device account sees its own kiosk only.")
-    tz = request.app[CONFIG].tz
     start, end = _range(request)
     room = request.query.get("room") or None
     bookings = request.app[BOOKINGS].list(room, start, end)
-    return web.json_response({"bookings": [booking_json(b, tz) for b in bookings]})
+    return web.json_response({"bookings": [shown_booking(request, account, b)
+                                           for b in bookings]})
 
 
 async def create_booking(request: web.Request) -> web.StreamResponse:
@@ -157,6 +176,8 @@ async def create_booking(request: web.Request) -> web.StreamResponse:
     meeting_id = text_field(data, "meeting_id")
     if meeting_id is not None:
         meeting = request.app[MEETINGS].get(meeting_id)
+        if not may_manage(account, meeting, request.app[SCHEDULE].accounts.leaders_of):
+            raise Forbidden(MAY_NOT_LINK)
         if rule is not None:
             raise BadRequest("A booking for a meeting is made for that one meeting; "
                              "leave out the recurrence.")
@@ -172,9 +193,9 @@ async def create_booking(request: web.Request) -> web.StreamResponse:
 
 
 async def get_booking(request: web.Request) -> web.StreamResponse:
-    require_account(request)
+    account = require_account(request)
     booking = request.app[BOOKINGS].get(_booking_id(request))
-    return web.json_response(booking_json(booking, request.app[CONFIG].tz))
+    return web.json_response(shown_booking(request, account, booking))
 
 
 async def update_booking(request: web.Request) -> web.StreamResponse:
