@@ -36,6 +36,10 @@ class HttpSettings:
     """A session unused this long expires."""
     session_max_hours: int = 12
     """A session expires this long after sign-in, used or not."""
+    public_url: str = ""
+    """The address people reach the server at (e.g. https://giaoban.bo.gov.vn); links in
+    invitations and feeds are built from it, and pages from it may open the sockets.
+    Empty: http://host:port from this section."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +288,10 @@ def validate(config: Config) -> None:
         raise ConfigError(f"'http.port' must be between 1 and 65535, not {http.port}")
     if not http.host:
         raise ConfigError("'http.host' must not be empty")
+    if http.public_url and not (http.public_url.startswith(("http://", "https://"))
+                                and len(http.public_url.split("://", 1)[1].strip("/")) > 0):
+        raise ConfigError("'http.public_url' must be an http:// or https:// address, "
+                          f"not {http.public_url!r}")
     if http.session_idle_minutes < 1:
         raise ConfigError("'http.session_idle_minutes' must be at least 1")
     if http.session_max_hours < 1:

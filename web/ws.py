@@ -14,13 +14,21 @@ from aiohttp import WSMsgType, web
 
 from sfu.ids import ProducerId
 from signaling.accounts.accounts import Account
-from signaling.errors import BadRequest, GiaobanError, InvalidMessage, SessionExpired, Unauthorized
+from signaling.errors import (
+    BadRequest,
+    Forbidden,
+    GiaobanError,
+    InvalidMessage,
+    SessionExpired,
+    Unauthorized,
+)
 from signaling.live import protocol as p
 from signaling.live.participants import Participant
 from signaling.quality.client_reports import InvalidQualityReport
 from web.auth import SESSION_COOKIE, request_account
 from web.guard import check_message, end_attendance, may_still_attend
 from web.keys import LIVE_MEETINGS, MEETINGS
+from web.origin import CROSS_ORIGIN, same_origin
 from web.pages.quality import drop_report, take_report
 
 logger = logging.getLogger(__name__)
@@ -102,6 +110,12 @@ class Connection:
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=p.MAX_MESSAGE_BYTES)
     await ws.prepare(request)
+    if not same_origin(request):
+        logger.info("socket refused: page from another origin %r", request.headers["Origin"])
+        refused = Forbidden(CROSS_ORIGIN, rule="cross_origin")
+        await ws.send_str(p.encode(error_message(refused, fatal=True)))
+        await ws.close()
+        return ws
     account = request_account(request)
     if account is None:
         expired = bool(request.cookies.get(SESSION_COOKIE))

@@ -26,6 +26,7 @@ from web.api.schedule import visible_meeting
 from web.api.schedule_json import draft_from
 from web.auth import request_language, require_account
 from web.keys import ACCOUNTS, BOOKINGS, CONFIG, FEEDS, MEETINGS, SCHEDULE
+from web.origin import public_base
 from web.pages.views import local_time, render
 
 ICS_TYPE = "text/calendar"
@@ -48,7 +49,7 @@ def calendar_context(request: web.Request) -> CalendarContext:
             return room_id
         return f"{room.name}, {room.location}" if room.location else room.name
 
-    return CalendarContext(tz=app[CONFIG].tz, base_url=f"{request.scheme}://{request.host}",
+    return CalendarContext(tz=app[CONFIG].tz, base_url=public_base(request),
                            name_of=name_of, room_label=room_label,
                            now=dt.datetime.now(dt.UTC))
 
@@ -103,7 +104,7 @@ async def feed_submit(request: web.Request) -> web.StreamResponse:
         feeds.revoke(account.username)
         return render(request, "calendar_feed.html", feed_url="", has_feed=False)
     token = feeds.issue(account.username)
-    url = f"{request.scheme}://{request.host}/feeds/{token}.ics"
+    url = f"{public_base(request)}/feeds/{token}.ics"
     return render(request, "calendar_feed.html", feed_url=url, has_feed=True)
 
 

@@ -188,7 +188,7 @@ async def test_calendar_feed_over_http(site: Site) -> None:
                                     data={"csrf_token": leader.csrf, "action": "issue"}) as r:
             page = await r.text()
         url = page.split('data-testid="feed-url"')[0].rsplit('value="', 1)[1].split('"')[0]
-        path = url.split(site.base_url, 1)[1]
+        path = "/feeds/" + url.split("/feeds/", 1)[1]
         async with aiohttp.ClientSession() as anonymous:
             async with anonymous.get(site.base_url + path) as response:
                 assert response.status == 200
