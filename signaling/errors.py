@@ -38,6 +38,10 @@ class InvalidMessage(GiaobanError):
     status, title, code = 400, "Invalid message", "invalid_message"
 
 
+class TooManyTracks(GiaobanError):
+    status, title, code = 400, "Too many tracks", "too_many_tracks"
+
+
 class InvalidSdp(GiaobanError):
     status, title, code = 400, "Invalid session description", "invalid_sdp"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sfu.api import SfuClient, SfuError
 from sfu.ids import ProducerId
-from signaling.errors import NotFound
+from signaling.errors import NotFound, TooManyTracks
 from signaling.live import protocol as p
 from signaling.live.negotiation import Negotiation
 from signaling.live.participants import LiveMeeting, Participant, live_meeting_of
@@ -24,12 +24,20 @@ class Publishing:
         live_meeting = live_meeting_of(participant)
         assert participant.publish_transport is not None
         sources = {t.mid: t for t in message.tracks}
+        p.check_track_limits(message.sdp)
         async with live_meeting.lock:
             try:
                 result = await self._sfu.publish(participant.publish_transport, message.sdp,
                                                  mids=list(sources) or None)
             except SfuError as exc:
                 raise sfu_error(exc) from exc
+            kinds = [t.kind for t in participant.tracks.values()]
+            kinds += [producer.kind for producer in result.producers]
+            if any(kinds.count(kind) > limit for kind, limit in p.MAX_TRACKS.items()):
+                for producer in result.producers:
+                    await self._sfu.close_producer(producer.producer_id)
+                raise TooManyTracks(p.TOO_MANY_TRACKS, **{f"max_{kind}": n
+                                                          for kind, n in p.MAX_TRACKS.items()})
             created: list[p.TrackInfo] = []
             for producer in result.producers:
                 declared = sources.get(producer.mid)
