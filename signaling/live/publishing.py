@@ -31,7 +31,7 @@ class Publishing:
                                                  mids=list(sources) or None)
             except SfuError as exc:
                 raise sfu_error(exc) from exc
-            kinds = [t.kind for t in participant.tracks.values()]
+            kinds: list[str] = [t.kind for t in participant.tracks.values()]
             kinds += [producer.kind for producer in result.producers]
             if any(kinds.count(kind) > limit for kind, limit in p.MAX_TRACKS.items()):
                 for producer in result.producers:
