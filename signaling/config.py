@@ -51,7 +51,11 @@ class LicenceSettings:
 @dataclass(frozen=True, slots=True)
 class LoginSettings:
     account_max_failures: int = 5
-    """Failed sign-ins to one account name within the window before it is locked."""
+    """Failed sign-ins to one account name from one address within the window before that
+    name is locked for that address."""
+    account_total_max_failures: int = 50
+    """Failed sign-ins to one account name from any addresses within the window before the
+    name is locked for everyone."""
     address_max_failures: int = 20
     """Failed sign-ins from one source address within the window before it is locked."""
     window_minutes: int = 15
@@ -300,8 +304,8 @@ def validate(config: Config) -> None:
     validate_quality(config.quality)
     if config.licence.seats < 1:
         raise ConfigError(f"'licence.seats' must be at least 1, not {config.licence.seats}")
-    for key in ("account_max_failures", "address_max_failures", "window_minutes",
-                "lockout_minutes"):
+    for key in ("account_max_failures", "account_total_max_failures", "address_max_failures",
+                "window_minutes", "lockout_minutes"):
         value = getattr(config.login, key)
         if value < 1:
             raise ConfigError(f"'login.{key}' must be at least 1, not {value}")
