@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeAlias
 
-from signaling.errors import InvalidMessage, TooManyTracks
+from signaling.errors import InvalidMessage
 from signaling.quality.client_reports import (
     MAX_REPORT_BYTES,
     ClientSummary,
@@ -34,11 +34,7 @@ PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_SDP_BYTES = 128 * 1024
 MAX_TRACKS_PER_OFFER = 8
-MAX_TRACKS: dict[str, int] = {"audio": 2, "video": 2}
-"""Tracks one participant publishes at once, by kind, whatever its offers say: a camera
-and a screen share; a microphone and the screen share's sound."""
-TOO_MANY_TRACKS = ("A participant sends at most a camera, a microphone and a screen share "
-                   "with its sound")
+
 
 Kind = Literal["audio", "video"]
 Source = Literal["camera", "microphone", "screen"]
@@ -91,37 +87,6 @@ def _sdp(d: dict[str, Any]) -> str:
     if not sdp.startswith("v=0"):
         raise InvalidMessage("'sdp' is not a session description (it must start with v=0)")
     return str(sdp)
-
-
-def sending_sections(sdp: str) -> dict[str, int]:
-    """How many media sections of an offer send audio and video (not stopped, port 0, and
-    not recvonly or inactive): what the publishing connection would carry."""
-    counts = {"audio": 0, "video": 0}
-    kind: str | None = None
-    sending = False
-
-    def close_section() -> None:
-        if kind in counts and sending:
-            counts[kind] += 1
-
-    for line in sdp.splitlines():
-        if line.startswith("m="):
-            close_section()
-            fields = line[2:].split()
-            kind = fields[0] if fields else None
-            sending = len(fields) > 1 and fields[1] != "0"
-        elif kind is not None and line in ("a=recvonly", "a=inactive"):
-            sending = False
-    close_section()
-    return counts
-
-
-def check_track_limits(sdp: str) -> None:
-    """TooManyTracks when an offer would send more than MAX_TRACKS of a kind."""
-    counts = sending_sections(sdp)
-    if any(counts[kind] > limit for kind, limit in MAX_TRACKS.items()):
-        raise TooManyTracks(TOO_MANY_TRACKS,
-                            **{f"max_{kind}": n for kind, n in MAX_TRACKS.items()})
 
 
 # ---------------------------------------------------------------- client -> server
@@ -291,6 +256,8 @@ def parse_client_message(text: str | bytes) -> ClientMessage:
         data = json.loads(text)
     except (ValueError, UnicodeDecodeError):
         raise InvalidMessage("message is not valid JSON") from None
+    except RecursionError:
+        raise InvalidMessage("message is nested too deeply") from None
     if not isinstance(data, dict):
         raise InvalidMessage("message must be a JSON object")
     kind = data.get("type")

@@ -11,6 +11,7 @@ from signaling.live.negotiation import Negotiation
 from signaling.live.participants import LiveMeeting, Participant, live_meeting_of
 from signaling.live.recording import LiveRecording
 from signaling.live.sfu_errors import sfu_error
+from signaling.live.track_limits import MAX_TRACKS, TOO_MANY_TRACKS, check_track_limits
 
 
 class Publishing:
@@ -24,7 +25,7 @@ class Publishing:
         live_meeting = live_meeting_of(participant)
         assert participant.publish_transport is not None
         sources = {t.mid: t for t in message.tracks}
-        p.check_track_limits(message.sdp)
+        check_track_limits(message.sdp)
         async with live_meeting.lock:
             try:
                 result = await self._sfu.publish(participant.publish_transport, message.sdp,
@@ -33,11 +34,11 @@ class Publishing:
                 raise sfu_error(exc) from exc
             kinds: list[str] = [t.kind for t in participant.tracks.values()]
             kinds += [producer.kind for producer in result.producers]
-            if any(kinds.count(kind) > limit for kind, limit in p.MAX_TRACKS.items()):
+            if any(kinds.count(kind) > limit for kind, limit in MAX_TRACKS.items()):
                 for producer in result.producers:
                     await self._sfu.close_producer(producer.producer_id)
-                raise TooManyTracks(p.TOO_MANY_TRACKS, **{f"max_{kind}": n
-                                                          for kind, n in p.MAX_TRACKS.items()})
+                raise TooManyTracks(TOO_MANY_TRACKS, **{f"max_{kind}": n
+                                                          for kind, n in MAX_TRACKS.items()})
             created: list[p.TrackInfo] = []
             for producer in result.producers:
                 declared = sources.get(producer.mid)

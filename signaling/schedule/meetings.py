@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal, get_args
 from zoneinfo import ZoneInfo
 
+from signaling.accounts.fields import has_control_characters
 from signaling.errors import BadRequest, Forbidden, GiaobanError, NotFound
 from signaling.ids import MeetingId, SeriesId, Username
 from signaling.records.policy import RecordingPolicy, check_recording_policy
@@ -39,6 +40,9 @@ class JoinWindowClosed(GiaobanError):
     status, title, code = 403, "Not open for joining", "join_window_closed"
 
 TITLE_MAX = 200
+EARLIEST_YEAR, LATEST_YEAR = 1970, 9998
+"""Dates accepted anywhere: far enough from the ends of the calendar that every time zone
+and a week either side stay representable."""
 DEFAULT_LENGTH = timedelta(hours=1)
 ID_ALPHABET = string.ascii_lowercase + string.digits
 ID_LENGTH = 10
@@ -88,6 +92,9 @@ def parse_when(text: str, tz: ZoneInfo) -> datetime:
 
 
 def _aware(moment: datetime, tz: ZoneInfo) -> datetime:
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise BadRequest(f"Dates must fall between the years {EARLIEST_YEAR} and "
+                         f"{LATEST_YEAR}.", rule="year_range")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.astimezone(UTC)
@@ -364,6 +371,8 @@ def check_title(text: str) -> str:
         raise BadRequest("The meeting title must not be empty.")
     if len(title) > TITLE_MAX:
         raise BadRequest(f"The meeting title must be at most {TITLE_MAX} characters.")
+    if has_control_characters(title):
+        raise BadRequest("The meeting title must be one line of visible characters.")
     return title
 
 

@@ -16,6 +16,7 @@ from aiohttp import web
 from rooms.bookings import Booking
 from signaling.accounts.accounts import Account
 from signaling.errors import BadRequest, Forbidden
+from signaling.ids import row_id
 from signaling.schedule.access import may_manage, may_view_all
 from signaling.schedule.meetings import Meeting
 from signaling.schedule.recurrence import expand
@@ -217,9 +218,10 @@ async def cancel_booking(request: web.Request) -> web.StreamResponse:
 
 def _booking_id(request: web.Request) -> int:
     text = request.match_info["booking_id"]
-    if not text.isdigit():
-        raise BadRequest(f"{text!r} is not a booking id.")
-    return int(text)
+    found = row_id(text)
+    if found is None:
+        raise BadRequest(f"{text[:40]!r} is not a booking id.")
+    return found
 
 
 def setup_schedule_api(app: web.Application) -> None:

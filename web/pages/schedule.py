@@ -19,7 +19,7 @@ from signaling.schedule.invitations import (
     build_calendar,
     meeting_invitation,
 )
-from signaling.schedule.meetings import Meeting
+from signaling.schedule.meetings import EARLIEST_YEAR, LATEST_YEAR, Meeting
 from signaling.schedule.service import Outcome, Preview
 from web import i18n
 from web.api.schedule import visible_meeting
@@ -235,7 +235,10 @@ async def calendar_page(request: web.Request) -> web.StreamResponse:
         day = (dt.date.fromisoformat(wanted) if wanted
                else dt.datetime.now(dt.UTC).astimezone(tz).date())
     except ValueError:
-        raise BadRequest(f"{wanted!r} is not a date (YYYY-MM-DD).") from None
+        raise BadRequest(f"{str(wanted)[:40]!r} is not a date (YYYY-MM-DD).") from None
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise BadRequest(f"Dates must fall between the years {EARLIEST_YEAR} and "
+                         f"{LATEST_YEAR}.", rule="year_range")
     monday = day - dt.timedelta(days=day.weekday())
     days = [monday + dt.timedelta(days=i) for i in range(7)]
     lang = request_language(request)

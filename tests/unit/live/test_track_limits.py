@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from signaling.errors import TooManyTracks
-from signaling.live import protocol as p
+from signaling.live import track_limits as p
 
 
 def offer(*sections: tuple[str, str, str]) -> str:
