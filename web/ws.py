@@ -20,6 +20,7 @@ from signaling.errors import (
     GiaobanError,
     InvalidMessage,
     SessionExpired,
+    TooManyRequests,
     Unauthorized,
 )
 from signaling.live import protocol as p
@@ -30,10 +31,13 @@ from web.guard import check_message, end_attendance, may_still_attend
 from web.keys import LIVE_MEETINGS, MEETINGS
 from web.origin import CROSS_ORIGIN, same_origin
 from web.pages.quality import drop_report, take_report
+from web.socket_limits import MessageLimits, SocketCount
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_S = 15.0
+SOCKETS = web.AppKey("open_sockets", SocketCount)
+"""Open /ws sockets per account (web/socket_limits.py)."""
 
 
 def error_message(exc: GiaobanError, request_type: str | None = None,
@@ -51,6 +55,7 @@ class Connection:
         self.account = account
         self.greeted = False
         self.participant: Participant | None = None
+        self.limits = MessageLimits()
 
     async def send(self, message: p.ServerMessage) -> None:
         if self.ws.closed:
@@ -124,6 +129,13 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         await ws.send_str(p.encode(error_message(exc, fatal=True)))
         await ws.close()
         return ws
+    try:
+        request.app[SOCKETS].open(account.username)
+    except TooManyRequests as exc:
+        logger.info("socket of %s refused: %s", account.username, exc.detail)
+        await ws.send_str(p.encode(error_message(exc, fatal=True)))
+        await ws.close()
+        return ws
     connection = Connection(request, ws, account)
     try:
         async for msg in ws:
@@ -134,6 +146,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
             elif msg.type == WSMsgType.ERROR:
                 logger.info("socket of %s closed with error %s", account.username, ws.exception())
     finally:
+        request.app[SOCKETS].close(account.username)
         await connection.close()
     return ws
 
@@ -141,8 +154,10 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
 async def _dispatch(connection: Connection, text: str) -> None:
     request_type: str | None = None
     try:
+        connection.limits.check_any()
         message = p.parse_client_message(text)
         request_type = message.type
+        connection.limits.check_kind(message.type)
         connection.account = check_message(connection.request, message.type)
         await connection.handle(message)
     except Unauthorized as exc:  # signed out meanwhile: this socket is over
@@ -152,8 +167,9 @@ async def _dispatch(connection: Connection, text: str) -> None:
     except InvalidQualityReport as exc:  # dropped and counted, never answered
         drop_report(connection.request.app, exc)
     except GiaobanError as exc:
-        logger.info("%s: %s refused: %s", connection.account.username, request_type or "message",
-                    exc.detail)
+        if exc.extra.get("rule") != "socket_rate":  # a flood logs nothing per message
+            logger.info("%s: %s refused: %s", connection.account.username,
+                        request_type or "message", exc.detail)
         if not connection.ws.closed:
             await connection.send(error_message(exc, request_type))
     except Exception:
@@ -165,4 +181,5 @@ async def _dispatch(connection: Connection, text: str) -> None:
 
 
 def setup_ws(app: web.Application) -> None:
+    app[SOCKETS] = SocketCount()
     app.router.add_get("/ws", websocket)
