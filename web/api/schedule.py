@@ -8,20 +8,27 @@ the X-CSRF-Token header, like every other unsafe request.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
-from rooms.bookings import Booking
 from signaling.accounts.accounts import Account
 from signaling.errors import BadRequest, Forbidden
 from signaling.ids import row_id
 from signaling.schedule.access import may_manage, may_view_all
 from signaling.schedule.meetings import Meeting
 from signaling.schedule.recurrence import expand
+from signaling.schedule.service import Outcome
 from signaling.spans import Span
-from web import i18n
+from web.api.private import (
+    may_see,
+    private_clashes_hidden,
+    shown_booking,
+    shown_clashes,
+    shown_warnings,
+)
 from web.api.schedule_json import (
     booking_json,
     changes_from,
@@ -35,7 +42,7 @@ from web.api.schedule_json import (
     time_field,
     warning_json,
 )
-from web.auth import request_language, require_account
+from web.auth import require_account
 from web.keys import BOOKINGS, CONFIG, MEETINGS, SCHEDULE
 
 MAY_NOT_LINK = "You may link a booking only to a meeting you may change"
@@ -49,10 +56,10 @@ def _range(request: web.Request) -> tuple[datetime | None, datetime | None]:
     return time_field(query, "from", tz), time_field(query, "to", tz)
 
 
-def may_see(request: web.Request, account: Account, meeting: Meeting) -> bool:
-    leaders = request.app[SCHEDULE].accounts.leaders_of
-    return (may_view_all(account) or request.app[MEETINGS].may_attend(meeting, account)
-            or may_manage(account, meeting, leaders))
+def shown_outcome(request: web.Request, account: Account, outcome: Outcome) -> Outcome:
+    return dataclasses.replace(
+        outcome, warnings=tuple(shown_warnings(request, account, outcome.warnings)),
+        room_skipped=tuple(shown_clashes(request, account, outcome.room_skipped)))
 
 
 def visible_meeting(request: web.Request, account: Account, meeting_id: str) -> Meeting:
@@ -61,19 +68,6 @@ def visible_meeting(request: web.Request, account: Account, meeting_id: str) -> 
     if not may_see(request, account, meeting):
         raise Forbidden("You are not invited to this meeting")
     return meeting
-
-
-def shown_booking(request: web.Request, account: Account, booking: Booking) -> dict[str, Any]:
-    """A booking as this account may see it: the link to a meeting, and the title the
-    meeting gave it, only for those who may see that meeting."""
-    shown = booking_json(booking, request.app[CONFIG].tz)
-    if booking.meeting_id is None:
-        return shown
-    meeting = request.app[MEETINGS].find(booking.meeting_id)
-    if meeting is None or not may_see(request, account, meeting):
-        shown["meeting_id"] = None
-        shown["title"] = i18n.translate(request_language(request), "booking.private_title")
-    return shown
 
 
 # ---------------------------------------------------------------- meetings
@@ -102,12 +96,16 @@ async def create_meeting(request: web.Request) -> web.StreamResponse:
         preview = schedule.preview(account, draft)
         return web.json_response({
             "starts": [s.astimezone(tz).isoformat() for s in preview.starts],
-            "warnings": [warning_json(w, tz) for w in preview.warnings],
-            "room_clashes": [clash_json(c, tz) for c in preview.room_clashes],
+            "warnings": [warning_json(w, tz)
+                         for w in shown_warnings(request, account, preview.warnings)],
+            "room_clashes": [clash_json(c, tz)
+                             for c in shown_clashes(request, account, preview.room_clashes)],
         })
     policy = text_field(data, "room_policy") or "all"
-    outcome = schedule.schedule(account, draft, room_policy=policy)
-    return web.json_response(outcome_json(outcome, tz), status=201)
+    with private_clashes_hidden(request, account):
+        outcome = schedule.schedule(account, draft, room_policy=policy)
+    return web.json_response(outcome_json(shown_outcome(request, account, outcome), tz),
+                             status=201)
 
 
 async def get_meeting(request: web.Request) -> web.StreamResponse:
@@ -120,10 +118,11 @@ async def update_meeting(request: web.Request) -> web.StreamResponse:
     account = require_account(request)
     tz = request.app[CONFIG].tz
     data = await json_body(request)
-    outcome = request.app[SCHEDULE].update(
-        account, request.match_info["meeting_id"], changes_from(data, tz),
-        scope=text_field(data, "scope") or "this")
-    return web.json_response(outcome_json(outcome, tz))
+    with private_clashes_hidden(request, account):
+        outcome = request.app[SCHEDULE].update(
+            account, request.match_info["meeting_id"], changes_from(data, tz),
+            scope=text_field(data, "scope") or "this")
+    return web.json_response(outcome_json(shown_outcome(request, account, outcome), tz))
 
 
 async def cancel_meeting(request: web.Request) -> web.StreamResponse:
@@ -148,10 +147,11 @@ async def list_bookings(request: web.Request) -> web.StreamResponse:
     account = require_account(request)
     if account.kind != "staff":
         raise Forbidden("A room's device account sees its own kiosk only.")
+    tz = request.app[CONFIG].tz
     start, end = _range(request)
     room = request.query.get("room") or None
     bookings = request.app[BOOKINGS].list(room, start, end)
-    return web.json_response({"bookings": [shown_booking(request, account, b)
+    return web.json_response({"bookings": [booking_json(shown_booking(request, account, b), tz)
                                            for b in bookings]})
 
 
@@ -184,29 +184,32 @@ async def create_booking(request: web.Request) -> web.StreamResponse:
                              "leave out the recurrence.")
         if meeting.state == "cancelled":
             raise BadRequest("This meeting was cancelled.")
-    result = request.app[BOOKINGS].book_many(
-        account, room_id, spans, title, text_field(data, "policy") or "all",
-        meeting_ids=[meeting_id] * len(spans))
+    with private_clashes_hidden(request, account):
+        result = request.app[BOOKINGS].book_many(
+            account, room_id, spans, title, text_field(data, "policy") or "all",
+            meeting_ids=[meeting_id] * len(spans))
     return web.json_response({
         "booked": [booking_json(b, tz) for b in result.booked],
-        "skipped": [clash_json(c, tz) for c in result.skipped],
+        "skipped": [clash_json(c, tz) for c in shown_clashes(request, account, result.skipped)],
     }, status=201)
 
 
 async def get_booking(request: web.Request) -> web.StreamResponse:
     account = require_account(request)
     booking = request.app[BOOKINGS].get(_booking_id(request))
-    return web.json_response(shown_booking(request, account, booking))
+    return web.json_response(booking_json(shown_booking(request, account, booking),
+                                          request.app[CONFIG].tz))
 
 
 async def update_booking(request: web.Request) -> web.StreamResponse:
     account = require_account(request)
     tz = request.app[CONFIG].tz
     data = await json_body(request)
-    booking = request.app[BOOKINGS].update(
-        account, _booking_id(request), start=time_field(data, "start", tz),
-        end=time_field(data, "end", tz), title=text_field(data, "title"),
-        room_id=text_field(data, "room_id"))
+    with private_clashes_hidden(request, account):
+        booking = request.app[BOOKINGS].update(
+            account, _booking_id(request), start=time_field(data, "start", tz),
+            end=time_field(data, "end", tz), title=text_field(data, "title"),
+            room_id=text_field(data, "room_id"))
     return web.json_response(booking_json(booking, tz))
 
 

@@ -3,6 +3,7 @@ invitations (.ics) and the private calendar feed."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,8 @@ from signaling.schedule.invitations import (
 from signaling.schedule.meetings import EARLIEST_YEAR, LATEST_YEAR, Meeting
 from signaling.schedule.service import Outcome, Preview
 from web import i18n
-from web.api.schedule import visible_meeting
+from web.api.private import private_clashes_hidden, shown_clashes, shown_warnings
+from web.api.schedule import shown_outcome, visible_meeting
 from web.api.schedule_json import draft_from
 from web.auth import request_language, require_account
 from web.keys import ACCOUNTS, BOOKINGS, CONFIG, FEEDS, MEETINGS, SCHEDULE
@@ -209,16 +211,19 @@ async def schedule_submit(request: web.Request) -> web.StreamResponse:
         if confirm not in ("all", "free_only"):
             preview: Preview = schedule.preview(account, draft)
             if preview.warnings or preview.room_clashes:
-                context["preview"] = preview
+                context["preview"] = dataclasses.replace(
+                    preview, warnings=tuple(shown_warnings(request, account, preview.warnings)),
+                    room_clashes=tuple(shown_clashes(request, account, preview.room_clashes)))
                 return render(request, "schedule_form.html", status=200, **context)
-        outcome: Outcome = schedule.schedule(account, draft, room_policy=confirm or "all")
+        with private_clashes_hidden(request, account):
+            outcome: Outcome = schedule.schedule(account, draft, room_policy=confirm or "all")
     except GiaobanError as exc:
         _, detail = i18n.translate_error(request_language(request), exc.code, exc.title,
                                          exc.detail)
         context["error"] = exc.detail if request_language(request) == "en" else (
             f"{detail} ({exc.detail})")
         return render(request, "schedule_form.html", status=exc.status, **context)
-    context["outcome"] = outcome
+    context["outcome"] = shown_outcome(request, account, outcome)
     return render(request, "schedule_done.html", **context)
 
 

@@ -103,3 +103,35 @@ async def test_bookings_show_a_meeting_only_to_those_who_may_see_it(site: Site) 
         assert (seen["meeting_id"], seen["title"]) == (meeting, SECRET)
     finally:
         await outsider.close()
+
+
+async def test_clashes_and_busy_warnings_do_not_name_a_private_meeting(site: Site) -> None:
+    app = site.server.app
+    start = datetime.now(UTC) + timedelta(days=1)
+    meeting = secret_meeting(site, start)
+    site.account("van-thu", "clerk")
+    app[BOOKINGS].book(app[ACCOUNTS].get("van-thu"), "room-2", start,
+                       start + timedelta(hours=1), SECRET, meeting_id=meeting)
+    outsider = Client(site, "thu-ky", "secretary")
+    when = {"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()}
+    try:
+        status, body, _ = await outsider.call("POST", "/api/bookings", {
+            "room_id": "room-2", "title": "Tiếp khách", **when})
+        assert status == 409 and body["code"] == "room_booked", body
+        shown = json.dumps(body, ensure_ascii=False)
+        assert SECRET not in shown and meeting not in shown, shown
+        assert body["clashes"][0]["booking"]["title"] == "Đã đặt"
+        status, body, _ = await outsider.call("POST", "/api/meetings", {
+            "title": "Họp giao ban", "invitees": ["uy-vien"], "room_id": "room-2",
+            "dry_run": True, **when})
+        assert status == 200, body
+        assert body["warnings"] and body["room_clashes"], body
+        shown = json.dumps(body, ensure_ascii=False)
+        assert SECRET not in shown and meeting not in shown, shown
+        status, body, _ = await outsider.call("POST", "/api/meetings", {
+            "title": "Họp giao ban", "room_id": "room-2", **when})
+        assert status == 409, body
+        shown = json.dumps(body, ensure_ascii=False)
+        assert SECRET not in shown and meeting not in shown, shown
+    finally:
+        await outsider.close()
