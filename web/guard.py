@@ -65,7 +65,8 @@ async def permission_middleware(request: web.Request, handler: Handler) -> web.S
         return await handler(request)
     if account is None:
         raise Unauthorized(SIGN_IN)
-    role_allowed = account.role in permissions.ROUTES[permissions.route_key(method, path)]
+    allowed = permissions.ROUTES[permissions.route_key(method, path)]
+    role_allowed = permissions.principal(account) in allowed
     if role_allowed and account.must_change_password:
         if method in ("GET", "HEAD") and not path.startswith("/api/"):
             return redirect(URL(PASSWORD_PAGE).with_query(next=request.path_qs))

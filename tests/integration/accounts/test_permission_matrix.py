@@ -64,6 +64,7 @@ def principals_with_accounts(site: Site) -> tuple[dict[str, str], str]:
         site.account(user(role), role)
     room = app[CONFIG].rooms[0]
     device, _ = app[ROOM_DEVICES].create_or_reset(room)
+    app[ACCOUNTS].set_password(str(device), "kiosk-password-123")  # its first sign-in
     meeting = site.meeting(user("admin"), [user(r) for r in permissions.SIGNED_IN])
     found = app[MEETINGS].find(meeting)
     assert found is not None

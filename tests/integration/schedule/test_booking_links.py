@@ -135,3 +135,33 @@ async def test_clashes_and_busy_warnings_do_not_name_a_private_meeting(site: Sit
         assert SECRET not in shown and meeting not in shown, shown
     finally:
         await outsider.close()
+
+
+async def test_a_room_device_replaces_its_one_time_password_first(site: Site) -> None:
+    app = site.server.app
+    device, once = app[ROOM_DEVICES].create_or_reset(app[BOOKINGS].room("room-1"))
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.get(f"{site.base_url}/login") as response:
+            login = await response.text()
+        csrf = login.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        async with http.post(f"{site.base_url}/login", data={
+                "username": str(device), "password": once, "csrf_token": csrf,
+                "next": "/rooms/room-1/kiosk"}, allow_redirects=False) as response:
+            assert response.status in (302, 303), await response.text()
+        async with http.get(f"{site.base_url}/rooms/room-1/kiosk",
+                            allow_redirects=False) as response:
+            assert response.status == 302
+            assert response.headers["Location"].startswith("/account/password")
+        async with http.get(f"{site.base_url}/account/password") as response:
+            page = await response.text()
+        form_csrf = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        async with http.post(f"{site.base_url}/account/password", data={
+                "csrf_token": form_csrf, "current_password": once,
+                "new_password": "kiosk-room-passphrase-42",
+                "repeat_password": "kiosk-room-passphrase-42",
+                "next": "/rooms/room-1/kiosk"}, allow_redirects=False) as response:
+            assert response.status in (302, 303), await response.text()
+        async with http.get(f"{site.base_url}/rooms/room-1/kiosk",
+                            allow_redirects=False) as response:
+            assert response.status == 200
+    assert not app[ACCOUNTS].get(str(device)).must_change_password

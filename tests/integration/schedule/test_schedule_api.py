@@ -205,6 +205,7 @@ async def test_calendar_feed_over_http(site: Site) -> None:
 async def test_kiosk_state_for_the_room_account(site: Site, clerk: Client) -> None:
     app = site.server.app
     username, _ = app[ROOM_DEVICES].create_or_reset(app[BOOKINGS].room("room-1"))
+    app[ACCOUNTS].set_password(str(username), "kiosk-password-123")  # its first sign-in
     room_token = str(app[SESSIONS].create(username).token)
     now = datetime.now(UTC)
     status, body, _ = await clerk.call("POST", "/api/meetings", {
