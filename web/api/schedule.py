@@ -20,7 +20,7 @@ from signaling.ids import row_id
 from signaling.schedule.access import may_manage, may_view_all
 from signaling.schedule.meetings import Meeting
 from signaling.schedule.recurrence import expand
-from signaling.schedule.service import Outcome
+from signaling.schedule.service import ENDED, Outcome
 from signaling.spans import Span
 from web.api.private import (
     may_see,
@@ -179,6 +179,8 @@ async def create_booking(request: web.Request) -> web.StreamResponse:
         meeting = request.app[MEETINGS].get(meeting_id)
         if not may_manage(account, meeting, request.app[SCHEDULE].accounts.leaders_of):
             raise Forbidden(MAY_NOT_LINK)
+        if request.app[MEETINGS].has_ended(meeting):
+            raise Forbidden(ENDED)
         if rule is not None:
             raise BadRequest("A booking for a meeting is made for that one meeting; "
                              "leave out the recurrence.")
