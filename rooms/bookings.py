@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from rooms.access import check_may_book
 from signaling.accounts.accounts import Account
+from signaling.accounts.fields import has_control_characters
 from signaling.config import RoomSettings
 from signaling.errors import BadRequest, Conflict, Forbidden, NotFound
 from signaling.ids import BookingId, MeetingId, Username
@@ -120,6 +121,8 @@ def check_title(text: str) -> str:
         raise BadRequest("The booking title must not be empty.")
     if len(title) > TITLE_MAX:
         raise BadRequest(f"The booking title must be at most {TITLE_MAX} characters.")
+    if has_control_characters(title):
+        raise BadRequest("The booking title must be one line of visible characters.")
     return title
 
 

@@ -10,7 +10,7 @@ bookings people make by hand go through BookingService (rooms/bookings.py).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from rooms.access import check_may_book
@@ -19,7 +19,7 @@ from rooms.devices import RoomDevices
 from signaling.accounts.accounts import Account
 from signaling.config import RoomSettings
 from signaling.spans import Span, overlaps
-from signaling.store import Store
+from signaling.store import Store, from_db
 
 CHUNK = 500
 """Meeting ids asked about in one query, well under SQLite's limit on parameters."""
@@ -76,21 +76,32 @@ class MeetingRooms:
                    (meeting_id,))
 
     @staticmethod
-    def rooms_of(db: sqlite3.Connection, meeting_ids: Sequence[str]) -> dict[str, str]:
-        """The room each of these meetings is booked in (its earliest active booking)."""
+    def rooms_of(db: sqlite3.Connection, meetings: Mapping[str, Span]) -> dict[str, str]:
+        """The room each of these meetings is booked in: its earliest active booking
+        that covers the meeting's whole time. A booking that does not cover it (made at
+        another time, or moved away by hand) gives the meeting no room."""
         rooms: dict[str, str] = {}
+        meeting_ids = list(meetings)
         for first in range(0, len(meeting_ids), CHUNK):
-            chunk = list(meeting_ids[first:first + CHUNK])
+            chunk = meeting_ids[first:first + CHUNK]
             marks = ", ".join("?" * len(chunk))
             for row in db.execute(
-                    "SELECT meeting_id, room_id FROM room_bookings WHERE state = 'active'"
-                    f" AND meeting_id IN ({marks}) ORDER BY start_at, id", chunk):
-                rooms.setdefault(row["meeting_id"], row["room_id"])
+                    "SELECT meeting_id, room_id, start_at, end_at FROM room_bookings"
+                    f" WHERE state = 'active' AND meeting_id IN ({marks})"
+                    " ORDER BY start_at, id", chunk):
+                if covers(Span(from_db(row["start_at"]), from_db(row["end_at"])),
+                          meetings[row["meeting_id"]]):
+                    rooms.setdefault(row["meeting_id"], row["room_id"])
         return rooms
 
     def room_of_device(self, username: str) -> str | None:
         """The room whose device account this is, or None."""
         return self._devices.room_of(username)
+
+
+def covers(booking: Span, meeting: Span) -> bool:
+    """Whether the booking holds the room for the whole of the meeting."""
+    return booking.start <= meeting.start and booking.end >= meeting.end
 
 
 def meeting_rooms(store: Store, rooms: list[RoomSettings], tz: ZoneInfo) -> MeetingRooms:

@@ -36,7 +36,9 @@ class RoomDevices:
         self._store = store
 
     def create_or_reset(self, room: RoomSettings) -> tuple[Username, str]:
-        """Create the room's account, or give it a new password; returns the password once."""
+        """Create the room's account, or give it a new password; returns the password once.
+
+        It is a one-time password: the device's first sign-in must choose its own."""
         username = device_username(room)
         password = secrets.token_urlsafe(12)
         encoded = hash_password(password)
@@ -49,11 +51,11 @@ class RoomDevices:
             if row is None:
                 db.execute(
                     "INSERT INTO accounts (username, display_name, role, password_hash, active,"
-                    " created_at, kind) VALUES (?, ?, ?, ?, 1, ?, 'room')",
+                    " created_at, kind, must_change_password) VALUES (?, ?, ?, ?, 1, ?, 'room', 1)",
                     (username, room.name, DEVICE_ROLE, encoded, to_db(utcnow())))
             else:
-                db.execute("UPDATE accounts SET password_hash = ?, active = 1 WHERE username = ?",
-                           (encoded, username))
+                db.execute("UPDATE accounts SET password_hash = ?, active = 1,"
+                           " must_change_password = 1 WHERE username = ?", (encoded, username))
             try:
                 db.execute("INSERT INTO room_devices (room_id, username) VALUES (?, ?)"
                            " ON CONFLICT (room_id) DO UPDATE SET username = excluded.username",

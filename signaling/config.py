@@ -42,6 +42,10 @@ class HttpSettings:
     """PEM private key of `tls_certificate`."""
     redirect_port: int = 0
     """With TLS, plain HTTP on this port redirects every request to HTTPS; 0 = off."""
+    public_url: str = ""
+    """The address people reach the server at (e.g. https://giaoban.bo.gov.vn); links in
+    invitations and feeds are built from it, and pages from it may open the sockets.
+    Empty: http://host:port from this section."""
 
     @property
     def tls(self) -> bool:
@@ -63,7 +67,11 @@ class LicenceSettings:
 @dataclass(frozen=True, slots=True)
 class LoginSettings:
     account_max_failures: int = 5
-    """Failed sign-ins to one account name within the window before it is locked."""
+    """Failed sign-ins to one account name from one address within the window before that
+    name is locked for that address."""
+    account_total_max_failures: int = 50
+    """Failed sign-ins to one account name from any addresses within the window before the
+    name is locked for everyone."""
     address_max_failures: int = 20
     """Failed sign-ins from one source address within the window before it is locked."""
     window_minutes: int = 15
@@ -300,6 +308,10 @@ def validate(config: Config) -> None:
         raise ConfigError(f"'http.port' must be between 1 and 65535, not {http.port}")
     if not http.host:
         raise ConfigError("'http.host' must not be empty")
+    if http.public_url and not (http.public_url.startswith(("http://", "https://"))
+                                and len(http.public_url.split("://", 1)[1].strip("/")) > 0):
+        raise ConfigError("'http.public_url' must be an http:// or https:// address, "
+                          f"not {http.public_url!r}")
     if http.session_idle_minutes < 1:
         raise ConfigError("'http.session_idle_minutes' must be at least 1")
     if http.session_max_hours < 1:
@@ -309,8 +321,8 @@ def validate(config: Config) -> None:
     validate_quality(config.quality)
     if config.licence.seats < 1:
         raise ConfigError(f"'licence.seats' must be at least 1, not {config.licence.seats}")
-    for key in ("account_max_failures", "address_max_failures", "window_minutes",
-                "lockout_minutes"):
+    for key in ("account_max_failures", "account_total_max_failures", "address_max_failures",
+                "window_minutes", "lockout_minutes"):
         value = getattr(config.login, key)
         if value < 1:
             raise ConfigError(f"'login.{key}' must be at least 1, not {value}")

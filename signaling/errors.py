@@ -38,6 +38,10 @@ class InvalidMessage(GiaobanError):
     status, title, code = 400, "Invalid message", "invalid_message"
 
 
+class TooManyTracks(GiaobanError):
+    status, title, code = 400, "Too many tracks", "too_many_tracks"
+
+
 class InvalidSdp(GiaobanError):
     status, title, code = 400, "Invalid session description", "invalid_sdp"
 
@@ -52,6 +56,12 @@ class SessionExpired(Unauthorized):
 
 class Forbidden(GiaobanError):
     status, title, code = 403, "Not allowed", "forbidden"
+
+
+class AccessRevoked(Forbidden):
+    """The account may no longer take part in a meeting it is in (uninvited, new role)."""
+
+    title, code = "No longer in this meeting", "access_revoked"
 
 
 class NotFound(GiaobanError):

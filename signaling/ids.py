@@ -10,3 +10,15 @@ SessionToken = NewType("SessionToken", str)
 SeriesId = NewType("SeriesId", str)
 """A recurring meeting: the rule its occurrences come from."""
 BookingId = NewType("BookingId", int)
+
+MAX_ROW_ID = 2**63 - 1
+"""The largest id SQLite stores in an INTEGER column."""
+
+
+def row_id(text: str) -> int | None:
+    """A database row id written in ASCII digits, or None (not such a number, or beyond
+    what the database holds)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ROW_ID)):
+        return None
+    value = int(text)
+    return value if value <= MAX_ROW_ID else None

@@ -30,8 +30,9 @@ from signaling.schedule.feeds import FeedService
 from signaling.schedule.meetings import MeetingService
 from signaling.schedule.service import ScheduleService
 from signaling.store import Store
+from web.access_log import ACCESS_LOGGER
 from web.accounts_web import setup_accounts
-from web.auth import auth_middleware, error_middleware
+from web.auth import auth_middleware, error_middleware, name_the_server
 from web.keys import (
     ACCOUNTS,
     API_TOKENS,
@@ -63,6 +64,7 @@ logger = logging.getLogger(__name__)
 
 def create_app(config: Config) -> web.Application:
     app = web.Application(middlewares=[error_middleware, auth_middleware])
+    app.on_response_prepare.append(name_the_server)
     app[CONFIG] = config
     config.data_path.mkdir(parents=True, exist_ok=True)
     store = Store.open(config.database_path)
@@ -149,4 +151,4 @@ def serve(config: Config) -> None:
     host, port = config.http.host, config.http.port
     print(f"Giao Ban is serving on {base_url(config.http)}/", flush=True)
     web.run_app(app, host=host, port=port, ssl_context=ssl_context, print=None,
-                loop=_event_loop(), handler_cancellation=True)
+                loop=_event_loop(), handler_cancellation=True, access_log_class=ACCESS_LOGGER)

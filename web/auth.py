@@ -65,6 +65,15 @@ SECURITY_HEADERS: Final = {
     "X-Frame-Options": "DENY",
 }
 
+SERVER_NAME: Final = "Giao Ban"
+"""What the Server header says: the product, never the web framework and its version."""
+
+
+async def name_the_server(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare, for every response including sockets and static files."""
+    response.headers["Server"] = SERVER_NAME
+
+
 # Request keys set by the middlewares.
 _SESSION = web.RequestKey("session", object)
 _ACCOUNT = web.RequestKey("account", object)

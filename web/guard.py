@@ -6,7 +6,8 @@ calls `check_message` for every message: it re-reads the session and the account
 a deactivated account, a reset password or a changed role takes effect on the very
 next message. `end_participation` and the watcher take a signed-out account out of
 any live meeting within seconds, including changes made with the `giaoban` command
-in another process.
+in another process; the watcher and every socket message likewise take out a participant
+who may no longer attend (uninvited, or a role that does not join).
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from yarl import URL
 
 from signaling.accounts import permissions
 from signaling.accounts.accounts import Account
-from signaling.errors import Forbidden, SessionExpired, Unauthorized
+from signaling.errors import AccessRevoked, Forbidden, SessionExpired, Unauthorized
+from signaling.live import protocol as p
+from signaling.live.participants import Participant
 from web.auth import redirect, request_account, request_session
-from web.keys import ACCOUNTS, LIVE_MEETINGS, SESSIONS
+from web.keys import ACCOUNTS, LIVE_MEETINGS, MEETINGS, SESSIONS
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,7 @@ NOT_ALLOWED = "Your role does not allow this"
 CHANGE_FIRST = "Change your password first"
 NOT_IN_MATRIX = "This address is not in the permission matrix"
 SESSION_ENDED = "Your session has ended; sign in again"
+NO_LONGER_INVITED = "You may no longer take part in this meeting"
 
 
 def route_pattern(request: web.Request) -> str | None:
@@ -61,7 +65,8 @@ async def permission_middleware(request: web.Request, handler: Handler) -> web.S
         return await handler(request)
     if account is None:
         raise Unauthorized(SIGN_IN)
-    role_allowed = account.role in permissions.ROUTES[permissions.route_key(method, path)]
+    allowed = permissions.ROUTES[permissions.route_key(method, path)]
+    role_allowed = permissions.principal(account) in allowed
     if role_allowed and account.must_change_password:
         if method in ("GET", "HEAD") and not path.startswith("/api/"):
             return redirect(URL(PASSWORD_PAGE).with_query(next=request.path_qs))
@@ -112,12 +117,42 @@ async def end_participation(app: web.Application, username: str, reason: str) ->
     return removed
 
 
+async def end_attendance(app: web.Application, participant: Participant) -> None:
+    """Take one participant who may no longer attend out of its meeting: a fatal
+    `access_revoked` error, then the leave, then the socket closes."""
+    exc = AccessRevoked(NO_LONGER_INVITED)
+    await participant.tell(p.Error(code=exc.code, title=exc.title, detail=exc.detail,
+                                   fatal=True))
+    await app[LIVE_MEETINGS].leave(participant, reason="may no longer attend")
+    if participant.close is not None:
+        await participant.close()
+    log.info("removed %s from meeting %s: may no longer attend", participant.username,
+             participant.meeting_id)
+
+
+def may_still_attend(app: web.Application, participant: Participant) -> bool:
+    """Whether the participant's account, read afresh, may still attend its meeting, read
+    afresh (an account that is gone is left to the signed-out sweep)."""
+    account = app[ACCOUNTS].find(participant.username)
+    if account is None:
+        return True
+    meetings = app[MEETINGS]
+    meeting = meetings.find(participant.meeting_id)
+    return meeting is not None and meetings.may_attend(meeting, account)
+
+
 async def sweep(app: web.Application) -> int:
-    """Remove the live participants whose accounts are signed out; returns how many."""
+    """Remove the live participants whose accounts are signed out, or who may no longer
+    attend their meeting (no longer invited, a role that does not join); how many."""
     live = app[LIVE_MEETINGS].live_usernames()
     removed = 0
     for username in app[ACCOUNTS].signed_out(live):
         removed += await end_participation(app, username, "signed out")
+    for live_meeting in list(app[LIVE_MEETINGS].live.values()):
+        for participant in list(live_meeting.participants.values()):
+            if not participant.left and not may_still_attend(app, participant):
+                await end_attendance(app, participant)
+                removed += 1
     return removed
 
 

@@ -14,18 +14,30 @@ from aiohttp import WSMsgType, web
 
 from sfu.ids import ProducerId
 from signaling.accounts.accounts import Account
-from signaling.errors import BadRequest, GiaobanError, InvalidMessage, SessionExpired, Unauthorized
+from signaling.errors import (
+    BadRequest,
+    Forbidden,
+    GiaobanError,
+    InvalidMessage,
+    SessionExpired,
+    TooManyRequests,
+    Unauthorized,
+)
 from signaling.live import protocol as p
 from signaling.live.participants import Participant
 from signaling.quality.client_reports import InvalidQualityReport
 from web.auth import SESSION_COOKIE, request_account
-from web.guard import check_message
+from web.guard import check_message, end_attendance, may_still_attend
 from web.keys import LIVE_MEETINGS, MEETINGS
+from web.origin import CROSS_ORIGIN, same_origin
 from web.pages.quality import drop_report, take_report
+from web.socket_limits import MessageLimits, SocketCount
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_S = 15.0
+SOCKETS = web.AppKey("open_sockets", SocketCount)
+"""Open /ws sockets per account (web/socket_limits.py)."""
 
 
 def error_message(exc: GiaobanError, request_type: str | None = None,
@@ -43,6 +55,7 @@ class Connection:
         self.account = account
         self.greeted = False
         self.participant: Participant | None = None
+        self.limits = MessageLimits()
 
     async def send(self, message: p.ServerMessage) -> None:
         if self.ws.closed:
@@ -72,6 +85,10 @@ class Connection:
         participant = self.participant
         if participant is None:
             raise BadRequest("join a meeting first")
+        if not may_still_attend(self.request.app, participant):
+            self.participant = None
+            await end_attendance(self.request.app, participant)
+            return
         if isinstance(message, p.Publish):
             await live_meetings.publish(participant, message)
         elif isinstance(message, p.Unpublish):
@@ -98,11 +115,24 @@ class Connection:
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=p.MAX_MESSAGE_BYTES)
     await ws.prepare(request)
+    if not same_origin(request):
+        logger.info("socket refused: page from another origin %r", request.headers["Origin"])
+        refused = Forbidden(CROSS_ORIGIN, rule="cross_origin")
+        await ws.send_str(p.encode(error_message(refused, fatal=True)))
+        await ws.close()
+        return ws
     account = request_account(request)
     if account is None:
         expired = bool(request.cookies.get(SESSION_COOKIE))
         exc: GiaobanError = (SessionExpired("Your session has expired; sign in again")
                              if expired else Unauthorized("Sign in to join meetings"))
+        await ws.send_str(p.encode(error_message(exc, fatal=True)))
+        await ws.close()
+        return ws
+    try:
+        request.app[SOCKETS].open(account.username)
+    except TooManyRequests as exc:
+        logger.info("socket of %s refused: %s", account.username, exc.detail)
         await ws.send_str(p.encode(error_message(exc, fatal=True)))
         await ws.close()
         return ws
@@ -116,6 +146,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
             elif msg.type == WSMsgType.ERROR:
                 logger.info("socket of %s closed with error %s", account.username, ws.exception())
     finally:
+        request.app[SOCKETS].close(account.username)
         await connection.close()
     return ws
 
@@ -123,8 +154,10 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
 async def _dispatch(connection: Connection, text: str) -> None:
     request_type: str | None = None
     try:
+        connection.limits.check_any()
         message = p.parse_client_message(text)
         request_type = message.type
+        connection.limits.check_kind(message.type)
         connection.account = check_message(connection.request, message.type)
         await connection.handle(message)
     except Unauthorized as exc:  # signed out meanwhile: this socket is over
@@ -134,8 +167,9 @@ async def _dispatch(connection: Connection, text: str) -> None:
     except InvalidQualityReport as exc:  # dropped and counted, never answered
         drop_report(connection.request.app, exc)
     except GiaobanError as exc:
-        logger.info("%s: %s refused: %s", connection.account.username, request_type or "message",
-                    exc.detail)
+        if exc.extra.get("rule") != "socket_rate":  # a flood logs nothing per message
+            logger.info("%s: %s refused: %s", connection.account.username,
+                        request_type or "message", exc.detail)
         if not connection.ws.closed:
             await connection.send(error_message(exc, request_type))
     except Exception:
@@ -147,4 +181,5 @@ async def _dispatch(connection: Connection, text: str) -> None:
 
 
 def setup_ws(app: web.Application) -> None:
+    app[SOCKETS] = SocketCount()
     app.router.add_get("/ws", websocket)

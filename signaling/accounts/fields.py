@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Literal, get_args
 
 from signaling.errors import BadRequest
@@ -33,10 +34,22 @@ def check_role(text: str) -> Role:
     return text
 
 
+CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+"""Line breaks, control and invisible formatting characters: never part of a name or
+a title."""
+
+
+def has_control_characters(text: str) -> bool:
+    return any(unicodedata.category(c) in CONTROL_CATEGORIES for c in text)
+
+
 def check_display_name(text: str) -> str:
     name = text.strip()
     if not name:
         raise BadRequest("The display name must not be empty.", rule="display_name_empty")
+    if has_control_characters(name):
+        raise BadRequest("The display name must be one line of visible characters.",
+                         rule="display_name_control")
     if len(name) > DISPLAY_NAME_MAX:
         raise BadRequest(f"The display name must be at most {DISPLAY_NAME_MAX} characters.",
                          rule="display_name_long", max=DISPLAY_NAME_MAX)

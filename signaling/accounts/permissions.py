@@ -50,8 +50,9 @@ ROUTES: Final[dict[tuple[str, str], frozenset[str]]] = {
     # Every signed-in account.
     ("POST", "/logout"): SIGNED_IN | {ROOM},
     ("GET", "/meetings"): SIGNED_IN,
-    ("GET", "/account/password"): SIGNED_IN,
-    ("POST", "/account/password"): SIGNED_IN,
+    # A room's device too: its one-time password must be changed on first sign-in.
+    ("GET", "/account/password"): SIGNED_IN | {ROOM},
+    ("POST", "/account/password"): SIGNED_IN | {ROOM},
     ("GET", "/docs/permissions"): SIGNED_IN,
     # Meetings: joining is for those who take part.
     ("GET", "/m/{meeting_id}"): MEETING_ROLES,

@@ -1,4 +1,5 @@
-"""Sign-in throttling, per account name and per source address.
+"""Sign-in throttling, per account name from one address, per account name from any
+address, and per source address.
 
 The counts live in the database (table login_failures), not in memory, because:
 - several server processes on one machine share one database file, and an attacker
@@ -6,10 +7,14 @@ The counts live in the database (table login_failures), not in memory, because:
 - a restart (or a crash the attacker provokes) must not clear a lock-out;
 - the upsert runs in one write transaction, so concurrent failures are all counted.
 
-A name or address with `max_failures` failed sign-ins within `window` is locked for
-`lockout`; while locked, the password is not even checked. A successful sign-in
-clears the account's count, not the address's, so one known password cannot be used
-to wipe an address's record of guesses at other accounts.
+The rule: failures of one account name from one address lock that pair after
+`account_max_failures`, so someone guessing a leader's password from their own machine
+locks only themselves, and the leader still signs in from theirs. The name is locked
+for everyone only at the much higher `account_total_max_failures` (from any address),
+and an address after `address_max_failures` whatever names it tries. While locked, the
+password is not even checked. A successful sign-in clears the name's counts, not the
+address's, so one known password cannot wipe an address's record of guesses at other
+accounts. Checking the current password to change it counts the same way.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from signaling.store import Store, from_db, to_db, utcnow
 
 log = logging.getLogger(__name__)
 
-Scope = Literal["account", "address"]
+Scope = Literal["pair", "account", "address"]
 THROTTLED = "Too many failed sign-ins. Try again in {minutes} minutes."
 
 
@@ -39,6 +44,8 @@ class ThrottleRules:
     """Failures older than this are forgotten."""
     lockout: timedelta = timedelta(minutes=15)
     """How long a name or address stays locked after its last allowed failure."""
+    account_total_max_failures: int = 50
+    """Failures of one account name from any addresses before the name is locked."""
 
 
 def rules_from(settings: LoginSettings) -> ThrottleRules:
@@ -47,7 +54,13 @@ def rules_from(settings: LoginSettings) -> ThrottleRules:
         address_max_failures=settings.address_max_failures,
         window=timedelta(minutes=settings.window_minutes),
         lockout=timedelta(minutes=settings.lockout_minutes),
+        account_total_max_failures=settings.account_total_max_failures,
     )
+
+
+def pair_key(name: str, address: str) -> str:
+    """One account name from one address (a newline is in neither)."""
+    return f"{name}\n{address}"
 
 
 def retry_minutes(seconds: int) -> int:
@@ -62,10 +75,18 @@ class LoginThrottle:
         self._now = now
 
     def _keys(self, username: str, address: str) -> list[tuple[Scope, str]]:
-        keys: list[tuple[Scope, str]] = [("account", username.strip().lower())]
+        name = username.strip().lower()
+        keys: list[tuple[Scope, str]] = [("pair", pair_key(name, address)), ("account", name)]
         if address:
             keys.append(("address", address))
         return keys
+
+    def _limit(self, scope: Scope) -> int:
+        if scope == "pair":
+            return self.rules.account_max_failures
+        if scope == "account":
+            return self.rules.account_total_max_failures
+        return self.rules.address_max_failures
 
     def check(self, username: str, address: str) -> None:
         """TooManyRequests (with retry_after seconds) while the name or address is locked."""
@@ -89,8 +110,7 @@ class LoginThrottle:
         window_start = to_db(now - self.rules.window)
         with self._store.transaction() as db:
             for scope, key in self._keys(username, address):
-                limit = (self.rules.account_max_failures if scope == "account"
-                         else self.rules.address_max_failures)
+                limit = self._limit(scope)
                 db.execute(
                     "INSERT INTO login_failures (scope, key, failures, first_at)"
                     " VALUES (?, ?, 1, ?) ON CONFLICT (scope, key) DO UPDATE SET"
@@ -103,10 +123,12 @@ class LoginThrottle:
                     (to_db(now + self.rules.lockout), scope, key, limit))
         log.info("failed sign-in for %r from %s", username.strip().lower()[:40], address)
 
-    def succeeded(self, username: str) -> None:
+    def succeeded(self, username: str, address: str = "") -> None:
+        """Clear the name's counts (from this address and from any), not the address's."""
+        name = username.strip().lower()
         with self._store.transaction() as db:
-            db.execute("DELETE FROM login_failures WHERE scope = 'account' AND key = ?",
-                       (username.strip().lower(),))
+            db.execute("DELETE FROM login_failures WHERE (scope = 'account' AND key = ?)"
+                       " OR (scope = 'pair' AND key = ?)", (name, pair_key(name, address)))
 
     def purge(self) -> int:
         """Forget records whose window and lock-out are both over."""

@@ -35,6 +35,7 @@ MAX_MESSAGE_BYTES = 256 * 1024
 MAX_SDP_BYTES = 128 * 1024
 MAX_TRACKS_PER_OFFER = 8
 
+
 Kind = Literal["audio", "video"]
 Source = Literal["camera", "microphone", "screen"]
 TransportRole = Literal["publish", "subscribe"]
@@ -255,6 +256,8 @@ def parse_client_message(text: str | bytes) -> ClientMessage:
         data = json.loads(text)
     except (ValueError, UnicodeDecodeError):
         raise InvalidMessage("message is not valid JSON") from None
+    except RecursionError:
+        raise InvalidMessage("message is nested too deeply") from None
     if not isinstance(data, dict):
         raise InvalidMessage("message must be a JSON object")
     kind = data.get("type")

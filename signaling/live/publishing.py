@@ -7,13 +7,14 @@ import logging
 
 from sfu.api import SfuClient, SfuError
 from sfu.ids import ProducerId
-from signaling.errors import NotFound
+from signaling.errors import NotFound, TooManyTracks
 from signaling.live import protocol as p
 from signaling.live.losses import MediaLoss
 from signaling.live.negotiation import Negotiation
 from signaling.live.participants import LiveMeeting, Participant, live_meeting_of
 from signaling.live.recording import LiveRecording
 from signaling.live.sfu_errors import sfu_error
+from signaling.live.track_limits import MAX_TRACKS, TOO_MANY_TRACKS, check_track_limits
 
 logger = logging.getLogger(__name__)
 
@@ -30,12 +31,20 @@ class Publishing:
         live_meeting = live_meeting_of(participant)
         assert participant.publish_transport is not None
         sources = {t.mid: t for t in message.tracks}
+        check_track_limits(message.sdp)
         async with live_meeting.lock:
             try:
                 result = await self._sfu.publish(participant.publish_transport, message.sdp,
                                                  mids=list(sources) or None)
             except SfuError as exc:
                 raise sfu_error(exc) from exc
+            kinds: list[str] = [t.kind for t in participant.tracks.values()]
+            kinds += [producer.kind for producer in result.producers]
+            if any(kinds.count(kind) > limit for kind, limit in MAX_TRACKS.items()):
+                for producer in result.producers:
+                    await self._sfu.close_producer(producer.producer_id)
+                raise TooManyTracks(TOO_MANY_TRACKS, **{f"max_{kind}": n
+                                                          for kind, n in MAX_TRACKS.items()})
             created: list[p.TrackInfo] = []
             for producer in result.producers:
                 declared = sources.get(producer.mid)

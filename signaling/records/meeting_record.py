@@ -1,6 +1,7 @@
 """A meeting's record: who may see it, the minutes, and attendance per person.
 
-May view: the organizer, the invitees, the secretaries of any of them, administrators.
+May view: the organizer, the invitees (those invited before the meeting's planned end),
+the secretaries of any of them, administrators.
 May edit the minutes and start or stop an on-demand recording: the organizer, the
 organizer's secretaries, administrators.
 """
@@ -40,15 +41,23 @@ class RecordAccess:
             db.execute("INSERT OR IGNORE INTO secretary_assignments (secretary, leader)"
                        " VALUES (?, ?)", (secretary, leader))
 
+    def invited_by_end(self, meeting: Meeting) -> set[str]:
+        """The invitees who were on the list when the meeting was planned to end: the
+        record's audience does not change with edits made afterwards."""
+        rows = self._store.fetch_all(
+            "SELECT username FROM meeting_invitees WHERE meeting_id = ?"
+            " AND (invited_at IS NULL OR invited_at <= ?)", (meeting.id, to_db(meeting.end)))
+        return {str(row["username"]) for row in rows}
+
     def may_view(self, meeting: Meeting, account: Account) -> bool:
         if not account.active:
             return False
         if account.role == "admin" or account.username == meeting.organizer:
             return True
-        if account.username in meeting.invitees:
+        invitees = self.invited_by_end(meeting)
+        if account.username in invitees:
             return True
-        people = {meeting.organizer, *meeting.invitees}
-        return bool(self.leaders_of(account.username) & people)
+        return bool(self.leaders_of(account.username) & {meeting.organizer, *invitees})
 
     def may_manage(self, meeting: Meeting, account: Account) -> bool:
         """Edit the minutes; start and stop an on-demand recording."""

@@ -19,6 +19,8 @@ from signaling.schedule.meetings import Meeting
 
 SCHEDULERS = ("admin", "secretary", "official", "clerk")
 VIEW_ALL = ("admin", "clerk", "it")
+CLERK_MAY_NOT_INVITE = ("Only the organizer, the leader's secretary or an administrator may "
+                        "change who is invited to a leader's meeting")
 """Roles that may list every meeting, not only their own."""
 
 
@@ -68,6 +70,17 @@ def may_manage(account: Account, meeting: Meeting,
         return True
     return (account.role == "secretary" and meeting.on_behalf_of is not None
             and meeting.on_behalf_of in leaders_of(account.username))
+
+
+def check_may_invite(account: Account, meeting: Meeting, organizer_is_leader: bool) -> None:
+    """Who may change the invitees of a meeting they may manage: a clerk not for a
+    leader's meeting they did not schedule (administrators, the organizer and a leader's
+    own secretaries may). Nobody changes them once the meeting is over (the service
+    checks that)."""
+    leaders_meeting = meeting.on_behalf_of is not None or organizer_is_leader
+    if (account.role == "clerk" and account.username != meeting.organizer
+            and leaders_meeting):
+        raise Forbidden(CLERK_MAY_NOT_INVITE)
 
 
 def check_may_manage(account: Account, meeting: Meeting,

@@ -17,10 +17,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal, get_args
 from zoneinfo import ZoneInfo
 
+from signaling.accounts.fields import has_control_characters
 from signaling.errors import BadRequest, Forbidden, GiaobanError, NotFound
 from signaling.ids import MeetingId, SeriesId, Username
 from signaling.records.policy import RecordingPolicy, check_recording_policy
 from signaling.schedule.rooms import RoomCalendar
+from signaling.spans import Span
 from signaling.store import Store, from_db, to_db, utcnow
 
 if TYPE_CHECKING:
@@ -38,6 +40,9 @@ class JoinWindowClosed(GiaobanError):
     status, title, code = 403, "Not open for joining", "join_window_closed"
 
 TITLE_MAX = 200
+EARLIEST_YEAR, LATEST_YEAR = 1970, 9998
+"""Dates accepted anywhere: far enough from the ends of the calendar that every time zone
+and a week either side stay representable."""
 DEFAULT_LENGTH = timedelta(hours=1)
 ID_ALPHABET = string.ascii_lowercase + string.digits
 ID_LENGTH = 10
@@ -87,6 +92,9 @@ def parse_when(text: str, tz: ZoneInfo) -> datetime:
 
 
 def _aware(moment: datetime, tz: ZoneInfo) -> datetime:
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise BadRequest(f"Dates must fall between the years {EARLIEST_YEAR} and "
+                         f"{LATEST_YEAR}.", rule="year_range")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.astimezone(UTC)
@@ -140,11 +148,7 @@ class MeetingService:
 
         Inside an open store transaction it joins that transaction.
         """
-        clean_title = title.strip()
-        if not clean_title:
-            raise BadRequest("The meeting title must not be empty.")
-        if len(clean_title) > TITLE_MAX:
-            raise BadRequest(f"The meeting title must be at most {TITLE_MAX} characters.")
+        clean_title = check_title(title)
         start_utc = _aware(start, self.tz) if start is not None else self._now().astimezone(UTC)
         end_utc = _aware(end, self.tz) if end is not None else start_utc + DEFAULT_LENGTH
         if end_utc <= start_utc:
@@ -270,7 +274,9 @@ class MeetingService:
                 params,
             ):
                 invited[inv["meeting_id"]].append(Username(inv["username"]))
-            rooms = self._rooms.rooms_of(db, list(invited)) if invited else {}
+            spans = {row["id"]: Span(from_db(row["start_at"]), from_db(row["end_at"]))
+                     for row in rows}
+            rooms = self._rooms.rooms_of(db, spans) if spans else {}
         return [
             Meeting(
                 id=MeetingId(row["id"]),
@@ -312,6 +318,11 @@ class MeetingService:
             return False
         return account.username in (meeting.organizer, meeting.on_behalf_of, *meeting.invitees)
 
+    def has_ended(self, meeting: Meeting) -> bool:
+        """Over: ended, or past its planned end and not live."""
+        return meeting.state == "ended" or (meeting.state != "live"
+                                            and self._now() >= meeting.end)
+
     def join_opens_at(self, meeting: Meeting) -> datetime:
         return meeting.start - self.join_window
 
@@ -351,6 +362,18 @@ class MeetingService:
             f"This meeting opens for joining at {opens:%H:%M} on {opens:%d/%m/%Y}",
             opens_at=opens.isoformat(),
         )
+
+
+def check_title(text: str) -> str:
+    """The title without surrounding spaces: not empty, at most TITLE_MAX characters."""
+    title = text.strip()
+    if not title:
+        raise BadRequest("The meeting title must not be empty.")
+    if len(title) > TITLE_MAX:
+        raise BadRequest(f"The meeting title must be at most {TITLE_MAX} characters.")
+    if has_control_characters(title):
+        raise BadRequest("The meeting title must be one line of visible characters.")
+    return title
 
 
 def check_agenda(text: str) -> str:

@@ -64,9 +64,9 @@ class RoomCalendar(Protocol):
         """Cancel the meeting's bookings, freeing its room."""
 
     def rooms_of(self, db: sqlite3.Connection,
-                 meeting_ids: Sequence[str]) -> Mapping[str, str]:
-        """The room each of these meetings is booked in (its earliest active booking);
-        meetings without a room are left out."""
+                 meetings: Mapping[str, Span]) -> Mapping[str, str]:
+        """The room each of these meetings (id: planned time) is booked in: its earliest
+        active booking covering that whole time; meetings without one are left out."""
 
     def room_of_device(self, username: str) -> str | None:
         """The room whose device account this is, or None."""

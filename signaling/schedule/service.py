@@ -22,14 +22,15 @@ from datetime import datetime, timedelta
 from typing import Literal, get_args
 
 from signaling.accounts.accounts import Account, AccountService
-from signaling.errors import BadRequest
+from signaling.errors import BadRequest, Forbidden
 from signaling.ids import MeetingId, SeriesId, Username
 from signaling.records.policy import check_recording_policy
-from signaling.schedule.access import check_may_manage, check_on_behalf
+from signaling.schedule.access import check_may_invite, check_may_manage, check_on_behalf
 from signaling.schedule.meetings import (
     Meeting,
     MeetingService,
     check_agenda,
+    check_title,
 )
 from signaling.schedule.recurrence import (
     Recurrence,
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 Scope = Literal["this", "following"]
 SCOPES: tuple[Scope, ...] = get_args(Scope)
 MAX_LENGTH = timedelta(hours=24)
+ENDED = "This meeting has ended; it can no longer be changed or cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +215,10 @@ class ScheduleService:
         check_may_manage(actor, meeting, self.accounts.leaders_of)
         if meeting.state == "cancelled":
             raise BadRequest("This meeting was cancelled; schedule a new one instead.")
+        if self.meetings.has_ended(meeting):
+            raise Forbidden(ENDED)
+        if changes.invitees is not None:
+            check_may_invite(actor, meeting, self._is_leader(meeting.organizer))
         start = changes.start or meeting.start
         end = changes.end or (start + (meeting.end - meeting.start) if changes.start
                               else meeting.end)
@@ -241,12 +247,14 @@ class ScheduleService:
                  len(targets))
         return Outcome(tuple(self.meetings.get(t.id) for t in targets), tuple(warnings))
 
+    def _is_leader(self, username: str) -> bool:
+        account = self.accounts.find(username)
+        return account is not None and account.role == "leader"
+
     def _apply(self, db: sqlite3.Connection, meeting: Meeting, changes: MeetingChanges,
                start: datetime, length: timedelta) -> None:
         """Change one meeting inside `db`'s transaction; its room booking follows."""
-        title = meeting.title if changes.title is None else changes.title.strip()
-        if not title:
-            raise BadRequest("The meeting title must not be empty.")
+        title = meeting.title if changes.title is None else check_title(changes.title)
         agenda = meeting.agenda if changes.agenda is None else check_agenda(changes.agenda)
         policy = (meeting.recording_policy if changes.recording_policy is None
                   else check_recording_policy(changes.recording_policy))
@@ -258,9 +266,14 @@ class ScheduleService:
             guests = [g for g in dict.fromkeys(guests) if g != meeting.organizer]
             for name in guests:
                 self.accounts.get(name)
+            since = {row["username"]: row["invited_at"] for row in db.execute(
+                "SELECT username, invited_at FROM meeting_invitees WHERE meeting_id = ?",
+                (meeting.id,))}
+            now = to_db(self.meetings.now())
             db.execute("DELETE FROM meeting_invitees WHERE meeting_id = ?", (meeting.id,))
-            db.executemany("INSERT INTO meeting_invitees (meeting_id, username, position)"
-                           " VALUES (?, ?, ?)", [(meeting.id, g, i) for i, g in enumerate(guests)])
+            db.executemany("INSERT INTO meeting_invitees (meeting_id, username, position,"
+                           " invited_at) VALUES (?, ?, ?, ?)",
+                           [(meeting.id, g, i, since.get(g, now)) for i, g in enumerate(guests)])
         self.rooms.follow(db, meeting.id, Span(start, start + length),
                           title if changes.title is not None else None)
 
@@ -307,7 +320,10 @@ class ScheduleService:
             targets = [m for m in self.meetings.list_series(meeting.series_id)
                        if m.occurrence_start is not None and meeting.occurrence_start is not None
                        and m.occurrence_start >= meeting.occurrence_start]
-        targets = [m for m in targets if m.state in ("scheduled", "live")]
+        if self.meetings.has_ended(meeting):
+            raise Forbidden(ENDED)
+        targets = [m for m in targets if m.state in ("scheduled", "live")
+                   and not self.meetings.has_ended(m)]
         with self._store.transaction() as db:
             for target in targets:
                 db.execute("UPDATE meetings SET state = 'cancelled' WHERE id = ?", (target.id,))

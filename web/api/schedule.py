@@ -9,6 +9,7 @@ the X-CSRF-Token header, like every other unsafe request.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,10 +17,19 @@ from aiohttp import web
 
 from signaling.accounts.accounts import Account
 from signaling.errors import BadRequest, Forbidden
+from signaling.ids import row_id
 from signaling.schedule.access import may_manage, may_view_all
 from signaling.schedule.meetings import Meeting
 from signaling.schedule.recurrence import expand
+from signaling.schedule.service import ENDED, Outcome
 from signaling.spans import Span
+from web.api.private import (
+    may_see,
+    private_clashes_hidden,
+    shown_booking,
+    shown_clashes,
+    shown_warnings,
+)
 from web.api.schedule_json import (
     booking_json,
     changes_from,
@@ -36,6 +46,7 @@ from web.api.schedule_json import (
 from web.auth import require_account
 from web.keys import BOOKINGS, CONFIG, MEETINGS, SCHEDULE
 
+MAY_NOT_LINK = "You may link a booking only to a meeting you may change"
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 
@@ -46,13 +57,16 @@ def _range(request: web.Request) -> tuple[datetime | None, datetime | None]:
     return time_field(query, "from", tz), time_field(query, "to", tz)
 
 
+def shown_outcome(request: web.Request, account: Account, outcome: Outcome) -> Outcome:
+    return dataclasses.replace(
+        outcome, warnings=tuple(shown_warnings(request, account, outcome.warnings)),
+        room_skipped=tuple(shown_clashes(request, account, outcome.room_skipped)))
+
+
 def visible_meeting(request: web.Request, account: Account, meeting_id: str) -> Meeting:
     """The meeting, if this account may see it."""
-    meetings = request.app[MEETINGS]
-    meeting = meetings.get(meeting_id)
-    leaders = request.app[SCHEDULE].accounts.leaders_of
-    if not (may_view_all(account) or meetings.may_attend(meeting, account)
-            or may_manage(account, meeting, leaders)):
+    meeting = request.app[MEETINGS].get(meeting_id)
+    if not may_see(request, account, meeting):
         raise Forbidden("You are not invited to this meeting")
     return meeting
 
@@ -83,12 +97,16 @@ async def create_meeting(request: web.Request) -> web.StreamResponse:
         preview = schedule.preview(account, draft)
         return web.json_response({
             "starts": [s.astimezone(tz).isoformat() for s in preview.starts],
-            "warnings": [warning_json(w, tz) for w in preview.warnings],
-            "room_clashes": [clash_json(c, tz) for c in preview.room_clashes],
+            "warnings": [warning_json(w, tz)
+                         for w in shown_warnings(request, account, preview.warnings)],
+            "room_clashes": [clash_json(c, tz)
+                             for c in shown_clashes(request, account, preview.room_clashes)],
         })
     policy = text_field(data, "room_policy") or "all"
-    outcome = schedule.schedule(account, draft, room_policy=policy)
-    return web.json_response(outcome_json(outcome, tz), status=201)
+    with private_clashes_hidden(request, account):
+        outcome = schedule.schedule(account, draft, room_policy=policy)
+    return web.json_response(outcome_json(shown_outcome(request, account, outcome), tz),
+                             status=201)
 
 
 async def get_meeting(request: web.Request) -> web.StreamResponse:
@@ -101,10 +119,11 @@ async def update_meeting(request: web.Request) -> web.StreamResponse:
     account = require_account(request)
     tz = request.app[CONFIG].tz
     data = await json_body(request)
-    outcome = request.app[SCHEDULE].update(
-        account, request.match_info["meeting_id"], changes_from(data, tz),
-        scope=text_field(data, "scope") or "this")
-    return web.json_response(outcome_json(outcome, tz))
+    with private_clashes_hidden(request, account):
+        outcome = request.app[SCHEDULE].update(
+            account, request.match_info["meeting_id"], changes_from(data, tz),
+            scope=text_field(data, "scope") or "this")
+    return web.json_response(outcome_json(shown_outcome(request, account, outcome), tz))
 
 
 async def cancel_meeting(request: web.Request) -> web.StreamResponse:
@@ -133,7 +152,8 @@ async def list_bookings(request: web.Request) -> web.StreamResponse:
     start, end = _range(request)
     room = request.query.get("room") or None
     bookings = request.app[BOOKINGS].list(room, start, end)
-    return web.json_response({"bookings": [booking_json(b, tz) for b in bookings]})
+    return web.json_response({"bookings": [booking_json(shown_booking(request, account, b), tz)
+                                           for b in bookings]})
 
 
 async def create_booking(request: web.Request) -> web.StreamResponse:
@@ -158,6 +178,10 @@ async def create_booking(request: web.Request) -> web.StreamResponse:
     meeting_id = text_field(data, "meeting_id")
     if meeting_id is not None:
         meeting = request.app[MEETINGS].get(meeting_id)
+        if not may_manage(account, meeting, request.app[SCHEDULE].accounts.leaders_of):
+            raise Forbidden(MAY_NOT_LINK)
+        if request.app[MEETINGS].has_ended(meeting):
+            raise Forbidden(ENDED)
         if rule is not None:
             raise BadRequest("A booking for a meeting is made for that one meeting; "
                              "leave out the recurrence.")
@@ -166,30 +190,33 @@ async def create_booking(request: web.Request) -> web.StreamResponse:
     # The write runs in a worker thread: the loop keeps serving while SQLite waits for
     # its lock, and concurrent requests really do meet at the database, whose trigger
     # inside one BEGIN IMMEDIATE transaction is what refuses the overlap.
-    result = await asyncio.to_thread(
-        request.app[BOOKINGS].book_many,
-        account, room_id, spans, title, text_field(data, "policy") or "all",
-        meeting_ids=[meeting_id] * len(spans))
+    with private_clashes_hidden(request, account):
+        result = await asyncio.to_thread(
+            request.app[BOOKINGS].book_many,
+            account, room_id, spans, title, text_field(data, "policy") or "all",
+            meeting_ids=[meeting_id] * len(spans))
     return web.json_response({
         "booked": [booking_json(b, tz) for b in result.booked],
-        "skipped": [clash_json(c, tz) for c in result.skipped],
+        "skipped": [clash_json(c, tz) for c in shown_clashes(request, account, result.skipped)],
     }, status=201)
 
 
 async def get_booking(request: web.Request) -> web.StreamResponse:
-    require_account(request)
+    account = require_account(request)
     booking = request.app[BOOKINGS].get(_booking_id(request))
-    return web.json_response(booking_json(booking, request.app[CONFIG].tz))
+    return web.json_response(booking_json(shown_booking(request, account, booking),
+                                          request.app[CONFIG].tz))
 
 
 async def update_booking(request: web.Request) -> web.StreamResponse:
     account = require_account(request)
     tz = request.app[CONFIG].tz
     data = await json_body(request)
-    booking = request.app[BOOKINGS].update(
-        account, _booking_id(request), start=time_field(data, "start", tz),
-        end=time_field(data, "end", tz), title=text_field(data, "title"),
-        room_id=text_field(data, "room_id"))
+    with private_clashes_hidden(request, account):
+        booking = request.app[BOOKINGS].update(
+            account, _booking_id(request), start=time_field(data, "start", tz),
+            end=time_field(data, "end", tz), title=text_field(data, "title"),
+            room_id=text_field(data, "room_id"))
     return web.json_response(booking_json(booking, tz))
 
 
@@ -201,9 +228,10 @@ async def cancel_booking(request: web.Request) -> web.StreamResponse:
 
 def _booking_id(request: web.Request) -> int:
     text = request.match_info["booking_id"]
-    if not text.isdigit():
-        raise BadRequest(f"{text!r} is not a booking id.")
-    return int(text)
+    found = row_id(text)
+    if found is None:
+        raise BadRequest(f"{text[:40]!r} is not a booking id.")
+    return found
 
 
 def setup_schedule_api(app: web.Application) -> None:

@@ -72,7 +72,7 @@ def int_field(data: Mapping[str, Any], key: str) -> int | None:
     value = data.get(key)
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         return int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRequest(f"'{key}' must be a whole number.")

@@ -30,7 +30,7 @@ from web.cli import recordings as cli_recordings
 from web.cli import schedule as cli_schedule
 from web.cli import sfu as cli_sfu
 from web.cli import tls as cli_tls
-from web.tls import base_url
+from web.origin import public_address
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -81,7 +81,7 @@ def _account_json(account: Account) -> dict[str, Any]:
 
 
 def _meeting_url(config: Config, meeting: Meeting) -> str:
-    return base_url(config.http) + meeting.join_url
+    return public_address(config.http) + meeting.join_url
 
 
 def _meeting_json(config: Config, meeting: Meeting) -> dict[str, Any]:

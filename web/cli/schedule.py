@@ -94,7 +94,8 @@ def cmd_rooms_device(args: argparse.Namespace, config: Config) -> int:
         username, password = s.devices.create_or_reset(room)
     print(f"Room {room.id} signs in as {username!r} with the one-time password: {password}")
     print(f"Open http://{config.http.host}:{config.http.port}/rooms/{room.id}/kiosk on the "
-          "room's endpoint and sign in there; the password is not shown again.")
+          "room's endpoint and sign in there, then choose its own password; this one is "
+          "not shown again.")
     return 0
 
 

@@ -8,10 +8,10 @@ from aiohttp import web
 
 from signaling.accounts import permissions
 from signaling.accounts.passwords import PasswordRejected
-from signaling.errors import GiaobanError
+from signaling.errors import BadRequest, GiaobanError
 from web.auth import redirect, require_account, set_session_cookie
 from web.guard import end_participation
-from web.keys import ACCOUNTS, SESSIONS
+from web.keys import ACCOUNTS, SESSIONS, THROTTLE
 from web.pages.forms import error_for, field, form_fields
 from web.pages.views import render, safe_next
 
@@ -34,11 +34,18 @@ async def password_submit(request: web.Request) -> web.StreamResponse:
     form = await form_fields(request)
     next_path = safe_next(field(form, "next"))
     current, new = field(form, "current_password"), field(form, "new_password")
+    throttle, address = request.app[THROTTLE], request.remote or ""
     try:
         if new != field(form, "repeat_password"):
             raise PasswordRejected("The two new passwords differ.", rule="mismatch")
-        await asyncio.to_thread(request.app[ACCOUNTS].change_password,
-                                account.username, current, new)
+        throttle.check(account.username, address)
+        try:
+            await asyncio.to_thread(request.app[ACCOUNTS].change_password,
+                                    account.username, current, new)
+        except BadRequest as exc:
+            if exc.extra.get("rule") == "current_wrong":
+                throttle.failed(account.username, address)
+            raise
     except GiaobanError as exc:
         return render(request, "account_password.html", status=exc.status,
                       error=error_for(request, exc), must_change=account.must_change_password,

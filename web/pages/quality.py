@@ -27,6 +27,7 @@ from signaling.quality.webhook import Webhook
 from web.auth import request_account, request_language, require_account
 from web.keys import CONFIG, LIVE_MEETINGS, MEETINGS, QUALITY, SFU, STORE
 from web.metrics import setup_metrics
+from web.origin import CROSS_ORIGIN, same_origin
 from web.pages.views import local_time, page_strings, render
 
 log = logging.getLogger(__name__)
@@ -75,14 +76,13 @@ async def it_socket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=15.0, max_msg_size=4096)
     await ws.prepare(request)
     account = request_account(request)
-    origin = request.headers.get("Origin")
     refusal = None
     if account is None:
         refusal = ("unauthorized", "Sign in to continue")
     elif account.role not in QUALITY_ROLES:
         refusal = ("forbidden", NOT_IT)
-    elif origin is not None and origin.split("://", 1)[-1] != request.host:
-        refusal = ("forbidden", "This socket only answers pages of this server")
+    elif not same_origin(request):
+        refusal = ("forbidden", CROSS_ORIGIN)
     if refusal is not None:
         await ws.send_json({"type": "error", "code": refusal[0], "detail": refusal[1],
                             "fatal": True})

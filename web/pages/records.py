@@ -17,6 +17,7 @@ from aiohttp import web
 
 from sfu.api import SfuClient
 from signaling.errors import BadRequest, Forbidden, NotFound
+from signaling.ids import row_id
 from signaling.live.recording_control import RecordingControl
 from signaling.records.compose_jobs import ComposeQueue
 from signaling.records.meeting_record import (
@@ -172,10 +173,9 @@ async def retry_job(request: web.Request) -> web.StreamResponse:
     account = require_account(request)
     if not request.app[RECORD_ACCESS].may_manage(meeting, account):
         raise Forbidden("Only the organizer or their secretary can retry the composition")
-    try:
-        job_id = int(request.match_info["job_id"])
-    except ValueError:
-        raise NotFound("No such composition job.") from None
+    job_id = row_id(request.match_info["job_id"])
+    if job_id is None:
+        raise NotFound("No such composition job.")
     job = request.app[RECORDINGS].job(job_id)
     if job.meeting_id != meeting.id:
         raise NotFound("No such composition job.")

@@ -3,6 +3,7 @@ invitations (.ics) and the private calendar feed."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -19,13 +20,15 @@ from signaling.schedule.invitations import (
     build_calendar,
     meeting_invitation,
 )
-from signaling.schedule.meetings import Meeting
+from signaling.schedule.meetings import EARLIEST_YEAR, LATEST_YEAR, Meeting
 from signaling.schedule.service import Outcome, Preview
 from web import i18n
-from web.api.schedule import visible_meeting
+from web.api.private import private_clashes_hidden, shown_clashes, shown_warnings
+from web.api.schedule import shown_outcome, visible_meeting
 from web.api.schedule_json import draft_from
 from web.auth import request_language, require_account
 from web.keys import ACCOUNTS, BOOKINGS, CONFIG, FEEDS, MEETINGS, SCHEDULE
+from web.origin import public_base
 from web.pages.views import local_time, render
 
 ICS_TYPE = "text/calendar"
@@ -48,7 +51,7 @@ def calendar_context(request: web.Request) -> CalendarContext:
             return room_id
         return f"{room.name}, {room.location}" if room.location else room.name
 
-    return CalendarContext(tz=app[CONFIG].tz, base_url=f"{request.scheme}://{request.host}",
+    return CalendarContext(tz=app[CONFIG].tz, base_url=public_base(request),
                            name_of=name_of, room_label=room_label,
                            now=dt.datetime.now(dt.UTC))
 
@@ -103,7 +106,7 @@ async def feed_submit(request: web.Request) -> web.StreamResponse:
         feeds.revoke(account.username)
         return render(request, "calendar_feed.html", feed_url="", has_feed=False)
     token = feeds.issue(account.username)
-    url = f"{request.scheme}://{request.host}/feeds/{token}.ics"
+    url = f"{public_base(request)}/feeds/{token}.ics"
     return render(request, "calendar_feed.html", feed_url=url, has_feed=True)
 
 
@@ -208,16 +211,19 @@ async def schedule_submit(request: web.Request) -> web.StreamResponse:
         if confirm not in ("all", "free_only"):
             preview: Preview = schedule.preview(account, draft)
             if preview.warnings or preview.room_clashes:
-                context["preview"] = preview
+                context["preview"] = dataclasses.replace(
+                    preview, warnings=tuple(shown_warnings(request, account, preview.warnings)),
+                    room_clashes=tuple(shown_clashes(request, account, preview.room_clashes)))
                 return render(request, "schedule_form.html", status=200, **context)
-        outcome: Outcome = schedule.schedule(account, draft, room_policy=confirm or "all")
+        with private_clashes_hidden(request, account):
+            outcome: Outcome = schedule.schedule(account, draft, room_policy=confirm or "all")
     except GiaobanError as exc:
         _, detail = i18n.translate_error(request_language(request), exc.code, exc.title,
                                          exc.detail)
         context["error"] = exc.detail if request_language(request) == "en" else (
             f"{detail} ({exc.detail})")
         return render(request, "schedule_form.html", status=exc.status, **context)
-    context["outcome"] = outcome
+    context["outcome"] = shown_outcome(request, account, outcome)
     return render(request, "schedule_done.html", **context)
 
 
@@ -234,7 +240,10 @@ async def calendar_page(request: web.Request) -> web.StreamResponse:
         day = (dt.date.fromisoformat(wanted) if wanted
                else dt.datetime.now(dt.UTC).astimezone(tz).date())
     except ValueError:
-        raise BadRequest(f"{wanted!r} is not a date (YYYY-MM-DD).") from None
+        raise BadRequest(f"{str(wanted)[:40]!r} is not a date (YYYY-MM-DD).") from None
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise BadRequest(f"Dates must fall between the years {EARLIEST_YEAR} and "
+                         f"{LATEST_YEAR}.", rule="year_range")
     monday = day - dt.timedelta(days=day.weekday())
     days = [monday + dt.timedelta(days=i) for i in range(7)]
     lang = request_language(request)

@@ -156,7 +156,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         except Unauthorized:
             throttle.failed(username, address)
             raise
-        throttle.succeeded(username)
+        throttle.succeeded(username, address)
     except TooManyRequests as exc:
         response = render(
             request, "login.html", status=429, next_path=next_path, username=username,

@@ -8,6 +8,8 @@ protocol, so a route or message missing from the matrix fails here.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -16,8 +18,20 @@ from aiohttp import web
 from signaling.accounts import permissions
 from signaling.accounts.permissions import ANONYMOUS, PRINCIPALS
 from signaling.live import protocol as p
+from signaling.schedule.service import MeetingChanges
 from tests.integration.conftest import Site
-from web.keys import ACCOUNTS, API_TOKENS, BOOKINGS, CONFIG, MEETINGS, ROOM_DEVICES, SESSIONS
+from web.keys import (
+    ACCOUNTS,
+    API_TOKENS,
+    BOOKINGS,
+    CONFIG,
+    LIVE_MEETINGS,
+    MEETINGS,
+    RECORD_ACCESS,
+    ROOM_DEVICES,
+    SCHEDULE,
+    SESSIONS,
+)
 
 PASSWORD = "password-123"
 CSRF = "walk-csrf-token"
@@ -50,6 +64,7 @@ def principals_with_accounts(site: Site) -> tuple[dict[str, str], str]:
         site.account(user(role), role)
     room = app[CONFIG].rooms[0]
     device, _ = app[ROOM_DEVICES].create_or_reset(room)
+    app[ACCOUNTS].set_password(str(device), "kiosk-password-123")  # its first sign-in
     meeting = site.meeting(user("admin"), [user(r) for r in permissions.SIGNED_IN])
     found = app[MEETINGS].find(meeting)
     assert found is not None
@@ -220,3 +235,154 @@ async def test_an_account_that_must_change_its_password_reaches_only_that_page(
             await ws.send_str(json.dumps({"type": "hello", "version": 1}))
             reply = json.loads(await ws.receive_str(timeout=10))
             assert (reply["code"], reply["extra"]["rule"]) == ("forbidden", "must_change_password")
+
+
+# ---------------------------------------------------------------- object rules, every route
+
+OUTSIDERS = ("leader", "secretary", "official", permissions.ROOM)
+"""Principals that see only their own meetings (the secretary has no leaders assigned)."""
+SECRET = "Walk secret meeting"
+UNSAFE = ("POST", "PATCH", "PUT", "DELETE")
+
+
+def private_meeting(site: Site, start: datetime) -> str:
+    """A leader's meeting inviting one official, booked in the second room by an
+    administrator; nobody walking the routes is invited."""
+    app = site.server.app
+    for name, role in (("walk-minister", "leader"), ("walk-guest", "official")):
+        if app[ACCOUNTS].find(name) is None:
+            site.account(name, role)
+    meeting = app[MEETINGS].create(SECRET, "walk-minister", start, start + timedelta(hours=1),
+                                   invitees=["walk-guest"])
+    app[BOOKINGS].book(app[ACCOUNTS].get(user("admin")), app[CONFIG].rooms[1].id,
+                       meeting.start, meeting.end, SECRET, meeting_id=meeting.id)
+    return str(meeting.id)
+
+
+def bystander(site: Site) -> str:
+    """The account the administration routes act on while walking: nobody else's."""
+    if site.server.app[ACCOUNTS].find("walk-bystander") is None:
+        site.account("walk-bystander", "official")
+    return "walk-bystander"
+
+
+def footprint(site: Site, meeting: str, full: bool = True) -> tuple[object, ...]:
+    """Who reaches a meeting: its invitees and, unless `full` is false (someone who may
+    still move or cancel it), its room, booking links and times, which decide who
+    else joins and the record's audience."""
+    app = site.server.app
+    found = app[MEETINGS].get(meeting)
+    if not full:
+        return found.invitees,
+    links = sorted((b.id, b.room_id) for b in app[BOOKINGS].for_meeting(meeting))
+    return found.invitees, found.room_id, tuple(links), found.start, found.end
+
+
+Check = Callable[[str, str, int, str], None]
+
+
+async def walk_as(site: Site, who: str, names: dict[str, str], values: dict[str, str],
+                  check: Check) -> None:
+    """Every route as `who`, with `values` in the path and, for a write, a body that asks
+    to link the meeting, add `who` to it and move it; `check` sees each answer
+    (method, path, status, body) before the next request."""
+    app = site.server.app
+    tz = app[CONFIG].tz
+    when = (datetime.now(UTC) + timedelta(days=9)).astimezone(tz)
+    body = {"meeting_id": values["meeting_id"], "room_id": values["room_id"],
+            "invitees": ["walk-guest", names[who]], "title": "Walk",
+            "start": when.isoformat(), "end": (when + timedelta(hours=1)).isoformat()}
+    async with aiohttp.ClientSession() as http:
+        for method, path in sorted(app_routes(app)):
+            if (method, path) in (("POST", "/logout"), ("GET", "/ws")):
+                continue
+            session = app[SESSIONS].create(names[who])
+            async with http.request(
+                    method, site.base_url + concrete(path, values),
+                    json=body if method in UNSAFE else None,
+                    headers={"X-CSRF-Token": session.csrf_token},
+                    cookies={"giaoban_session": str(session.token)},
+                    allow_redirects=False) as response:
+                text = await response.text(errors="replace")
+            check(method, path, response.status, text)
+
+
+async def test_no_route_shows_or_changes_a_private_meeting_to_an_outsider(site: Site) -> None:
+    app = site.server.app
+    names, _ = principals_with_accounts(site)
+    meeting = private_meeting(site, datetime.now(UTC) + timedelta(days=1))
+    booking = app[BOOKINGS].for_meeting(meeting)[0]
+    before = footprint(site, meeting)
+    values = {"meeting_id": meeting, "username": bystander(site), "token_id": "999999",
+              "room_id": app[CONFIG].rooms[0].id, "booking_id": str(booking.id),
+              "token": "unknown", "job_id": "999999", "recording_id": "no-such-recording"}
+    for who in OUTSIDERS:
+        def check(method: str, path: str, status: int, text: str, who: str = who) -> None:
+            context = f"{who} {method} {path} -> {status}"
+            assert SECRET not in text, f"the private meeting's title shown: {context}"
+            if "{meeting_id}" in path:
+                assert status in (302, 303, 403, 404), f"reached the meeting: {context}"
+            if path.startswith("/api/bookings"):
+                assert meeting not in text, f"the booking's meeting link shown: {context}"
+            assert footprint(site, meeting) == before, f"changed the meeting: {context}"
+            assert not app[MEETINGS].may_attend(app[MEETINGS].get(meeting),
+                                                app[ACCOUNTS].get(names[who])), context
+        await walk_as(site, who, names, values, check)
+
+
+async def test_no_route_changes_who_reaches_a_meeting_that_is_over(site: Site) -> None:
+    """As every role, administrators included; and a clerk does not add people to a
+    leader's meeting a clerk did not schedule."""
+    app = site.server.app
+    names, _ = principals_with_accounts(site)
+    past = private_meeting(site, datetime.now(UTC) - timedelta(days=1))
+    upcoming = private_meeting(site, datetime.now(UTC) + timedelta(days=2))
+    walks = [(past, who) for who in names] + [(upcoming, "clerk")]
+    for meeting, who in walks:
+        full = meeting == past
+        before = footprint(site, meeting, full)
+        values = {"meeting_id": meeting, "username": bystander(site), "token_id": "999999",
+                  "room_id": app[CONFIG].rooms[0].id, "booking_id": "999999",
+                  "token": "unknown", "job_id": "999999", "recording_id": "no-such-recording"}
+        def check(method: str, path: str, status: int, _: str, who: str = who,
+                  meeting: str = meeting, full: bool = full,
+                  before: tuple[object, ...] = before) -> None:
+            context = f"{who} {method} {path} -> {status} ({meeting})"
+            assert footprint(site, meeting, full) == before, f"changed the meeting: {context}"
+
+        await walk_as(site, who, names, values, check)
+        found = app[MEETINGS].get(meeting)
+        if who not in ("admin", "room"):
+            assert not app[RECORD_ACCESS].may_view(found, app[ACCOUNTS].get(names[who])), who
+
+
+async def test_every_message_after_losing_access_ends_the_participation(site: Site) -> None:
+    """Uninvited while joined: whatever is sent next is answered with a fatal
+    access_revoked and the socket closes; the meeting goes on without them."""
+    app = site.server.app
+    names, meeting = principals_with_accounts(site)
+    admin = app[ACCOUNTS].get(user("admin"))
+    everyone = tuple(user(r) for r in permissions.SIGNED_IN)
+    for kind in sorted(set(MESSAGES) - {"hello", "join"}):
+        session = app[SESSIONS].create(user("official"))
+        cookies = {"giaoban_session": str(session.token)}
+        async with aiohttp.ClientSession(cookies=cookies) as http:
+            async with http.ws_connect(site.base_url + "/ws") as ws:
+                await ws.send_str(json.dumps({"type": "hello", "version": 1}))
+                await ws.send_str(json.dumps({"type": "join", "meeting_id": meeting}))
+                while json.loads(await ws.receive_str(timeout=10))["type"] != "joined":
+                    pass
+                app[SCHEDULE].update(admin, meeting, MeetingChanges(
+                    invitees=tuple(n for n in everyone if n != user("official"))))
+                await ws.send_str(json.dumps({"type": kind, **MESSAGES[kind]}))
+                codes = []
+                while True:
+                    msg = await ws.receive(timeout=10)
+                    if msg.type != aiohttp.WSMsgType.TEXT:
+                        break
+                    reply = json.loads(msg.data)
+                    if reply["type"] == "error":
+                        codes.append((reply["code"], reply["fatal"]))
+                assert codes == [("access_revoked", True)], (kind, codes)
+        assert user("official") not in app[LIVE_MEETINGS].live_usernames(), kind
+        app[SCHEDULE].update(admin, meeting, MeetingChanges(invitees=everyone))

@@ -136,14 +136,24 @@ def test_a_meeting_is_in_the_room_of_its_earliest_active_booking(world: World) -
     lan = world["lan"]
     first = world.meetings.create("A", "lan", at(9), at(10))
     second = world.meetings.create("B", "lan", at(11), at(12))
-    early = world.bookings.book(lan, "room-2", at(9), at(10), "A", meeting_id=first.id)
-    world.bookings.book(lan, "room-1", at(14), at(15), "A", meeting_id=first.id)
+    world.bookings.book(lan, "room-2", at(9), at(10), "A", meeting_id=first.id)
+    late = world.bookings.book(lan, "room-1", at(8), at(10, 30), "A", meeting_id=first.id)
     world.bookings.book(lan, "room-3", at(11), at(12), "B", meeting_id=second.id)
     # More ids than one query asks about, with a meeting on each side of the cut.
-    ids = [first.id, *(f"none{i}" for i in range(CHUNK + 10)), second.id]
+    spans = {first.id: Span(at(9), at(10)),
+             **{f"none{i}": Span(at(9), at(10)) for i in range(CHUNK + 10)},
+             second.id: Span(at(11), at(12))}
     with world.store.read() as db:
-        assert MeetingRooms.rooms_of(db, ids) == {first.id: "room-2", second.id: "room-3"}
-    assert world.meetings.get(first.id).room_id == "room-2"
-    world.bookings.cancel(lan, early.id)
+        assert MeetingRooms.rooms_of(db, spans) == {first.id: "room-1", second.id: "room-3"}
     assert world.meetings.get(first.id).room_id == "room-1"
+    world.bookings.cancel(lan, late.id)
+    assert world.meetings.get(first.id).room_id == "room-2"
+
+
+def test_a_booking_that_does_not_cover_the_meeting_gives_it_no_room(world: World) -> None:
+    lan = world["lan"]
+    meeting = world.meetings.create("A", "lan", at(9), at(10))
+    world.bookings.book(lan, "room-1", at(14), at(15), "A", meeting_id=meeting.id)
+    world.bookings.book(lan, "room-2", at(9, 30), at(10), "A", meeting_id=meeting.id)
+    assert world.meetings.get(meeting.id).room_id is None
     assert world.meetings.create("C", "lan", at(16), at(17)).room_id is None

@@ -147,8 +147,8 @@ def test_join_window(world: World) -> None:
     world.clock[0] = at(10)
     with pytest.raises(JoinWindowClosed, match="has ended"):
         world.meetings.open_for(meeting.id, an)
-    world.schedule.cancel(world["lan"], meeting.id)
     world.clock[0] = at(9)
+    world.schedule.cancel(world["lan"], meeting.id)
     with pytest.raises(JoinWindowClosed, match="cancelled"):
         world.meetings.open_for(meeting.id, an)
 

@@ -21,12 +21,16 @@ def test_room_accounts_hold_no_seat(store: Store) -> None:
     assert name == "room-1" and len(password) >= 12
     room = accounts.authenticate("room-1", password)
     assert (room.kind, room.active, room.display_name) == ("room", True, "Phòng họp 1")
+    assert room.must_change_password  # a one-time password
     assert accounts.count_active() == 1
     with pytest.raises(LicenceExhausted):
         accounts.create("an", "An", "leader", "password-an")
     # A new password replaces the old one; the room keeps its one account.
+    accounts.set_password("room-1", "kiosk-password-123")
+    assert not accounts.get("room-1").must_change_password
     _, newer = devices.create_or_reset(RoomSettings(id="room-1", name="Phòng họp 1"))
     assert accounts.authenticate("room-1", newer).kind == "room"
+    assert accounts.get("room-1").must_change_password
     assert devices.username_of("room-1") == "room-1"
     # Turning a room account into staff needs a seat.
     with pytest.raises(Exception, match="licence_exhausted"):
