@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
@@ -171,8 +171,3 @@ def remaining_after(rule: Recurrence, first_start: datetime, cut: datetime,
     left = len([s for s in expand(rule, first_start, tz) if s >= cut])
     return replace(rule, count=max(1, left))
 
-
-def local_day_span(day: date, tz: ZoneInfo, days: int = 1) -> tuple[datetime, datetime]:
-    """UTC bounds [start, end) of `days` local days from `day`."""
-    start = datetime.combine(day, time(0, 0), tzinfo=tz)
-    return start.astimezone(UTC), (start + timedelta(days=days)).astimezone(UTC)

@@ -147,3 +147,17 @@ def test_each_warning_names_its_figure_and_a_screen_has_its_own_fps() -> None:
     between = (Q.warning_screen_fps + Q.warning_video_fps) / 2
     assert problems(Figures(kind="video", fps=between), Q) == ([], ["fps"])
     assert problems(Figures(kind="video", screen=True, fps=between), Q) == ([], [])
+
+
+def test_one_good_sample_starts_the_warning_run_again() -> None:
+    c = warmed()
+    shaky = Figures(kind="audio", rtt_ms=450)
+    fine = Figures(kind="audio", rtt_ms=50)
+    assert [c.update(s, Q) for s in (shaky, shaky, fine)] == ["good", "good", "good"]
+    # After the good sample it again takes `warning_samples` (3) shaky ones in a row.
+    assert [c.update(shaky, Q) for _ in range(Q.warning_samples)] == ["good", "good", "warning"]
+    # With a run of one, each sample is judged on its own.
+    one = QualitySettings(warning_samples=1)
+    c = warmed()
+    assert [c.update(s, one) for s in (shaky, fine, shaky)] == ["warning", "good", "warning"]
+    assert c.reasons == ("rtt",)
