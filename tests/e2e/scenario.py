@@ -44,7 +44,7 @@ def run_scenario(script: str, out: Path, *args: str, timeout: float) -> dict[str
     if namespace is None:
         pytest.fail("cannot create a private network namespace (unshare -n / -rn)")
     done = subprocess.run(
-        [*namespace, sys.executable, str(Path(__file__).with_name(script)), "--out", str(out),
+        [*namespace, sys.executable, "-m", f"tests.e2e.{Path(script).stem}", "--out", str(out),
          *args],
         cwd=REPO, capture_output=True, text=True, timeout=timeout,
     )
