@@ -64,7 +64,8 @@ async def scenario(work: Path, base: str, config: Path) -> dict[str, Any]:
         try:
             await leader.connect()
             await leader.join(meeting_id)
-            await kiosk_setup.sign_in(kiosk, base, "/rooms/room-2/kiosk", "room-2", password)
+            await kiosk_setup.first_device_sign_in(kiosk, base, "/rooms/room-2/kiosk", "room-2",
+                                                   password)
             wait_s = (start - datetime.now(UTC)).total_seconds() + 30
             await leader.expect("participant_joined", timeout=max(5.0, wait_s))
             checks["room_heard_before"] = await room_heard(leader, 30) >= 50
