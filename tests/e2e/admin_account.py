@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from playwright.async_api import async_playwright
+
 from tests.e2e.two_browsers import (
     Browser,
     cli,

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.async_api import async_playwright
+
 from tests.e2e.two_browsers import (
     USERS,
     Browser,
