@@ -2,7 +2,7 @@
 
 /**
  * The message for a browser that offers no camera or microphone (`t` translates
- * "js." strings). Browsers give them only to secure pages: an https:// address, or
+ * "js." strings). Browsers give them only to secure pages: an HTTPS address, or
  * the server machine itself.
  */
 export function mediaUnavailableText(t) {
