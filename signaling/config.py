@@ -92,6 +92,8 @@ class RoomSettings:
 class MeetingSettings:
     join_window_minutes: int = 15
     """Invitees may join this many minutes before a meeting starts."""
+    mute_on_entry_above: int = 8
+    """From this many participants on, each newcomer joins with the microphone off."""
 
 
 COMPOSE_LAYOUTS = ("grid", "speaker")
@@ -364,6 +366,11 @@ def _validate_schedule(config: Config) -> None:
     if not 0 <= window <= 24 * 60:
         raise ConfigError(
             f"'meetings.join_window_minutes' must be between 0 and 1440, not {window}"
+        )
+    above = config.meetings.mute_on_entry_above
+    if not 0 <= above <= 10_000:
+        raise ConfigError(
+            f"'meetings.mute_on_entry_above' must be between 0 and 10000, not {above}"
         )
 
 

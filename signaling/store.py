@@ -1,7 +1,8 @@
 """The durable store: one SQLite file in WAL mode, with numbered schema migrations.
 
-Migrations live in signaling/migrations as NNNN_name.sql, numbered from 0001 without
-gaps. Each one runs in its own transaction and is recorded in schema_migrations, so a
+Migrations live in signaling/migrations as NNNN_name.sql, numbered from 0001 in
+ascending order; a number may be skipped (each facet has its numbers), none repeated.
+Each one runs in its own transaction and is recorded in schema_migrations, so a
 migration that fails leaves the database at the previous version.
 
 One Store holds one connection, shared between the event loop and worker threads
@@ -83,11 +84,12 @@ def load_migrations() -> list[Migration]:
             )
         found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
     found.sort(key=lambda m: m.version)
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
+    if found and found[0].version != 1:
+        raise MigrationError(f"migrations are numbered from 0001; the first is {found[0].name}")
+    for before, migration in zip(found, found[1:]):
+        if migration.version == before.version:
             raise MigrationError(
-                f"migrations must be numbered 0001, 0002, ... without gaps or repeats; "
-                f"expected {expected:04d} but found {migration.name}"
+                f"migration numbers must not repeat: {before.name} and {migration.name}"
             )
     return found
 

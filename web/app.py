@@ -99,8 +99,10 @@ def create_app(config: Config) -> web.Application:
 
     sfu.add_listener(on_load)
     recording = create_recording_services(app, sfu)
-    app[LIVE_MEETINGS] = LiveMeetings(sfu, app[ATTENDANCE], config.sfu.ice_servers,
-                                      recording=recording)
+    app[LIVE_MEETINGS] = LiveMeetings(
+        sfu, app[ATTENDANCE], config.sfu.ice_servers, recording=recording,
+        secretaries_of=app[ACCOUNTS].secretaries_of,
+        mute_on_entry_above=config.meetings.mute_on_entry_above)
     setup_templates(app)
     setup_pages(app)
     setup_ws(app)

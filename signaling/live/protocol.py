@@ -6,10 +6,10 @@ validated dataclass; anything else is answered with an `error` message and the
 connection goes on.
 
 Client -> server: hello, join, publish, unpublish, answer, ice, mute, recording, leave,
-quality_report.
+quality_report, and the hands and host controls of signaling/live/host_protocol.py.
 Server -> client: welcome, joined, published, offer, participant_joined,
 participant_left, track_published, track_unpublished, mute_changed, active_speaker,
-recording_state, quality, error.
+recording_state, quality, error, and those of signaling/live/host_protocol.py.
 
 A `quality_report` that is malformed or too large raises InvalidQualityReport; the
 socket drops and counts it without answering.
@@ -23,6 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeAlias
 
 from signaling.errors import InvalidMessage
+from signaling.live import host_protocol as hp
+from signaling.live.wire_fields import bool_field as _bool
+from signaling.live.wire_fields import choice_field as _choice
+from signaling.live.wire_fields import int_field as _int
+from signaling.live.wire_fields import text_field as _str
 from signaling.quality.client_reports import (
     MAX_REPORT_BYTES,
     ClientSummary,
@@ -46,40 +51,6 @@ TRANSPORT_ROLES: tuple[str, ...] = ("publish", "subscribe")
 
 
 # ---------------------------------------------------------------- field checks
-
-
-def _str(d: dict[str, Any], key: str, *, max_len: int = 256, optional: bool = False) -> Any:
-    value = d.get(key)
-    if value is None and optional:
-        return None
-    if not isinstance(value, str):
-        raise InvalidMessage(f"'{key}' must be a string")
-    if len(value) > max_len:
-        raise InvalidMessage(f"'{key}' is longer than {max_len} characters")
-    return value
-
-
-def _choice(d: dict[str, Any], key: str, choices: tuple[str, ...]) -> Any:
-    value = d.get(key)
-    if value not in choices:
-        raise InvalidMessage(f"'{key}' must be one of {', '.join(choices)}")
-    return value
-
-
-def _bool(d: dict[str, Any], key: str) -> bool:
-    value = d.get(key)
-    if not isinstance(value, bool):
-        raise InvalidMessage(f"'{key}' must be true or false")
-    return value
-
-
-def _int(d: dict[str, Any], key: str, *, optional: bool = False) -> Any:
-    value = d.get(key)
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidMessage(f"'{key}' must be a whole number")
-    return value
 
 
 def _sdp(d: dict[str, Any]) -> str:
@@ -240,11 +211,11 @@ class QualityReport:
 
 
 ClientMessage: TypeAlias = (Hello | Join | Publish | Unpublish | Answer | Ice | Mute | Recording
-                            | Leave | QualityReport)
+                            | Leave | QualityReport | hp.HostMessage)
 
 CLIENT_MESSAGES: dict[str, Any] = {
     m.type: m for m in (Hello, Join, Publish, Unpublish, Answer, Ice, Mute, Recording, Leave,
-                        QualityReport)
+                        QualityReport, *hp.HOST_CLIENT_MESSAGES)
 }
 
 
@@ -282,6 +253,8 @@ class ParticipantInfo:
     display_name: str
     audio_muted: bool = False
     video_muted: bool = False
+    host: bool = False
+    """Chairs the meeting (signaling/accounts/hosts.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +295,14 @@ class Joined:
     participants: list[ParticipantInfo]
     tracks: list[TrackInfo]
     ice_servers: list[dict[str, Any]]
+    host: bool = False
+    """This participant chairs the meeting."""
+    owner: bool = False
+    """This participant may name co-hosts."""
+    hands: list[hp.HandInfo] = field(default_factory=list)
+    spotlight: hp.SpotlightInfo | None = None
+    mic_off_on_entry: bool = False
+    """The meeting is large: the microphone starts off (`[meetings] mute_on_entry_above`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,7 +407,7 @@ class Error:
 ServerMessage: TypeAlias = (
     Welcome | Joined | Published | Offer | ParticipantJoined | ParticipantLeft
     | TrackPublished | TrackUnpublished | MuteChanged | ActiveSpeakerChanged | RecordingState
-    | Quality | Error
+    | Quality | Error | hp.HostServerMessage
 )
 
 
