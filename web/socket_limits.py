@@ -18,7 +18,7 @@ TOO_FAST = "Too many messages; slow down"
 TOO_MANY_SOCKETS = "Too many open meeting pages for this account; close one and try again"
 MAX_SOCKETS_PER_ACCOUNT = 8
 """Open /ws sockets of one account: a few tabs on a laptop and a phone."""
-BROADCAST = frozenset({"mute", "recording"})
+BROADCAST = frozenset({"mute", "recording", "raise_hand"})
 """Messages the server passes on to everyone in the meeting."""
 
 

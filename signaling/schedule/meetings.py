@@ -158,7 +158,8 @@ class MeetingService:
             raise BadRequest("The meeting must end after it starts.")
         organizer_name = Username(organizer.strip().lower())
         guests = self._clean_invitees(invitees, organizer_name)
-        chairs = check_cohosts(cohosts, guests)
+        chairs = check_cohosts([c for c in cohosts if c.strip().lower() != organizer_name],
+                               guests)
         clean_agenda = check_agenda(agenda)
         policy = check_recording_policy(recording_policy or self.default_recording_policy)
         leader = Username(on_behalf_of.strip().lower()) if on_behalf_of else None
