@@ -56,7 +56,7 @@ export class Call {
    * @param {() => {audio: boolean, video: boolean}} options.localMuted
    * @param {object} options.hooks         onPhase, onJoined, onParticipantJoined,
    *   onParticipantLeft, onTrack, onTrackUnpublished, onMuteChanged, onActiveSpeaker, onError,
-   *   onPublishRefused, onReconnecting, onQuality
+   *   onPublishRefused, onReconnecting, onQuality, onMessage (every server message)
    */
   constructor({ url, meetingId, localTracks, localMuted, hooks }) {
     this.url = url;
@@ -108,6 +108,11 @@ export class Call {
   /** Tell the others that our microphone or camera is muted. */
   setMuted(kind, muted) {
     if (this.client && this.phase === "joined") this.client.mute(kind, muted);
+  }
+
+  /** Send another client message (hands, host controls) while in the meeting. */
+  send(message) {
+    if (this.client && this.phase === "joined") this.client.send(message);
   }
 
   /** Ask the server to start or stop recording the meeting. */
@@ -178,6 +183,7 @@ export class Call {
       else this._hook("onError", m);
     });
     client.onclose = () => { if (gen === this.generation) this._lost("socket closed"); };
+    client.onany = (m) => { if (gen === this.generation) this._hook("onMessage", m); };
 
     try {
       await client.connect();

@@ -2,6 +2,7 @@
 // Connection logic lives in call.js, the wire protocol in protocol.js.
 
 import { Call } from "./call.js";
+import { Chair } from "./hosts.js";
 import {
   fillDeviceSelect, listDevices, mediaSupported, openTrack, screenShareSupported,
 } from "./devices.js";
@@ -96,8 +97,28 @@ const call = new Call({
       for (const p of message.participants || []) qualities.set(p.participant_id, p.state);
       paintQualities();
     },
+    onMessage: (message) => chair.message(message),
     onError: (message) => toast(errorText(message), true),
     onPublishRefused: (err) => toast(errorText(err), true),
+  },
+});
+
+/** The participant list, hands and host controls (hosts.js). */
+const chair = new Chair({
+  t, call, stage, toast, lang: strings.lang,
+  keys: {
+    local: LOCAL_KEY, ownScreen: OWN_SCREEN_KEY, person: (id) => personKey(id),
+    ownId: () => call.participantId,
+  },
+  local: {
+    setMuted: (kind, muted, tell = false) => setLocalMuted(kind, muted, tell),
+    stopScreen: () => {
+      delete call.producers.screen; // the server closed it already
+      stopShare();
+    },
+    hasMic: () => Boolean(local.audio),
+    hasCamera: () => Boolean(local.video),
+    sharing: () => Boolean(local.screen),
   },
 });
 
@@ -230,6 +251,7 @@ function onJoined(joined) {
   }
   const own = stage.find(LOCAL_KEY);
   if (own) own.dataset.participantId = joined.participant_id;
+  chair.joined(joined);
   if (root.dataset.state === "reconnecting") showBanner(t("reconnecting_now"));
 }
 
@@ -426,9 +448,18 @@ function updateButtons() {
 
 function toggleMute(kind) {
   const key = kind === "audio" ? "audioMuted" : "videoMuted";
-  local[key] = !local[key];
+  if (kind === "audio" && local.audioMuted && chair.held) {
+    toast(t("muted_by_host_wait"), true); // a host muted us: only their request unmutes
+    return;
+  }
+  setLocalMuted(kind, !local[key], true);
+}
+
+/** Mute or unmute our own microphone or camera; `tell` the others unless the server did. */
+function setLocalMuted(kind, muted, tell) {
+  local[kind === "audio" ? "audioMuted" : "videoMuted"] = muted;
   applyMuted();
-  call.setMuted(kind, local[key]);
+  if (tell) call.setMuted(kind, muted);
   updateButtons();
   showLocal();
 }
