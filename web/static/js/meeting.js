@@ -240,6 +240,9 @@ function onPhase(phase, detail) {
     reporter.stop();
     qualities.clear();
     showEnded(phase, phase === "ended" && detail ? errorText(detail) : "");
+    // Removed, or the meeting ended by a host: joining again is refused (a host reopens it).
+    const code = phase === "ended" && detail ? detail.code : "";
+    el.rejoinButton.hidden = code === "removed" || (code === "meeting_ended" && !chair.host);
   }
 }
 
