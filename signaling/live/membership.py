@@ -153,7 +153,7 @@ class Membership:
                                 tracks=live_meeting.tracks(), ice_servers=self._ice_servers,
                                 host=participant.host, owner=participant.owner,
                                 hands=queue_of(live_meeting), spotlight=live_meeting.spotlight,
-                                mic_off_on_entry=mic_off))
+                                mic_off_on_entry=mic_off, audio_held=participant.audio_held))
             await self._recording.joined(live_meeting, participant, account)
             for other in others:
                 await other.tell(p.ParticipantJoined(participant=participant.info))

@@ -302,7 +302,10 @@ class Joined:
     hands: list[hp.HandInfo] = field(default_factory=list)
     spotlight: hp.SpotlightInfo | None = None
     mic_off_on_entry: bool = False
-    """The meeting is large: the microphone starts off (`[meetings] mute_on_entry_above`)."""
+    """The microphone starts off: the meeting is large (`[meetings] mute_on_entry_above`),
+    or a host muted this person before they joined again."""
+    audio_held: bool = False
+    """A host muted this person: they may unmute only when a host asks."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,6 +128,7 @@ def test_wrong_type_is_named(tmp_path: Path, text: str, message: str) -> None:
         ('[[sfu.ice_servers]]\nurls = ["http://x"]\n', "'sfu.ice_servers[0].urls'"),
         ("[sfu]\nconsent_timeout_seconds = 4\n", "'sfu.consent_timeout_seconds'"),
         ("[sfu]\nworker_wait_seconds = -1\n", "'sfu.worker_wait_seconds'"),
+        ("[meetings]\nmute_on_entry_above = -1\n", "'meetings.mute_on_entry_above'"),
         (
             '[[rooms]]\nid = "a"\nname = "A"\n[[rooms]]\nid = "a"\nname = "B"\n',
             "'rooms[1].id'",

@@ -11,6 +11,7 @@ from tests.integration.live.hosts_helpers import (
     paused,
     producer_of,
     reply_to,
+    signed_in,
     still,
 )
 from tests.integration.live.test_meeting_media import audio_from
@@ -39,6 +40,14 @@ async def test_a_host_mutes_a_talking_participant_and_nobody_hears_them(site: Si
         assert refused["code"] == "muted_by_host", refused
         await still(site, meeting, mic, "lan unmuted against the host")
         assert host.errors == [] and hoa.errors == []
+        # Joining again (a reload) keeps the host's mute.
+        again = signed_in(site, "lan", 1)
+        clients.append(again)
+        await again.connect()
+        joined = await again.join(meeting)
+        assert (joined["mic_off_on_entry"], joined["audio_held"]) == (True, True)
+        refused = await reply_to(again, {"type": "mute", "kind": "audio", "muted": False})
+        assert refused["code"] == "muted_by_host", refused
     finally:
         for client in clients:
             await client.close()

@@ -96,6 +96,7 @@ export class Chair {
     this.host = Boolean(joined.host);
     this.owner = Boolean(joined.owner);
     this.spotlight = joined.spotlight || null;
+    this.held = Boolean(joined.audio_held);
     this.hands.set(joined.hands || []);
     if (joined.mic_off_on_entry) {
       this.local.setMuted("audio", true);
