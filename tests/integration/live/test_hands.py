@@ -60,6 +60,11 @@ async def test_the_hand_queue_keeps_its_order_under_racing_raises(site: Site) ->
         assert [h["participant_id"] for h in lowered["queue"]] == final[2:]
         told = await by_id[final[0]].expect("host_action")
         assert told["action"] == "hand_lowered"
+        # A hand goes with its participant.
+        mark = len(chair.messages)
+        await by_id[final[2]].close()
+        left = await chair.expect("hands", after=mark)
+        assert [h["participant_id"] for h in left["queue"]] == final[3:]
         mark = len(chair.messages)
         await chair.send({"type": "lower_all_hands"})
         assert (await chair.expect("hands", after=mark))["queue"] == []
