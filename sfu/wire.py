@@ -208,7 +208,10 @@ def decode_error(error: Any) -> SfuError:
 
 
 def encode_settings(settings: SfuSettings) -> dict[str, Any]:
+    """What a worker is started with; the TURN secret stays behind (workers need none,
+    and a command line is visible to every user of the machine)."""
     value: dict[str, Any] = to_json(settings)
+    value.pop("turn_secret", None)
     return value
 
 
