@@ -132,6 +132,9 @@ def test_wrong_type_is_named(tmp_path: Path, text: str, message: str) -> None:
         ('[sfu]\nturn_secret = "s"\n[[sfu.ice_servers]]\nurls = ["stun:10.0.0.9"]\n',
          "'sfu.turn_secret'"),
         ("[sfu]\nturn_credential_seconds = 59\n", "'sfu.turn_credential_seconds'"),
+        ('[[sfu.ice_servers]]\nurls = ["turn:10.0.0.9"]\n', "'sfu.ice_servers[0]'"),
+        ('[sfu]\nturn_secret = "s"\n[[sfu.ice_servers]]\nurls = ["turn:10.0.0.9"]\n'
+         'username = "giaoban"\n', "'sfu.ice_servers[0]'"),
         (
             '[[rooms]]\nid = "a"\nname = "A"\n[[rooms]]\nid = "a"\nname = "B"\n',
             "'rooms[1].id'",
@@ -232,3 +235,5 @@ def test_a_turn_secret_with_a_turn_server_loads_and_may_come_from_the_environmen
     assert config.sfu.turn_secret == "from-env"
     assert config.sfu.turn_credential_seconds == 3600
     assert load_config(None, env={}).sfu.turn_credential_seconds == 12 * 3600
+    static = '[[sfu.ice_servers]]\nurls = ["turn:10.0.0.9"]\nusername = "u"\ncredential = "c"\n'
+    assert load_config(write(tmp_path, static), env={}).sfu.ice_servers[0].credential == "c"
