@@ -140,6 +140,8 @@ def start_coturn(work: Path, name: str, secret: str) -> subprocess.Popen[bytes]:
         f"relay-ip={SERVER_ADDRESS}", f"min-port={RELAY_PORTS[0]}", f"max-port={RELAY_PORTS[1]}",
         "realm=giaoban.test", "use-auth-secret", f"static-auth-secret={secret}",
         "fingerprint", "no-tls", "no-dtls", "no-cli", "verbose", "simple-log",
+        # As README's example: relay to the media server only.
+        "denied-peer-ip=0.0.0.0-255.255.255.255", f"allowed-peer-ip={MEDIA_ADDRESS}",
         f"log-file={work / f'{name}.log'}", f"pidfile={work / f'{name}.pid'}",
         f"userdb={work / f'{name}.sqlite'}", "",
     ]), encoding="utf-8")
