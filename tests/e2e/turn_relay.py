@@ -113,7 +113,7 @@ def add_media_interface() -> None:
 REACH = """
 import errno, json, socket, sys
 out = {}
-for kind, port in (("udp", 40000), ("tcp", 8443)):
+for kind, port in (("udp", int(sys.argv[2])), ("tcp", int(sys.argv[3]))):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM)
     s.settimeout(3)
     try:
@@ -125,9 +125,12 @@ print(json.dumps(out))
 
 
 def reach_from_pc(holder: subprocess.Popen[bytes], address: str) -> dict[str, str]:
-    """What a UDP datagram and a TCP connection from the PC to `address` come to."""
+    """What a UDP datagram to the first media port and a TCP connection to the web port,
+    from the PC to `address`, come to."""
+    ports = (MEDIA_PORTS.split("-")[0], str(PORT))
     done = subprocess.run(["nsenter", "-t", str(holder.pid), "-n", sys.executable, "-c", REACH,
-                           address], capture_output=True, text=True, timeout=20, check=True)
+                           address, *ports], capture_output=True, text=True, timeout=20,
+                          check=True)
     outcome: dict[str, str] = json.loads(done.stdout)
     return outcome
 
@@ -375,11 +378,6 @@ def main() -> int:
     try:
         holder, launcher = make_pc_namespace(work)
         add_media_interface()
-        reach = {"sfu": reach_from_pc(holder, MEDIA_ADDRESS),
-                 "web": reach_from_pc(holder, SERVER_ADDRESS)}
-        result["pc_reaches"] = reach
-        checks["pc_cannot_reach_the_sfu"] = reach["sfu"] == {"udp": "ENETUNREACH",
-                                                             "tcp": "ENETUNREACH"}
         config, meeting_id, pin = configure_turn(work, secret)
         with open(work / "server.log", "wb") as log:
             processes.append(subprocess.Popen(
@@ -388,6 +386,12 @@ def main() -> int:
                 env={**os.environ, "PYTHONUNBUFFERED": "1"}))
         coturn = [start_coturn(work, "turn", secret)]
         wait_healthy(base, processes[0], work / "tls" / "giaoban.crt")
+        reach = {"sfu": reach_from_pc(holder, MEDIA_ADDRESS),
+                 "server": reach_from_pc(holder, SERVER_ADDRESS)}
+        result["pc_reaches"] = reach
+        checks["pc_cannot_reach_the_sfu"] = reach["sfu"] == {"udp": "ENETUNREACH",
+                                                             "tcp": "ENETUNREACH"}
+        checks["pc_reaches_the_web_server"] = reach["server"]["tcp"] == "sent"
         try:
             outcome = asyncio.run(scenario(work, launcher, base, meeting_id, pin, secret, coturn))
         finally:
