@@ -167,13 +167,16 @@ def test_a_malformed_event_is_refused() -> None:
         wire.decode_event({"event": "Nope", "data": {}})
 
 
-def test_the_turn_secret_stays_out_of_a_workers_settings() -> None:
-    settings = SfuSettings(ice_servers=[IceServer(urls=["turn:10.0.0.9:3478"])],
-                           turn_secret="north-wind-7c1f0a", turn_credential_seconds=600)
+def test_turn_secrets_stay_out_of_a_workers_settings() -> None:
+    servers = [IceServer(urls=["turn:10.0.0.9:3478"]),
+               IceServer(urls=["turn:10.0.0.9:3479"], username="giaoban", credential="fixed-pw")]
+    settings = SfuSettings(ice_servers=servers, turn_secret="north-wind-7c1f0a",
+                           turn_credential_seconds=600)
     encoded = json.dumps(wire.encode_settings(settings))
-    assert "north-wind-7c1f0a" not in encoded
+    assert "north-wind-7c1f0a" not in encoded and "fixed-pw" not in encoded
     decoded = wire.decode_settings(json.loads(encoded))
-    assert decoded == dataclasses.replace(settings, turn_secret="")
+    assert decoded == dataclasses.replace(settings, turn_secret="", ice_servers=[
+        servers[0], IceServer(urls=["turn:10.0.0.9:3479"])])
 
 
 def test_the_sfu_itself_uses_only_stun_servers() -> None:
