@@ -1,0 +1,30 @@
+"""Chromium and Firefox ESR join one meeting and decode each other's video and audio.
+
+Chromium prefers H.264 for its camera; Firefox ESR offline has no H.264, so the
+server must steer Chromium to VP8. The server and both browsers run in a private
+network namespace; the scenario itself is tests/e2e/firefox_chromium.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.firefox_page import missing
+from tests.e2e.scenario import run_scenario
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(200)
+def test_chromium_and_firefox_decode_each_other(tmp_path: Path) -> None:
+    problem = missing()
+    if problem is not None:
+        pytest.fail(problem)
+    result = run_scenario("firefox_chromium.py", tmp_path, "--timeout", "30", timeout=180)
+    assert result["chromium"]["offered"] == "H264"
+    assert result["chromium"]["sent"]["video"]["codec"] == "video/VP8"
+    for state, sender in ((result["chromium"], "secretary"),
+                          (result["firefox_state"], "minister")):
+        assert state["received"][f"{sender}/camera"]["frames"] > 0
+        assert state["received"][f"{sender}/microphone"]["energy"] > 0
