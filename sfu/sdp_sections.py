@@ -90,9 +90,8 @@ def complete_rejected(answer: str, offer: str) -> tuple[str, set[str]]:
     accepted = next((s for s in sections if not s.rejected), None)
     if accepted is None:
         return answer, set()
-    transport = {prefix: next((line for line in accepted.attrs((prefix,))), None)
-                 or next((line for line in session if line.startswith(prefix)), None)
-                 for prefix in _TRANSPORT_ATTRS}
+    # What the session level holds applies to every section already.
+    transport = [line for prefix in _TRANSPORT_ATTRS for line in accepted.attrs((prefix,))[:1]]
     offered = {s.mid: s for s in split(offer)[1]}
     mids: set[str] = set()
     completed: list[Section] = []
@@ -107,7 +106,7 @@ def complete_rejected(answer: str, offer: str) -> tuple[str, set[str]]:
         lines = [" ".join([f"m={section.kind}", "0", *m_line[2:]]), "c=IN IP4 0.0.0.0",
                  "a=inactive", f"a=mid:{mid}", "a=rtcp:9 IN IP4 0.0.0.0", "a=rtcp-mux"]
         lines += source.attrs(_CODEC_ATTRS)
-        lines += [line for line in transport.values() if line is not None]
+        lines += transport
         completed.append(Section(lines))
     session = [_bundled(line, mids) for line in session]
     return join(session, completed), mids

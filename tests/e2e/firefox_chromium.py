@@ -104,10 +104,13 @@ async def scenario(work: Path, base: str, meeting_id: str, media_s: float) -> di
     checks = result["checks"]
     (minister, _, _, minister_password), (secretary, _, _, secretary_password) = USERS
     async with async_playwright() as pw:
-        chromium = await open_browser(pw, work, base, minister)
+        launching = time.monotonic()
+        chromium, firefox = await asyncio.gather(
+            open_browser(pw, work, base, minister),
+            FirefoxPage.launch(base, work / "firefox.log"))
         await chromium.context.add_init_script(PREFER_H264)
-        firefox = await FirefoxPage.launch(base, work / "firefox.log")
         result["firefox"] = firefox.version
+        result["seconds_to_launch"] = round(time.monotonic() - launching, 1)
         try:
             async def firefox_joins() -> None:
                 await firefox.goto(f"{base}/m/{meeting_id}")

@@ -128,6 +128,9 @@ def test_wrong_type_is_named(tmp_path: Path, text: str, message: str) -> None:
         ('[[sfu.ice_servers]]\nurls = ["http://x"]\n', "'sfu.ice_servers[0].urls'"),
         ("[sfu]\nconsent_timeout_seconds = 4\n", "'sfu.consent_timeout_seconds'"),
         ("[sfu]\nworker_wait_seconds = -1\n", "'sfu.worker_wait_seconds'"),
+        ("[sfu]\nvideo_codecs = []\n", "'sfu.video_codecs'"),
+        ('[sfu]\nvideo_codecs = ["VP9"]\n', "'sfu.video_codecs'"),
+        ('[sfu]\nvideo_codecs = ["VP8", "VP8"]\n', "'sfu.video_codecs'"),
         (
             '[[rooms]]\nid = "a"\nname = "A"\n[[rooms]]\nid = "a"\nname = "B"\n',
             "'rooms[1].id'",
@@ -219,3 +222,11 @@ def test_example_file_documents_every_quality_key() -> None:
     for f in dataclasses.fields(QualitySettings):
         assert f"\n{f.name} = " in section, f.name
     assert load_config(REPO / "configs" / "example.toml", env={}).quality == QualitySettings()
+
+
+def test_video_codecs_default_and_order(tmp_path: Path) -> None:
+    assert load_config(None, env={}).sfu.video_codecs == ["VP8", "H264"]
+    config = load_config(write(tmp_path, '[sfu]\nvideo_codecs = ["H264", "VP8"]\n'), env={})
+    assert config.sfu.video_codecs == ["H264", "VP8"]
+    assert load_config(None, env={"GIAOBAN_SFU_VIDEO_CODECS": "H264"}).sfu.video_codecs == [
+        "H264"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import pytest
 
@@ -23,42 +22,14 @@ from sfu.sdp_sections import join, split
 from tests.integration.bad_input import Meeting, Resources, keeps_decoding
 from tests.integration.conftest import wait_until
 from tests.integration.media import TONES
-from tests.integration.peers import Publisher, Subscriber
+from tests.integration.peers import H264Refuser, Publisher, Subscriber
 
-pytestmark = pytest.mark.timeout(40)
+pytestmark = pytest.mark.timeout(120)
+
+BOUND_S = 30
+"""Only a bound: on a loaded machine aiortc's peers encode and decode slowly."""
 
 SETTINGS = SfuSettings(announced_addresses=["127.0.0.1"])
-
-
-def reject_like_firefox(answer: str, mime: str) -> str:
-    """`answer` with each section whose codec is `mime` rejected as Firefox does."""
-    session, sections = split(answer)
-    rejected: set[str] = set()
-    out = []
-    for section in sections:
-        codecs = {line.split(" ", 1)[1].split("/")[0].lower()
-                  for line in section.attrs(("a=rtpmap:",))}
-        if mime.split("/")[1].lower() in codecs and section.mid is not None:
-            rejected.add(section.mid)
-            section = type(section)([
-                f"m={section.kind} 0 UDP/TLS/RTP/SAVPF 120", "c=IN IP4 0.0.0.0",
-                "a=inactive", f"a=mid:{section.mid}", "a=rtpmap:120 VP8/90000"])
-        out.append(section)
-    session = [" ".join(w for w in line.split(" ") if w not in rejected)
-               if line.startswith("a=group:BUNDLE") else line for line in session]
-    return join(session, out)
-
-
-@dataclass
-class H264Refuser(Subscriber):
-    """A subscriber that rejects every H.264 section of the SFU's offers."""
-
-    answers: list[str] = field(default_factory=list)
-
-    async def answer(self, offer_sdp: str) -> str:
-        edited = reject_like_firefox(await super().answer(offer_sdp), "video/H264")
-        self.answers.append(edited)
-        return edited
 
 
 @pytest.fixture
@@ -89,7 +60,7 @@ async def receive(meeting: Meeting, subscriber: Subscriber, transport: Transport
 
 async def hears(subscriber: Subscriber, label: str, index: int, frames: int = 50) -> None:
     await wait_until(lambda: label in subscriber.audio
-                     and subscriber.audio[label].frames >= frames, 10, f"audio of {label}")
+                     and subscriber.audio[label].frames >= frames, BOUND_S, f"audio of {label}")
     assert abs(subscriber.audio[label].frequency() - TONES[index % len(TONES)]) < 30
 
 
@@ -111,7 +82,7 @@ async def test_a_rejected_video_section_leaves_audio_and_the_other_videos(
     assert "m=video 0 " in refuser.answers[-1]
     assert [c.producer_id for c in result.undeliverable] == [h264_producers["video"]]
 
-    await keeps_decoding(refuser, "vp8", 2, timeout=15)
+    await keeps_decoding(refuser, "vp8", 2, frames=15, timeout=BOUND_S)
     await hears(refuser, "h264", 1)
     await hears(refuser, "vp8", 2)
     stats = {s.producer_id: s for s in (await meeting.engine.stats(meeting.router_id)).streams
@@ -126,9 +97,9 @@ async def test_a_rejected_video_section_leaves_audio_and_the_other_videos(
     again = await receive(meeting, refuser, transport, {"late": late_producers})
     assert again.undeliverable == []
     assert "m=video 0 " in refuser.answers[-1]
-    await keeps_decoding(refuser, "late", 3, timeout=15)
+    await keeps_decoding(refuser, "late", 3, frames=15, timeout=BOUND_S)
     await hears(refuser, "late", 3)
-    await keeps_decoding(refuser, "vp8", 2, timeout=10)
+    await keeps_decoding(refuser, "vp8", 2, frames=15, timeout=BOUND_S)
     assert refuser.video.get("h264") is None or refuser.video["h264"].frames == 0
 
 
@@ -153,8 +124,8 @@ async def test_a_refused_answer_does_not_stop_later_offers(meeting: Meeting) -> 
     result = await receive(meeting, subscriber, transport, {"first": first_producers,
                                                             "late": late_producers})
     assert result.undeliverable == []
-    await keeps_decoding(subscriber, "first", 1, timeout=15)
-    await keeps_decoding(subscriber, "late", 2, timeout=15)
+    await keeps_decoding(subscriber, "first", 1, frames=15, timeout=BOUND_S)
+    await keeps_decoding(subscriber, "late", 2, frames=15, timeout=BOUND_S)
 
 
 def offered_video(publisher: Publisher) -> list[str]:
@@ -189,7 +160,7 @@ async def test_publishers_are_steered_to_a_codec_everyone_decodes() -> None:
         transport = await meeting.engine.create_transport(meeting.router_id, "subscribe")
         meeting.engine_pcs.append(meeting.router.transports[transport].pc)
         await receive(meeting, watcher, transport, {"third": third})
-        await keeps_decoding(watcher, "third", 3, timeout=15)
+        await keeps_decoding(watcher, "third", 3, frames=15, timeout=BOUND_S)
     finally:
         await meeting.close()
         await resources.assert_released()
@@ -215,4 +186,4 @@ async def test_an_offer_that_drops_a_section_is_refused_clearly(meeting: Meeting
     meeting.engine_pcs.append(meeting.router.transports[sub].pc)
     await receive(meeting, watcher, sub, {"me": {p.kind: p.producer_id
                                                  for p in result.producers}})
-    await keeps_decoding(watcher, "me", 1, timeout=15)
+    await keeps_decoding(watcher, "me", 1, frames=15, timeout=BOUND_S)
