@@ -76,6 +76,17 @@ def check_description(sdp: str, what: str) -> list[MediaDescription]:
     return media
 
 
+def keeping(mime_type: str) -> Callable[[str], tuple[int, int]]:
+    """A codec rank that puts `mime_type` first and leaves the rest as they are."""
+    return lambda mime: (int(mime.lower() != mime_type), 0)
+
+
+def steering(video_codecs: list[str], undecodable: set[str]
+             ) -> Callable[[str], tuple[int, int]]:
+    """A codec rank by `sfu.codecs.steering_rank`."""
+    return lambda mime: steering_rank(mime, video_codecs, undecodable)
+
+
 class SilentTrack(MediaStreamTrack):
     """Occupies a forwarding sender: its recv() never returns, so aiortc encodes nothing.
 
@@ -174,6 +185,9 @@ class Transport:
             if not keeps_layout(before, layout(offer_sdp)):
                 raise InvalidSdpError("the offer drops, moves or changes the kind of a media "
                                       "section of the earlier offer")
+            sending = {str(t.mid): codecs[0].mimeType.lower()
+                       for t in self.pc.getTransceivers()
+                       if t.mid is not None and (codecs := adapter.negotiated_codecs(t))}
             try:
                 await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
             except MAX_SDP_ERRORS as exc:
@@ -183,8 +197,8 @@ class Transport:
             video = [m for m in media if m.kind == "video"]
             if video:
                 self.decodes = {c.mimeType.lower() for m in video for c in m.rtp.codecs}
-            if video_codecs is not None:
-                self._steer({mid for _, mid in before}, undecodable(), video_codecs)
+            self._steer(sending, undecodable() if video_codecs is not None else set(),
+                        video_codecs)
             try:
                 answer = await self.pc.createAnswer()
                 await self._set_local(answer)
@@ -192,13 +206,19 @@ class Transport:
                 raise InvalidSdpError(f"the offer cannot be answered: {exc}") from exc
             return str(self.pc.localDescription.sdp)
 
-    def _steer(self, known: set[str | None], undecodable: set[str],
-               video_codecs: list[str]) -> None:
-        """Order the codecs of each video section new in this offer for the answer."""
+    def _steer(self, sending: dict[str, str], undecodable: set[str],
+               video_codecs: list[str] | None) -> None:
+        """Order each video section's codecs for the answer: a section already
+        answered keeps the codec it sends (`sending`, by mid), whatever order the new
+        offer lists; a new one is steered by `video_codecs` (when given)."""
         for transceiver in self.pc.getTransceivers():
-            if transceiver.kind == "video" and transceiver.mid not in known:
-                adapter.order_codecs(transceiver, lambda mime: steering_rank(
-                    mime, video_codecs, undecodable))
+            if transceiver.kind != "video" or transceiver.mid is None:
+                continue
+            kept = sending.get(str(transceiver.mid))
+            if kept is not None:
+                adapter.order_codecs(transceiver, keeping(kept))
+            elif video_codecs is not None:
+                adapter.order_codecs(transceiver, steering(video_codecs, undecodable))
 
     async def _set_local(self, description: RTCSessionDescription) -> None:
         """Apply our own offer or answer; its ICE gathering binds this transport's socket."""

@@ -9,13 +9,16 @@ The minister joins from Chromium (Playwright), told to prefer H.264 for its came
 Firefox ESR, which has no H.264 offline, driven over WebDriver BiDi
 (tests/e2e/firefox_page.py). The server must steer Chromium to VP8, and each browser
 must decode the other's camera (getStats framesDecoded, growing) and hear the other's
-microphone (audio energy, growing). It writes DIR/result.json like the other scenarios.
+microphone (audio energy, growing). Then the minister shares a screen offered as H.264
+only: Firefox rejects that section, its page says the screen cannot be shown, and both
+cameras and microphones go on. It writes DIR/result.json like the other scenarios.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import time
 from pathlib import Path
@@ -24,9 +27,17 @@ from typing import Any
 from playwright.async_api import async_playwright
 
 from tests.e2e.firefox_page import FirefoxPage, missing
-from tests.e2e.two_browsers import USERS, open_browser, prepare, serve_and_run, sign_in_and_join
+from tests.e2e.two_browsers import (
+    REPO,
+    USERS,
+    open_browser,
+    prepare,
+    serve_and_run,
+    sign_in_and_join,
+)
 
-# Chromium's camera offers H.264 first (VP8 and the rest still listed after it).
+# Chromium's camera offers H.264 first (VP8 and the rest still listed after it); its
+# screen offers H.264 only, so no steering can help Firefox there.
 PREFER_H264 = """(() => {
   const addTransceiver = RTCPeerConnection.prototype.addTransceiver;
   RTCPeerConnection.prototype.addTransceiver = function (...args) {
@@ -35,8 +46,9 @@ PREFER_H264 = """(() => {
     if (track && track.kind === "video") {
       const codecs = RTCRtpReceiver.getCapabilities("video").codecs;
       const h264 = (c) => c.mimeType === "video/H264";
+      const screen = track.getSettings().displaySurface !== undefined;
       transceiver.setCodecPreferences([...codecs.filter(h264),
-        ...codecs.filter((c) => !h264(c))]);
+        ...(screen ? [] : codecs.filter((c) => !h264(c)))]);
     }
     return transceiver;
   };
@@ -46,7 +58,8 @@ PREFER_H264 = """(() => {
 STATE = """async () => {
   const g = window.giaoban;
   const out = { phase: g ? g.state.phase : null, tiles: [], received: {}, sent: {},
-                offered: null, pairs: [] };
+                offered: null, pairs: [], rejected: 0, toasts: [] };
+  out.toasts = [...document.querySelectorAll('[data-testid="toast"]')].map((e) => e.textContent);
   out.tiles = [...document.querySelectorAll('[data-testid="participant-tile"]')]
     .map((e) => e.dataset.participant).sort();
   const codecs = async (pc, type) => {
@@ -72,12 +85,17 @@ STATE = """async () => {
     const first = video && video.split("\\r\\n")[0].split(" ")[3];
     const map = video && video.match(new RegExp(`a=rtpmap:${first} ([^/]+)/`));
     out.offered = map ? map[1] : null;
+    const sources = new Map([...(g.call.publishPc.getTransceivers())].map((t) => [t.mid,
+      t.sender.track && t.sender.track.getSettings().displaySurface ? "screen" : "camera"]));
     for (const r of await codecs(pub, "outbound-rtp")) {
-      if (r.kind === "video") out.sent.video = { codec: r.codec, frames: r.framesEncoded ?? 0 };
+      if (r.kind === "video") {
+        out.sent[sources.get(r.mid) || "camera"] = { codec: r.codec, frames: r.framesEncoded ?? 0 };
+      }
     }
   }
   const sub = g && g.subscribePc;
   if (!sub) return out;
+  out.rejected = (sub.localDescription?.sdp.match(/m=video 0 /g) || []).length;
   const owners = new Map([...g.call.consumers.values()].map((c) => [c.mid, c]));
   for (const r of await codecs(sub, "inbound-rtp")) {
     const owner = owners.get(r.mid);
@@ -90,6 +108,12 @@ STATE = """async () => {
   }
   return out;
 }"""
+
+
+def screen_unsupported_text() -> str:
+    """What the Vietnamese page says of a screen it cannot show, up to the name."""
+    catalogue = json.loads((REPO / "web" / "locales" / "vi.json").read_text(encoding="utf-8"))
+    return str(catalogue["js.screen_unsupported"]).split("{name}")[0]
 
 
 def flows(state: dict[str, Any], sender: str) -> dict[str, float]:
@@ -142,7 +166,7 @@ async def scenario(work: Path, base: str, meeting_id: str, media_s: float) -> di
             result["seconds_to_media"] = round(time.monotonic() - started, 1)
             checks["each_decodes_the_other"] = all(f["frames"] > 0 and f["energy"] > 0
                                                    for f in now)
-            await asyncio.sleep(3)
+            await asyncio.sleep(2)
             later = await states()
             result["chromium"], result["firefox_state"] = later
             grew = [{k: flows(s, who)[k] - before[k] for k in before}
@@ -153,7 +177,7 @@ async def scenario(work: Path, base: str, meeting_id: str, media_s: float) -> di
             checks["tiles"] = all(s["tiles"] == everyone for s in later)
             # Chromium offered H.264 first, and was answered with VP8 first.
             checks["chromium_offered_h264_first"] = later[0]["offered"] == "H264"
-            checks["chromium_steered_to_vp8"] = (later[0]["sent"].get("video", {})
+            checks["chromium_steered_to_vp8"] = (later[0]["sent"].get("camera", {})
                                                  .get("codec") == "video/VP8")
             checks["firefox_decodes_vp8"] = (later[1]["received"].get(f"{minister}/camera", {})
                                              .get("codec") == "video/VP8")
@@ -162,6 +186,32 @@ async def scenario(work: Path, base: str, meeting_id: str, media_s: float) -> di
                 for s in later)
             await chromium.page.screenshot(path=str(work / "chromium.png"))
             await firefox.screenshot(work / "firefox.png")
+
+            # The minister shares a screen only H.264 can carry: Firefox rejects that
+            # section, its page says the screen cannot be shown, and the rest goes on.
+            await chromium.page.click('[data-testid="screen-button"]')
+            told = screen_unsupported_text()
+            deadline = time.monotonic() + media_s
+            while True:
+                shared = await states()
+                if (shared[1]["rejected"] and any(told in t for t in shared[1]["toasts"])
+                        and shared[0]["sent"].get("screen", {}).get("codec")) \
+                        or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.3)
+            result["sharing"] = shared
+            checks["screen_sent_as_h264"] = (shared[0]["sent"].get("screen", {})
+                                             .get("codec") == "video/H264")
+            checks["firefox_rejects_the_screen"] = shared[1]["rejected"] == 1
+            checks["firefox_told_screen_unsupported"] = any(told in t
+                                                            for t in shared[1]["toasts"])
+            await firefox.screenshot(work / "firefox-screen.png")
+            await asyncio.sleep(2)
+            after = await states()
+            checks["media_flows_beside_the_rejected_screen"] = all(
+                flows(a, who)["frames"] > flows(b, who)["frames"]
+                and flows(a, who)["energy"] > flows(b, who)["energy"]
+                for a, b, who in zip(after, shared, (secretary, minister), strict=True))
         finally:
             result["problems"] = {minister: chromium.problems,
                                   secretary: await firefox.problems()

@@ -14,6 +14,7 @@ import re
 from collections.abc import AsyncIterator
 
 import pytest
+from aiortc import RTCRtpSender
 
 from sfu.api import AnswerResult, InvalidSdpError
 from sfu.config import SfuSettings
@@ -21,7 +22,7 @@ from sfu.ids import ProducerId, TransportId
 from sfu.sdp_sections import join, split
 from tests.integration.bad_input import Meeting, Resources, keeps_decoding
 from tests.integration.conftest import wait_until
-from tests.integration.media import TONES
+from tests.integration.media import TONES, PatternVideoTrack
 from tests.integration.peers import H264Refuser, Publisher, Subscriber
 
 pytestmark = pytest.mark.timeout(120)
@@ -187,3 +188,39 @@ async def test_an_offer_that_drops_a_section_is_refused_clearly(meeting: Meeting
     await receive(meeting, watcher, sub, {"me": {p.kind: p.producer_id
                                                  for p in result.producers}})
     await keeps_decoding(watcher, "me", 1, frames=15, timeout=BOUND_S)
+
+
+def first_video_codecs(sdp: str) -> list[str]:
+    """Each video section's first codec name, in order."""
+    return [s.attrs(("a=rtpmap:",))[0].split(" ", 1)[1].split("/")[0]
+            for s in split(sdp)[1] if s.kind == "video"]
+
+
+async def test_a_renegotiation_keeps_the_codec_each_section_sends() -> None:
+    resources = Resources.snapshot()
+    meeting = await Meeting.open(SfuSettings(announced_addresses=["127.0.0.1"],
+                                             video_codecs=["H264", "VP8"]))
+    try:
+        publisher = Publisher(index=1)
+        meeting.publishers.append(publisher)
+        transport = await meeting.engine.create_transport(meeting.router_id, "publish")
+        meeting.engine_pcs.append(meeting.router.transports[transport].pc)
+        first = await meeting.engine.publish(transport, await publisher.offer())
+        await publisher.accept(first.answer_sdp)
+        assert first_video_codecs(str(publisher.pc.localDescription.sdp)) == ["VP8"]
+        assert first_video_codecs(first.answer_sdp) == ["H264"]
+        # Someone who cannot decode H.264 joins; then the first publisher adds a screen.
+        # Its camera is answered with the codec it already sends, the screen is steered.
+        await meeting.publish(Publisher(index=2, video_codec="video/VP8"))
+        screen = publisher.pc.addTransceiver(PatternVideoTrack(5, fps=15), direction="sendonly")
+        screen.setCodecPreferences(RTCRtpSender.getCapabilities("video").codecs)
+        again = await meeting.engine.publish(transport, await publisher.offer())
+        assert first_video_codecs(again.answer_sdp) == ["H264", "VP8"]
+        await publisher.accept(again.answer_sdp)
+        # Closed once connected: a peer closed mid-handshake leaves aioice tasks behind.
+        await wait_until(lambda: publisher.pc.connectionState == "connected"
+                         and meeting.router.transports[transport].connection_state
+                         == "connected", BOUND_S, "the publisher to connect")
+    finally:
+        await meeting.close()
+        await resources.assert_released()
