@@ -324,6 +324,7 @@ function attachTrack(info, track) {
   }
   const tile = showParticipant(info.participant_id, track);
   tile.dataset.producerId = info.producer_id;
+  tile.querySelector(".indicator-unsupported").hidden = true;
 }
 
 /** This browser cannot decode one of the videos it was offered: say so where it belongs. */
