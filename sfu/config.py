@@ -52,9 +52,17 @@ class SfuSettings:
     """A connection whose other end stops answering ICE consent checks (RFC 7675) for
     about this long is closed, and its participant is told to rejoin. Shorter notices a
     vanished browser sooner; longer rides out a longer network outage without a rejoin."""
+    video_codecs: list[str] = field(default_factory=lambda: ["VP8", "H264"])
+    """The video codecs the SFU's answers to publishers list, in this order (a publisher
+    sends the first one); a codec some participant cannot decode goes after the ones
+    everyone can."""
     worker_wait_seconds: int = 10
     """A new meeting router asked for while no worker runs (the supervisor restarting
     the only one) waits this long for a worker before the join is refused."""
+
+
+VIDEO_CODECS = ("VP8", "H264")
+"""The video codecs the SFU forwards (it finds their keyframes), by their SDP names."""
 
 
 def port_range(text: str) -> tuple[int, int] | None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sfu.config import IceServer, RecorderSettings, SfuSettings, port_range
+from sfu.config import VIDEO_CODECS, IceServer, RecorderSettings, SfuSettings, port_range
 from signaling.errors import ConfigError
 from signaling.quality.settings import QualitySettings, validate_quality
 from signaling.records.policy import RECORDING_POLICIES
@@ -424,6 +424,11 @@ def _validate_sfu(sfu: SfuSettings) -> None:
         raise ConfigError("'sfu.consent_timeout_seconds' must be between 5 and 300")
     if not 0 <= sfu.worker_wait_seconds <= 120:
         raise ConfigError("'sfu.worker_wait_seconds' must be between 0 and 120")
+    known = ", ".join(VIDEO_CODECS)
+    if not sfu.video_codecs or len(set(sfu.video_codecs)) != len(sfu.video_codecs) \
+            or any(name not in VIDEO_CODECS for name in sfu.video_codecs):
+        raise ConfigError(f"'sfu.video_codecs' must list {known}, or one of them, each once, "
+                          f"not {sfu.video_codecs!r}")
 
 
 __all__ = [

@@ -135,6 +135,9 @@ def test_wrong_type_is_named(tmp_path: Path, text: str, message: str) -> None:
         ('[[sfu.ice_servers]]\nurls = ["turn:10.0.0.9"]\n', "'sfu.ice_servers[0]'"),
         ('[sfu]\nturn_secret = "s"\n[[sfu.ice_servers]]\nurls = ["turn:10.0.0.9"]\n'
          'username = "giaoban"\n', "'sfu.ice_servers[0]'"),
+        ("[sfu]\nvideo_codecs = []\n", "'sfu.video_codecs'"),
+        ('[sfu]\nvideo_codecs = ["VP9"]\n', "'sfu.video_codecs'"),
+        ('[sfu]\nvideo_codecs = ["VP8", "VP8"]\n', "'sfu.video_codecs'"),
         (
             '[[rooms]]\nid = "a"\nname = "A"\n[[rooms]]\nid = "a"\nname = "B"\n',
             "'rooms[1].id'",
@@ -237,3 +240,11 @@ def test_a_turn_secret_with_a_turn_server_loads_and_may_come_from_the_environmen
     assert load_config(None, env={}).sfu.turn_credential_seconds == 12 * 3600
     static = '[[sfu.ice_servers]]\nurls = ["turn:10.0.0.9"]\nusername = "u"\ncredential = "c"\n'
     assert load_config(write(tmp_path, static), env={}).sfu.ice_servers[0].credential == "c"
+
+
+def test_video_codecs_default_and_order(tmp_path: Path) -> None:
+    assert load_config(None, env={}).sfu.video_codecs == ["VP8", "H264"]
+    config = load_config(write(tmp_path, '[sfu]\nvideo_codecs = ["H264", "VP8"]\n'), env={})
+    assert config.sfu.video_codecs == ["H264", "VP8"]
+    assert load_config(None, env={"GIAOBAN_SFU_VIDEO_CODECS": "H264"}).sfu.video_codecs == [
+        "H264"]

@@ -163,6 +163,7 @@ export class Call {
     client.on("track_unpublished", (m) => {
       if (m.participant_id !== this.participantId) this._hook("onTrackUnpublished", m.producer_id, m.participant_id);
     });
+    client.on("track_unsupported", (m) => this._hook("onTrackUnsupported", m));
     client.on("mute_changed", (m) => {
       if (m.participant_id !== this.participantId) this._hook("onMuteChanged", m.participant_id, m.kind, m.muted);
     });
