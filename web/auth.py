@@ -29,6 +29,7 @@ from signaling.errors import (
     Unauthorized,
 )
 from web import i18n
+from web.client_address import forwarded_https
 from web.keys import ACCOUNTS, API_TOKENS, CONFIG, SESSIONS, TEMPLATES
 
 if TYPE_CHECKING:
@@ -142,11 +143,16 @@ def redirect(location: str | URL) -> web.Response:
     return web.Response(status=302, headers={"Location": str(location)})
 
 
+def cookies_secure(request: web.Request) -> bool:
+    """Cookies are Secure as configured (always with TLS), and when a trusted proxy says
+    the browser reached it over https."""
+    return request.app[CONFIG].http.cookies_secure or forwarded_https(request)
+
+
 def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
-    http = request.app[CONFIG].http
     response.set_cookie(
         SESSION_COOKIE, token, path="/", httponly=True, samesite="Lax",
-        secure=http.cookies_secure,
+        secure=cookies_secure(request),
     )
 
 
@@ -296,11 +302,11 @@ def _finish(request: web.Request, response: web.StreamResponse) -> None:
     if new_csrf:
         response.set_cookie(
             CSRF_COOKIE, new_csrf, path="/", httponly=True, samesite="Strict",
-            secure=request.app[CONFIG].http.cookies_secure,
+            secure=cookies_secure(request),
         )
     chosen = i18n.normalize_language(request.query.get("lang"))
     if chosen and chosen != request.cookies.get(LANG_COOKIE):
         response.set_cookie(
             LANG_COOKIE, chosen, path="/", max_age=LANG_COOKIE_MAX_AGE, samesite="Lax",
-            secure=request.app[CONFIG].http.cookies_secure,
+            secure=cookies_secure(request),
         )
