@@ -21,8 +21,8 @@ $(VENV)/.dev: $(BIN)/giaoban
 
 dev: $(VENV)/.dev
 
-# Installs the Debian packages the tests drive (real Chromium, real redis-server, Janus
-# as the benchmark's baseline), only when one is missing.
+# Installs the Debian packages the tests drive (real Chromium, real redis-server, real
+# nginx in front of the server, Janus as the benchmark's baseline), only when one is missing.
 system-packages:
 	@missing=""; \
 	for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
