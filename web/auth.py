@@ -30,6 +30,7 @@ from signaling.errors import (
 )
 from web import i18n
 from web.client_address import forwarded_https
+from web.content_policy import content_security_policy
 from web.keys import ACCOUNTS, API_TOKENS, CONFIG, SESSIONS, TEMPLATES
 
 if TYPE_CHECKING:
@@ -56,11 +57,6 @@ OWN_CREDENTIAL_PATHS: Final = frozenset({"/metrics"})
 bearer token, which is not an account's API token)."""
 
 SECURITY_HEADERS: Final = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; "
-        "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss:; "
-        "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
-    ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
@@ -294,6 +290,7 @@ def _finish(request: web.Request, response: web.StreamResponse) -> None:
     """Cookies and headers every response gets, unless it was already sent (WebSocket)."""
     if response.prepared:
         return
+    response.headers.setdefault("Content-Security-Policy", content_security_policy(request))
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     if request.get(_CLEAR_SESSION) and SESSION_COOKIE not in response.cookies:
