@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 CONFIG ?= configs/example.toml
-SYSTEM_PACKAGES := chromium redis-server iproute2 janus nginx-light
+SYSTEM_PACKAGES := chromium redis-server iproute2 janus nginx-light strace
 
 .PHONY: run test venv dev system-packages lint typecheck bench mutation clean
 
@@ -22,7 +22,8 @@ $(VENV)/.dev: $(BIN)/giaoban
 dev: $(VENV)/.dev
 
 # Installs the Debian packages the tests drive (real Chromium, real redis-server, real
-# nginx in front of the server, Janus as the benchmark's baseline), only when one is missing.
+# nginx in front of the server, strace to record the server's every outgoing connection,
+# Janus as the benchmark's baseline), only when one is missing.
 system-packages:
 	@missing=""; \
 	for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
