@@ -4,6 +4,8 @@ seeing each client's own address (and never a forged one), and a large CSV impor
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections.abc import AsyncIterator
@@ -168,6 +170,12 @@ async def test_a_large_csv_import_goes_through_nginx_and_is_audited_with_its_add
         async with admin.post(nginx.base_url + "/admin/import/apply",
                               data={"csrf_token": token, "csv": small}) as response:
             assert response.status == 201, await response.text()
+        async with admin.get(nginx.base_url + "/admin/audit.csv") as response:
+            exported = list(csv.DictReader(io.StringIO(await response.text())))
+        async with admin.get(nginx.base_url + "/admin/audit?q=minh") as response:
+            assert 'data-testid="audit-address">127.0.0.21<' in await response.text()
+    assert {(r["action"], r["target"], r["address"]) for r in exported} >= {
+        ("accounts.import", "csv", "127.0.0.21"), ("account.create", "minh", "127.0.0.21")}
     assert site.server.app[ACCOUNTS].find("minh") is not None
     entries = site.server.app[AUDIT].entries()
     assert {(e.action, e.target, e.address) for e in entries} == {
