@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 CONFIG ?= configs/example.toml
-SYSTEM_PACKAGES := chromium redis-server iproute2 janus nginx-light strace
+SYSTEM_PACKAGES := chromium redis-server iproute2 janus coturn nginx-light strace
 
 .PHONY: run test venv dev system-packages lint typecheck bench mutation clean
 
@@ -21,7 +21,7 @@ $(VENV)/.dev: $(BIN)/giaoban
 
 dev: $(VENV)/.dev
 
-# Installs the Debian packages the tests drive (real Chromium, real redis-server, real
+# Installs the Debian packages the tests drive (real Chromium, real redis-server, coturn,
 # nginx in front of the server, strace to record the server's every outgoing connection,
 # Janus as the benchmark's baseline), only when one is missing.
 system-packages:

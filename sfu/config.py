@@ -14,6 +14,11 @@ class IceServer:
     username: str = ""
     credential: str = ""
 
+    @property
+    def is_turn(self) -> bool:
+        """Whether one of its URLs is a TURN relay."""
+        return any(url.startswith(("turn:", "turns:")) for url in self.urls)
+
 
 @dataclass(frozen=True, slots=True)
 class SfuSettings:
@@ -21,7 +26,14 @@ class SfuSettings:
     """IP addresses the SFU binds and puts in its ICE host candidates; empty = every
     non-loopback interface address."""
     ice_servers: list[IceServer] = field(default_factory=list)
-    """STUN/TURN servers; empty means none at all (never a public STUN server)."""
+    """STUN/TURN servers; empty means none at all (never a public STUN server). Pages get
+    them all; the SFU's own connections use only the STUN ones."""
+    turn_secret: str = ""
+    """Shared secret of the TURN REST scheme (coturn's `static-auth-secret`): each page
+    gets short-lived TURN credentials of its own. Kept in the server process: never sent
+    to a worker or a page."""
+    turn_credential_seconds: int = 12 * 3600
+    """How long the TURN credentials a page gets when it joins stay valid."""
     workers: int = 0
     """SFU worker processes; 0 = one per core."""
     in_process: bool = False

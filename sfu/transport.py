@@ -83,9 +83,10 @@ class SilentTrack(MediaStreamTrack):
 
 
 def rtc_configuration(settings: SfuSettings) -> RTCConfiguration:
-    # Always an explicit list: aiortc falls back to a public STUN server otherwise.
-    servers = [RTCIceServer(urls=s.urls, username=s.username or None,
-                            credential=s.credential or None) for s in settings.ice_servers]
+    # Always an explicit list: aiortc falls back to a public STUN server otherwise. The
+    # SFU is reached directly; TURN relays are for the browsers.
+    servers = [RTCIceServer(urls=stun) for s in settings.ice_servers
+               if (stun := [url for url in s.urls if url.startswith("stun:")])]
     return RTCConfiguration(iceServers=servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
 
 

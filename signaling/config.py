@@ -406,6 +406,16 @@ def _validate_sfu(sfu: SfuSettings) -> None:
                 raise ConfigError(
                     f"'sfu.ice_servers[{i}].urls': {url!r} must start with stun:, turn: or turns:"
                 )
+        static = bool(server.username) + bool(server.credential)
+        if server.is_turn and static < 2 and (static or not sfu.turn_secret):
+            # Browsers refuse a TURN server without both (and so every join).
+            raise ConfigError(f"'sfu.ice_servers[{i}]': a TURN server needs both username and "
+                              "credential, or neither with 'sfu.turn_secret' set")
+    if sfu.turn_secret and not any(s.is_turn for s in sfu.ice_servers):
+        raise ConfigError("'sfu.turn_secret' is set but no server in 'sfu.ice_servers' "
+                          "has a turn: or turns: URL to use it with")
+    if not 60 <= sfu.turn_credential_seconds <= 7 * 86400:
+        raise ConfigError("'sfu.turn_credential_seconds' must be between 60 and 604800")
     if sfu.workers < 0:
         raise ConfigError("'sfu.workers' must be 0 (one per core) or more")
     if sfu.keyframe_retry_ms < 100:

@@ -25,6 +25,7 @@ from signaling.accounts.sessions import SessionService
 from signaling.accounts.throttle import LoginThrottle, rules_from
 from signaling.accounts.tokens import ApiTokenService
 from signaling.config import Config
+from signaling.live.ice_servers import IceServers
 from signaling.live.meetings import LiveMeetings
 from signaling.records.attendance import AttendanceService
 from signaling.schedule.feeds import FeedService
@@ -106,8 +107,9 @@ def create_app(config: Config) -> web.Application:
 
     sfu.add_listener(on_load)
     recording = create_recording_services(app, sfu)
-    app[LIVE_MEETINGS] = LiveMeetings(sfu, app[ATTENDANCE], config.sfu.ice_servers,
-                                      recording=recording)
+    ice_servers = IceServers(config.sfu.ice_servers, config.sfu.turn_secret,
+                             config.sfu.turn_credential_seconds)
+    app[LIVE_MEETINGS] = LiveMeetings(sfu, app[ATTENDANCE], ice_servers, recording=recording)
     setup_templates(app)
     setup_pages(app)
     setup_ws(app)

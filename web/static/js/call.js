@@ -252,7 +252,11 @@ export class Call {
       if (described && gen === this.generation) this.client.ice(role, event.candidate);
     };
     pc.onconnectionstatechange = () => {
-      if (pc.connectionState === "failed" && gen === this.generation) this._lost(`${role} failed`);
+      // ICE found no path (a firewall, an unreachable relay) or lost it: the page says
+      // the audio and video connection is gone, not the connection to the server.
+      if (pc.connectionState === "failed" && gen === this.generation) {
+        this._lost({ code: "media_lost", message: `${role} connection failed` });
+      }
     };
     return { pc, markDescribed: () => { described = true; } };
   }
