@@ -4,10 +4,13 @@ Content-Security-Policy: this server's own origin and its own sockets, nothing e
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import aiohttp
 
-from tests.integration.conftest import Site
+from sfu.config import SfuSettings
+from signaling.config import Config, HttpSettings
+from tests.integration.conftest import Site, StartSite
 
 
 def expected(host: str) -> str:
@@ -50,3 +53,17 @@ async def test_every_get_route_sends_the_policy(site: Site) -> None:
             forged = response.headers.get("Content-Security-Policy")
     assert {p: csp for p, csp in seen.items() if csp != expected(host)} == {}
     assert forged == expected(host).replace(f" ws://{host} wss://{host}", "")
+
+
+async def test_the_public_address_sockets_are_named_too(tmp_path: Path,
+                                                       start_site: StartSite) -> None:
+    site = await start_site(Config(
+        data_dir=str(tmp_path / "data"),
+        http=HttpSettings(host="127.0.0.1", public_url="https://giaoban.bo.local"),
+        sfu=SfuSettings(announced_addresses=["127.0.0.1"], in_process=True)))
+    host = site.base_url.split("://", 1)[1]
+    async with aiohttp.ClientSession() as http, \
+            http.get(site.base_url + "/login") as response:
+        csp = response.headers["Content-Security-Policy"]
+    assert csp == expected(host).replace(
+        f"wss://{host};", f"wss://{host} ws://giaoban.bo.local wss://giaoban.bo.local;")
