@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 CONFIG ?= configs/example.toml
-SYSTEM_PACKAGES := chromium redis-server iproute2 janus coturn firefox-esr nodejs
+SYSTEM_PACKAGES := chromium redis-server iproute2 janus coturn firefox-esr nodejs nginx-light strace
 FIREFOX_DRIVER := tests/e2e/firefox
 
 .PHONY: run test venv dev system-packages firefox-driver lint typecheck bench mutation clean
@@ -23,7 +23,8 @@ $(VENV)/.dev: $(BIN)/giaoban
 dev: $(VENV)/.dev
 
 # Installs the Debian packages the tests drive (real Chromium, Firefox ESR and Node to
-# drive it, real redis-server, coturn, Janus as the benchmark's baseline), only when one
+# drive it, real redis-server, coturn, nginx in front of the server, strace to record the
+# server's every outgoing connection, Janus as the benchmark's baseline), only when one
 # is missing.
 system-packages:
 	@missing=""; \

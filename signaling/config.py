@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sfu.config import VIDEO_CODECS, IceServer, RecorderSettings, SfuSettings, port_range
 from signaling.errors import ConfigError
+from signaling.forwarded import trusted_networks
 from signaling.quality.settings import QualitySettings, validate_quality
 from signaling.records.policy import RECORDING_POLICIES
 
@@ -46,6 +47,9 @@ class HttpSettings:
     """The address people reach the server at (e.g. https://giaoban.bo.gov.vn); links in
     invitations and feeds are built from it, and pages from it may open the sockets.
     Empty: http://host:port from this section."""
+    trusted_proxies: list[str] = field(default_factory=list)
+    """Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For and
+    X-Forwarded-Proto are believed; empty: those headers are ignored from everyone."""
 
     @property
     def tls(self) -> bool:
@@ -317,6 +321,10 @@ def validate(config: Config) -> None:
     if http.session_max_hours < 1:
         raise ConfigError("'http.session_max_hours' must be at least 1")
     _validate_tls(http)
+    try:
+        trusted_networks(http.trusted_proxies)
+    except ValueError as exc:
+        raise ConfigError(f"'http.trusted_proxies': {exc}") from None
     _validate_sfu(config.sfu)
     validate_quality(config.quality)
     if config.licence.seats < 1:

@@ -19,6 +19,7 @@ from sfu.pool import WorkerPool
 from sfu.status import STATUS_FILE, WorkerStatus
 from signaling.accounts.accounts import AccountService
 from signaling.accounts.audit import AuditLog
+from signaling.accounts.csv_import import MAX_BYTES as CSV_MAX_BYTES
 from signaling.accounts.csv_import import AccountImport
 from signaling.accounts.sessions import SessionService
 from signaling.accounts.throttle import LoginThrottle, rules_from
@@ -34,6 +35,7 @@ from signaling.store import Store
 from web.access_log import ACCESS_LOGGER
 from web.accounts_web import setup_accounts
 from web.auth import auth_middleware, error_middleware, name_the_server
+from web.client_address import client_middleware
 from web.keys import (
     ACCOUNTS,
     API_TOKENS,
@@ -62,9 +64,14 @@ from web.ws import setup_ws
 
 logger = logging.getLogger(__name__)
 
+MAX_FORM_BYTES = 4 * CSV_MAX_BYTES
+"""The largest request body: a CSV import of the largest size the import takes, even
+sent back form-encoded (each non-ASCII byte takes three) when it is applied."""
+
 
 def create_app(config: Config) -> web.Application:
-    app = web.Application(middlewares=[error_middleware, auth_middleware])
+    app = web.Application(middlewares=[client_middleware, error_middleware, auth_middleware],
+                          client_max_size=MAX_FORM_BYTES)
     app.on_response_prepare.append(name_the_server)
     app[CONFIG] = config
     config.data_path.mkdir(parents=True, exist_ok=True)
