@@ -1,9 +1,9 @@
 """The durable store: one SQLite file in WAL mode, with numbered schema migrations.
 
 Migrations live in signaling/migrations as NNNN_name.sql, numbered from 0001 in
-ascending order; a number may be skipped (each facet has its numbers), none repeated.
-Each one runs in its own transaction and is recorded in schema_migrations, so a
-migration that fails leaves the database at the previous version.
+ascending order; a number may be left unused (a gap), never used twice. Each one runs
+in its own transaction and is recorded in schema_migrations, so a migration that fails
+leaves the database at the previous version.
 
 One Store holds one connection, shared between the event loop and worker threads
 (password hashing runs in threads). A re-entrant lock serialises every use of it, so
@@ -84,13 +84,14 @@ def load_migrations() -> list[Migration]:
             )
         found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
     found.sort(key=lambda m: m.version)
-    if found and found[0].version != 1:
-        raise MigrationError(f"migrations are numbered from 0001; the first is {found[0].name}")
-    for before, migration in zip(found, found[1:]):
-        if migration.version == before.version:
+    previous = 0
+    for migration in found:
+        if migration.version <= previous:
             raise MigrationError(
-                f"migration numbers must not repeat: {before.name} and {migration.name}"
+                f"migrations must be numbered from 0001 upwards, each number once; "
+                f"found {migration.name} after number {previous:04d}"
             )
+        previous = migration.version
     return found
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sfu.api import SfuClient
-from sfu.config import IceServer
 from sfu.ids import ProducerId, RouterId, TransportId
 from signaling.accounts.accounts import Account
 from signaling.ids import MeetingId, ParticipantId
@@ -35,6 +34,7 @@ from signaling.live.chairs import Chairs, SecretariesOf
 from signaling.live.events import SfuEventRouting
 from signaling.live.hands import Hands
 from signaling.live.hosts import HostControls
+from signaling.live.ice_servers import IceServers
 from signaling.live.losses import MediaLoss
 from signaling.live.membership import Membership
 from signaling.live.negotiation import Negotiation
@@ -52,7 +52,7 @@ class LiveMeetings:
     """Every live meeting on this node."""
 
     def __init__(self, sfu: SfuClient, attendance: AttendanceService,
-                 ice_servers: list[IceServer],
+                 ice_servers: IceServers,
                  recording: RecordingControl | None = None,
                  secretaries_of: SecretariesOf | None = None,
                  mute_on_entry_above: int = 8) -> None:

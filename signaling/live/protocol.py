@@ -8,8 +8,9 @@ connection goes on.
 Client -> server: hello, join, publish, unpublish, answer, ice, mute, recording, leave,
 quality_report, and the hands and host controls of signaling/live/host_protocol.py.
 Server -> client: welcome, joined, published, offer, participant_joined,
-participant_left, track_published, track_unpublished, mute_changed, active_speaker,
-recording_state, quality, error, and those of signaling/live/host_protocol.py.
+participant_left, track_published, track_unpublished, track_unsupported, mute_changed,
+active_speaker, recording_state, quality, error, and those of
+signaling/live/host_protocol.py.
 
 A `quality_report` that is malformed or too large raises InvalidQualityReport; the
 socket drops and counts it without answering.
@@ -349,6 +350,18 @@ class TrackUnpublished:
 
 
 @dataclass(frozen=True, slots=True)
+class TrackUnsupported:
+    """This participant's browser cannot decode one of the tracks it was offered (it
+    rejected that codec): that track is not shown; the others flow."""
+
+    type: ClassVar[str] = "track_unsupported"
+    producer_id: str
+    participant_id: str
+    kind: Kind
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
 class MuteChanged:
     type: ClassVar[str] = "mute_changed"
     participant_id: str
@@ -409,8 +422,8 @@ class Error:
 
 ServerMessage: TypeAlias = (
     Welcome | Joined | Published | Offer | ParticipantJoined | ParticipantLeft
-    | TrackPublished | TrackUnpublished | MuteChanged | ActiveSpeakerChanged | RecordingState
-    | Quality | Error | hp.HostServerMessage
+    | TrackPublished | TrackUnpublished | TrackUnsupported | MuteChanged | ActiveSpeakerChanged
+    | RecordingState | Quality | Error | hp.HostServerMessage
 )
 
 
