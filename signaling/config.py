@@ -80,6 +80,9 @@ class LoginSettings:
     """Failed sign-ins from one source address within the window before it is locked."""
     window_minutes: int = 15
     lockout_minutes: int = 15
+    max_sessions_per_account: int = 10
+    """Signed-in browsers one account may hold; a new sign-in beyond it ends the account's
+    oldest sessions."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,7 +335,7 @@ def validate(config: Config) -> None:
     if config.licence.seats < 1:
         raise ConfigError(f"'licence.seats' must be at least 1, not {config.licence.seats}")
     for key in ("account_max_failures", "account_total_max_failures", "address_max_failures",
-                "window_minutes", "lockout_minutes"):
+                "window_minutes", "lockout_minutes", "max_sessions_per_account"):
         value = getattr(config.login, key)
         if value < 1:
             raise ConfigError(f"'login.{key}' must be at least 1, not {value}")

@@ -79,7 +79,8 @@ def create_app(config: Config) -> web.Application:
     app[STORE] = store
     app[ACCOUNTS] = AccountService(store, config.licence.seats)
     app[SESSIONS] = SessionService(store, idle=timedelta(minutes=config.http.session_idle_minutes),
-                                   absolute=timedelta(hours=config.http.session_max_hours))
+                                   absolute=timedelta(hours=config.http.session_max_hours),
+                                   max_per_account=config.login.max_sessions_per_account)
     app[AUDIT] = AuditLog(store)
     app[API_TOKENS] = ApiTokenService(store, app[ACCOUNTS])
     app[THROTTLE] = LoginThrottle(store, rules_from(config.login))

@@ -118,6 +118,7 @@ def test_wrong_type_is_named(tmp_path: Path, text: str, message: str) -> None:
         ("[http]\nport = 70000\n", "'http.port'"),
         ("[licence]\nseats = 0\n", "'licence.seats'"),
         ("[login]\naccount_max_failures = 0\n", "'login.account_max_failures'"),
+        ("[login]\nmax_sessions_per_account = 0\n", "'login.max_sessions_per_account'"),
         ("[login]\nlockout_minutes = -5\n", "'login.lockout_minutes'"),
         ("[login]\nwindow_minutes = 0\n", "'login.window_minutes'"),
         ('timezone = "Mars/Olympus"\n', "'timezone'"),
