@@ -19,6 +19,7 @@ import functools
 import itertools
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Collection, Coroutine
@@ -190,7 +191,8 @@ class WorkerPool:
         worker.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "sfu.worker", "--socket", str(worker.socket_path),
             "--index", str(worker.index), "--settings", json.dumps(encode_settings(self.settings)),
-            "--recording", json.dumps(to_json(self._recording)), "--log-level", self._log_level)
+            "--recording", json.dumps(to_json(self._recording)), "--log-level", self._log_level,
+            "--parent", str(os.getpid()))
         worker.started_at = time.monotonic()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + START_TIMEOUT_S

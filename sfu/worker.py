@@ -120,8 +120,25 @@ def _die_with_parent() -> None:
         pass
 
 
+PARENT_CHECK_S = 1.0
+
+
+async def _watch_parent(parent: int, stopped: asyncio.Event) -> None:
+    """Stop when the supervisor is gone.
+
+    The death signal misses a supervisor that died before it was set, and it follows
+    the thread that started the worker rather than the process; the parent's pid is the
+    rule that always holds."""
+    while not stopped.is_set():
+        if os.getppid() != parent:
+            logger.warning("SFU worker: supervisor %d is gone; stopping", parent)
+            stopped.set()
+            return
+        await asyncio.sleep(PARENT_CHECK_S)
+
+
 async def serve(socket_path: str, index: int, settings_json: str,
-                recording_json: str = "{}") -> None:
+                recording_json: str = "{}", parent: int = 0) -> None:
     engine = Engine(decode_settings(json.loads(settings_json)), worker=index,
                     recording=decode_recorder_settings(json.loads(recording_json)))
     await engine.start()
@@ -138,9 +155,13 @@ async def serve(socket_path: str, index: int, settings_json: str,
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, server.stopped.set)
+    watch = (asyncio.create_task(_watch_parent(parent, server.stopped), name="parent-watch")
+             if parent else None)
     try:
         await server.stopped.wait()
     finally:
+        if watch is not None:
+            watch.cancel()
         await engine.close()
         await server.disconnect()
         await runner.cleanup()
@@ -153,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settings", required=True, help="SfuSettings as JSON")
     parser.add_argument("--recording", default="{}", help="RecorderSettings as JSON")
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--parent", type=int, default=0,
+                        help="the supervisor's pid: the worker stops when it is gone")
     args = parser.parse_args(argv)
     _die_with_parent()
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
@@ -164,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     import uvloop
 
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(serve(args.socket, args.index, args.settings, args.recording))
+        runner.run(serve(args.socket, args.index, args.settings, args.recording, args.parent))
     return 0
 
 
