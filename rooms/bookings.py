@@ -311,11 +311,15 @@ class BookingService:
         room = self.room(room_id)
         first = clashes[0].booking
         start, end = first.start.astimezone(self.tz), first.end.astimezone(self.tz)
-        detail = (f"{room.name} is already booked from {start:%H:%M} to {end:%H:%M} on "
-                  f"{start:%d/%m/%Y} by booking #{first.id} \u201c{first.title}\u201d")
         if len(clashes) > 1:
-            detail += f", and {len(clashes) - 1} more of the wanted times clash"
-        return RoomConflict(detail + ".", clashes, self.tz, free)
+            return RoomConflict(
+                f"{room.name} is already booked from {start:%H:%M} to {end:%H:%M} on "
+                f"{start:%d/%m/%Y} by booking #{first.id} \u201c{first.title}\u201d, and "
+                f"{len(clashes) - 1} more of the wanted times clash.", clashes, self.tz, free)
+        return RoomConflict(
+            f"{room.name} is already booked from {start:%H:%M} to {end:%H:%M} on "
+            f"{start:%d/%m/%Y} by booking #{first.id} \u201c{first.title}\u201d.",
+            clashes, self.tz, free)
 
     def update(self, actor: Account, booking_id: int, start: datetime | None = None,
                end: datetime | None = None, title: str | None = None,

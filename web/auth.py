@@ -234,12 +234,14 @@ def _error_response(request: web.Request, exc: GiaobanError | None) -> web.Strea
             }
         else:
             problem = exc.as_problem()
+            problem["message"] = i18n.describe_error(request_language(request), exc)
         return web.json_response(
             problem, status=int(problem["status"]), content_type="application/problem+json"
         )
     if exc is None:
         return render_error_page(request, 500, "unexpected", "", "")
-    return render_error_page(request, exc.status, exc.code, exc.title, exc.detail)
+    return render_error_page(request, exc.status, exc.code, exc.title, exc.detail,
+                             shown=i18n.describe_error(request_language(request), exc))
 
 
 def _http_exception_response(request: web.Request, exc: web.HTTPException) -> web.StreamResponse:
@@ -261,10 +263,13 @@ def _http_exception_response(request: web.Request, exc: web.HTTPException) -> we
 
 
 def render_error_page(
-    request: web.Request, status: int, code: str, title: str, detail: str
+    request: web.Request, status: int, code: str, title: str, detail: str,
+    shown: str | None = None,
 ) -> web.Response:
     lang = request_language(request)
     shown_title, shown_detail = i18n.translate_error(lang, code, title, detail)
+    if shown is not None:
+        shown_detail = shown
     template = request.app[TEMPLATES].get_template("error.html")
 
     def t(key: str, **params: Any) -> str:

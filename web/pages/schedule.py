@@ -218,10 +218,7 @@ async def schedule_submit(request: web.Request) -> web.StreamResponse:
         with private_clashes_hidden(request, account):
             outcome: Outcome = schedule.schedule(account, draft, room_policy=confirm or "all")
     except GiaobanError as exc:
-        _, detail = i18n.translate_error(request_language(request), exc.code, exc.title,
-                                         exc.detail)
-        context["error"] = exc.detail if request_language(request) == "en" else (
-            f"{detail} ({exc.detail})")
+        context["error"] = i18n.describe_error(request_language(request), exc)
         return render(request, "schedule_form.html", status=exc.status, **context)
     context["outcome"] = shown_outcome(request, account, outcome)
     return render(request, "schedule_done.html", **context)

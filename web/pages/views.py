@@ -170,10 +170,9 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
             error=i18n.translate(lang, "login.failed"),
         )
     except GiaobanError as exc:
-        _, detail = i18n.translate_error(lang, exc.code, exc.title, exc.detail)
         return render(
             request, "login.html", status=exc.status, next_path=next_path, username=username,
-            error=detail,
+            error=i18n.describe_error(lang, exc),
         )
     old = request_session(request)
     if old is not None:

@@ -104,7 +104,7 @@ async function load() {
   const result = await api("GET", `/api/bookings?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
   const error = $("calendar-error");
   if (!result.ok) {
-    error.textContent = result.payload.detail || say("load_failed");
+    error.textContent = result.payload.message || result.payload.detail || say("load_failed");
     error.hidden = false;
     return;
   }
@@ -180,7 +180,8 @@ function showProblem(result, recurring) {
   const problem = result.payload;
   const heading = document.createElement("p");
   heading.className = "conflict-heading";
-  heading.textContent = problem.clashes ? say("conflict") : (problem.detail || say("save_failed"));
+  heading.textContent = problem.clashes ? say("conflict")
+    : (problem.message || problem.detail || say("save_failed"));
   conflictBox.append(heading);
   if (problem.clashes) {
     const list = document.createElement("ul");

@@ -196,7 +196,7 @@ function showWorkers(workers, series) {
   $("it-workers").replaceChildren(...workers.map((w) => el("tr", {
     "data-testid": "it-worker", "data-worker": String(w.worker), "data-alive": String(w.alive),
   },
-  el("td", { text: `#${w.worker} (pid ${w.pid})` }),
+  el("td", { text: t("q_worker_process", { worker: w.worker, pid: w.pid }) }),
   el("td", {}, el("span", { className: "q-badge", "data-state": w.alive ? "good" : "poor",
     text: w.alive ? t("q_worker_alive") : t("q_worker_silent") })),
   el("td", { "data-field": "cpu", text: `${figure(w.cpu_percent)} %` }),
