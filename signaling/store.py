@@ -1,8 +1,10 @@
 """The durable store: one SQLite file in WAL mode, with numbered schema migrations.
 
-Migrations live in signaling/migrations as NNNN_name.sql, numbered from 0001 without
-gaps. Each one runs in its own transaction and is recorded in schema_migrations, so a
-migration that fails leaves the database at the previous version.
+Migrations live in signaling/migrations as NNNN_name.sql, numbered from 0001 upwards
+without repeats; numbers may be skipped (they are reserved in blocks for work done in
+parallel), and each number is applied once whatever order it arrives in. Each one
+runs in its own transaction and is recorded in schema_migrations, so a migration that
+fails leaves the database at the previous version.
 
 One Store holds one connection, shared between the event loop and worker threads
 (password hashing runs in threads). A re-entrant lock serialises every use of it, so
@@ -83,12 +85,14 @@ def load_migrations() -> list[Migration]:
             )
         found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
     found.sort(key=lambda m: m.version)
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
+    previous = 0
+    for migration in found:
+        if migration.version == previous or (previous == 0 and migration.version != 1):
             raise MigrationError(
-                f"migrations must be numbered 0001, 0002, ... without gaps or repeats; "
-                f"expected {expected:04d} but found {migration.name}"
+                f"migrations must be numbered from 0001 upwards without repeats; "
+                f"found {migration.name} after version {previous:04d}"
             )
+        previous = migration.version
     return found
 
 

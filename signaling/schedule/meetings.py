@@ -70,6 +70,8 @@ class Meeting:
     series_id: SeriesId | None = None
     occurrence_start: datetime | None = None
     """In a series: the start the rule gives this occurrence (its RECURRENCE-ID), UTC."""
+    revision: int = 0
+    """Times it was changed or cancelled since it was scheduled (its invitation's SEQUENCE)."""
 
     @property
     def join_url(self) -> str:
@@ -106,7 +108,7 @@ def new_meeting_id() -> MeetingId:
 
 _COLUMNS = (
     "id, title, organizer, start_at, end_at, state, created_at, agenda, on_behalf_of,"
-    " recording_policy, series_id, occurrence_start_at"
+    " recording_policy, series_id, occurrence_start_at, revision"
 )
 
 
@@ -294,6 +296,7 @@ class MeetingService:
                 series_id=SeriesId(row["series_id"]) if row["series_id"] else None,
                 occurrence_start=(from_db(row["occurrence_start_at"])
                                   if row["occurrence_start_at"] else None),
+                revision=row["revision"],
             )
             for row in rows
         ]

@@ -259,7 +259,7 @@ class ScheduleService:
         policy = (meeting.recording_policy if changes.recording_policy is None
                   else check_recording_policy(changes.recording_policy))
         db.execute("UPDATE meetings SET title = ?, agenda = ?, recording_policy = ?,"
-                   " start_at = ?, end_at = ? WHERE id = ?",
+                   " start_at = ?, end_at = ?, revision = revision + 1 WHERE id = ?",
                    (title, agenda, policy, to_db(start), to_db(start + length), meeting.id))
         if changes.invitees is not None:
             guests = [g.strip().lower() for g in changes.invitees if g.strip()]
@@ -326,7 +326,8 @@ class ScheduleService:
                    and not self.meetings.has_ended(m)]
         with self._store.transaction() as db:
             for target in targets:
-                db.execute("UPDATE meetings SET state = 'cancelled' WHERE id = ?", (target.id,))
+                db.execute("UPDATE meetings SET state = 'cancelled', revision = revision + 1"
+                           " WHERE id = ?", (target.id,))
                 self.rooms.cancel(db, target.id)
         log.info("%s cancelled %d meeting(s) from %s", actor.username, len(targets), meeting_id)
         return [self.meetings.get(t.id) for t in targets]
