@@ -29,6 +29,7 @@ from web.api.schedule_json import draft_from
 from web.auth import request_language, require_account
 from web.keys import ACCOUNTS, BOOKINGS, CONFIG, FEEDS, MEETINGS, SCHEDULE
 from web.origin import public_base
+from web.pages.meeting_edit import done_context, invitee_chips
 from web.pages.views import local_time, render
 
 ICS_TYPE = "text/calendar"
@@ -185,6 +186,8 @@ def form_context(request: web.Request, values: dict[str, str]) -> dict[str, Any]
         "default_policy": app[MEETINGS].default_recording_policy,
         "rooms": app[BOOKINGS].rooms if may_book_rooms(account) else (),
         "preview": None, "outcome": None, "error": "", "weekdays_checked": [],
+        "chips": invitee_chips(request, values.get("invitees", "").split(",")),
+        **done_context(request),
     }
 
 
