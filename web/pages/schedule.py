@@ -185,7 +185,7 @@ def form_context(request: web.Request, values: dict[str, str]) -> dict[str, Any]
         "values": values, "leaders": leaders, "policies": RECORDING_POLICIES,
         "default_policy": app[MEETINGS].default_recording_policy,
         "rooms": app[BOOKINGS].rooms if may_book_rooms(account) else (),
-        "preview": None, "outcome": None, "error": "", "weekdays_checked": [],
+        "preview": None, "outcome": None, "error": "", "weekdays_checked": [], "past": False,
         "chips": invitee_chips(request, values.get("invitees", "").split(",")),
         **done_context(request),
     }
@@ -211,6 +211,10 @@ async def schedule_submit(request: web.Request) -> web.StreamResponse:
     confirm = str(form.get("confirm", ""))
     try:
         draft = draft_from(form_values(form), tz)
+        if draft.start < dt.datetime.now(dt.UTC) and form.get("confirm_past") != "yes":
+            # A meeting in the past is scheduled only when the clerk says so.
+            context["past"] = True
+            return render(request, "schedule_form.html", status=200, **context)
         if confirm not in ("all", "free_only"):
             preview: Preview = schedule.preview(account, draft)
             if preview.warnings or preview.room_clashes:

@@ -202,14 +202,19 @@ class MeetingRow:
     organizer_name: str
     live: bool
     ended: bool
+    opens_at: dt.datetime | None = None
+    """When its join window opens, if that is still to come."""
+    opens_in_ms: int = 0
 
 
 async def my_meetings(request: web.Request) -> web.StreamResponse:
     account = require_account(request)
     tz = request.app[CONFIG].tz
     now = dt.datetime.now(dt.UTC)
-    meetings = request.app[MEETINGS].list_for(account.username)
-    today, upcoming = split_by_day(meetings, now, tz, lambda m: organizer_name(request, m))
+    service = request.app[MEETINGS]
+    meetings = service.list_for(account.username)
+    today, upcoming = split_by_day(meetings, now, tz, lambda m: organizer_name(request, m),
+                                   service.join_opens_at)
     return render(request, "meetings.html", today=today, upcoming=upcoming,
                   today_date=local_time(now, tz))
 
@@ -221,7 +226,7 @@ def organizer_name(request: web.Request, meeting: Meeting) -> str:
 
 def split_by_day(
     meetings: Iterable[Meeting], now: dt.datetime, tz: dt.tzinfo,
-    name_of: Any,
+    name_of: Any, opens_at: Any = None,
 ) -> tuple[list[MeetingRow], list[MeetingRow]]:
     """Today's meetings (ended ones too) and the ones after today, each by start time."""
     local_now = local_time(now, tz)
@@ -235,9 +240,13 @@ def split_by_day(
         start, end = local_time(meeting.start, tz), local_time(meeting.end, tz)
         if end <= midnight:
             continue
+        opens = opens_at(meeting) if opens_at is not None else None
+        waiting = opens is not None and now < opens
         row = MeetingRow(
             meeting=meeting, start=start, end=end, organizer_name=name_of(meeting),
             live=start <= local_now < end, ended=end <= local_now,
+            opens_at=local_time(opens, tz) if waiting and opens else None,
+            opens_in_ms=int((opens - now).total_seconds() * 1000) if waiting and opens else 0,
         )
         (today if start < tomorrow else upcoming).append(row)
     return today, upcoming

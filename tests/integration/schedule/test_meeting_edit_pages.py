@@ -167,3 +167,26 @@ async def test_the_directory_finds_people_without_diacritics_and_groups(site: Si
         assert [m["username"] for m in group["members"]] == ["minh", "hung"]
     finally:
         await http.close()
+
+
+async def test_my_meetings_says_when_join_opens_instead_of_a_dead_join(site: Site) -> None:
+    http, _ = await signed_in(site, "hung", "official")
+    site.account("lan", "clerk")
+    meetings = site.server.app[MEETINGS]
+    now = datetime.now(UTC)
+    later = meetings.create("Sau", "lan", now + timedelta(days=2),
+                            now + timedelta(days=2, hours=1), invitees=["hung"])
+    soon = meetings.create("Ngay", "lan", now + timedelta(minutes=1),
+                           now + timedelta(minutes=60), invitees=["hung"])
+    try:
+        async with http.get(site.base_url + "/meetings") as response:
+            page = await response.text()
+        items = {m.group(1): m.group(2) for m in re.finditer(
+            r'data-meeting-id="(\w+)">(.*?)</li>', page, re.DOTALL)}
+        opens = meetings.join_opens_at(later).astimezone(meetings.tz)
+        assert "is-waiting" in items[later.id] and 'aria-disabled="true"' in items[later.id]
+        assert f"Mở vào họp lúc {opens:%H:%M}" in items[later.id]
+        assert 'data-testid="join-countdown"' in items[later.id]
+        assert "is-waiting" not in items[soon.id] and "join-opens" not in items[soon.id]
+    finally:
+        await http.close()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from tests.integration.conftest import Site
 from tests.integration.schedule.test_schedule_pages import signed_in
+from web.keys import MEETINGS
 
 DAY = (datetime.now(UTC) + timedelta(days=7)).date().isoformat()
 
@@ -38,5 +39,28 @@ async def test_a_refused_form_names_the_broken_rule_in_vietnamese(site: Site) ->
         assert response.status == 400
         assert problem["detail"] == "The meeting must end after it starts."
         assert problem["message"] == "Giờ kết thúc cuộc họp phải sau giờ bắt đầu."
+    finally:
+        await http.close()
+
+
+async def test_a_meeting_in_the_past_is_refused_until_confirmed(site: Site) -> None:
+    http, csrf = await signed_in(site, "lan", "clerk")
+    site.account("an", "leader")
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    form = {"csrf_token": csrf, "title": "Họp bổ sung hồ sơ", "agenda": "", "date": yesterday,
+            "start_time": "09:00", "end_time": "10:00", "invitees": "an",
+            "recording_policy": "automatic", "room_id": "", "repeat": "none"}
+    meetings = site.server.app[MEETINGS]
+    try:
+        async with http.post(site.base_url + "/schedule/new", data=form) as response:
+            page = await response.text()
+        assert response.status == 200 and 'data-testid="schedule-past"' in page
+        assert "Cuộc họp này bắt đầu trong quá khứ." in page
+        assert meetings.list_all() == []
+        async with http.post(site.base_url + "/schedule/new",
+                             data={**form, "confirm_past": "yes"}) as response:
+            page = await response.text()
+        assert response.status == 200 and 'data-testid="schedule-done"' in page
+        assert len(meetings.list_all()) == 1
     finally:
         await http.close()
