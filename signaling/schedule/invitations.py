@@ -69,7 +69,7 @@ def _event(meeting: Meeting, ctx: CalendarContext, uid: str) -> icalendar.Event:
     event.add("url", url)
     if meeting.room_id:
         event.add("location", ctx.room_label(meeting.room_id))
-    chair = meeting.on_behalf_of or meeting.organizer
+    chair = meeting.chair
     event.add("organizer", _address(chair, ctx.name_of(chair)))
     for name in (*([meeting.organizer] if meeting.on_behalf_of else []), *meeting.invitees):
         event.add("attendee", _address(name, ctx.name_of(name), "REQ-PARTICIPANT"))

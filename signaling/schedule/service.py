@@ -65,6 +65,8 @@ class MeetingDraft:
     recording_policy: str | None = None
     room_id: str | None = None
     recurrence: Recurrence | None = None
+    chair: str | None = None
+    """Who chairs it; None: the leader it is for, else the organizer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +181,12 @@ class ScheduleService:
         room is taken. "free_only": the room is booked for the free occurrences only.
         """
         spans, leader = self._check_draft(actor, draft)
-        people = [*draft.invitees, *([leader] if leader else [])]
+        chair = draft.chair.strip().lower() if draft.chair and draft.chair.strip() else None
+        invitees = tuple(draft.invitees)
+        if chair and chair not in (actor.username, leader) and chair not in [
+                i.strip().lower() for i in invitees]:
+            invitees = (*invitees, chair)  # the chair takes part, like every invitee
+        people = [*invitees, *([leader] if leader else [])]
         warnings = self.busy_warnings(people, spans, leader)
         skipped: tuple[RoomClash, ...] = ()
         with self._store.transaction() as db:
@@ -192,8 +199,8 @@ class ScheduleService:
                             to_db(spans[0].start), to_db(self.meetings.now())))
             created = [
                 self.meetings.create(draft.title, actor.username, span.start, span.end,
-                                     draft.invitees, draft.agenda, leader,
-                                     draft.recording_policy, series_id)
+                                     invitees, draft.agenda, leader,
+                                     draft.recording_policy, series_id, draft.chair)
                 for span in spans
             ]
             if draft.room_id is not None:

@@ -160,7 +160,7 @@ def form_values(form: Any) -> dict[str, Any]:
         "title": get("title"), "agenda": get("agenda"),
         "start": f"{day}T{get('start_time')}" if day and get("start_time") else "",
         "end": f"{day}T{get('end_time')}" if day and get("end_time") else "",
-        "invitees": get("invitees"), "on_behalf_of": get("on_behalf_of"),
+        "invitees": get("invitees"), "on_behalf_of": get("on_behalf_of"), "chair": get("chair"),
         "recording_policy": get("recording_policy"), "room_id": get("room_id"),
     }
     if get("repeat") in ("daily", "weekly", "monthly"):
@@ -181,8 +181,12 @@ def form_context(request: web.Request, values: dict[str, str]) -> dict[str, Any]
     else:
         leaders = [a for name in app[ACCOUNTS].leaders_of(account.username)
                    if (a := app[ACCOUNTS].find(name)) is not None]
+    chairs = sorted((a for a in app[ACCOUNTS].list()
+                     if a.active and a.kind == "staff" and a.role in ("leader", "official",
+                                                                       "secretary")),
+                    key=lambda a: (a.role != "leader", a.display_name))
     return {
-        "values": values, "leaders": leaders, "policies": RECORDING_POLICIES,
+        "values": values, "leaders": leaders, "chairs": chairs, "policies": RECORDING_POLICIES,
         "default_policy": app[MEETINGS].default_recording_policy,
         "rooms": app[BOOKINGS].rooms if may_book_rooms(account) else (),
         "preview": None, "outcome": None, "error": "", "weekdays_checked": [], "past": False,

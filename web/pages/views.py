@@ -220,8 +220,9 @@ async def my_meetings(request: web.Request) -> web.StreamResponse:
 
 
 def organizer_name(request: web.Request, meeting: Meeting) -> str:
-    organizer = request.app[ACCOUNTS].find(meeting.organizer)
-    return str(organizer.display_name) if organizer is not None else str(meeting.organizer)
+    """The name shown after "Chủ trì" (chair): the meeting's chair, not whoever typed it."""
+    chair = request.app[ACCOUNTS].find(meeting.chair)
+    return str(chair.display_name) if chair is not None else str(meeting.chair)
 
 
 def split_by_day(

@@ -190,3 +190,31 @@ async def test_my_meetings_says_when_join_opens_instead_of_a_dead_join(site: Sit
         assert "is-waiting" not in items[soon.id] and "join-opens" not in items[soon.id]
     finally:
         await http.close()
+
+
+async def test_the_chair_is_the_leader_or_the_person_chosen_not_the_clerk(site: Site) -> None:
+    http, csrf = await signed_in(site, "lan", "clerk")
+    people(site)
+    guest, _ = await signed_in(site, "thu", "official")
+    form = {"csrf_token": csrf, "title": "Giao ban Bộ", "date": MONDAY.isoformat(),
+            "start_time": "08:00", "end_time": "09:00", "invitees": "thu",
+            "on_behalf_of": "minh", "recording_policy": "automatic", "room_id": "",
+            "repeat": "none", "confirm": "all"}
+    try:
+        for chosen, shown in (("", "Phạm Quang Minh"), ("hung", "Trần Văn Hùng")):
+            async with http.post(site.base_url + "/schedule/new",
+                                 data={**form, "chair": chosen}) as response:
+                page = await response.text()
+            (meeting_id,) = re.findall(r'data-meeting-id="(\w+)"', page)
+            meeting = site.server.app[MEETINGS].get(meeting_id)
+            assert meeting.organizer == "lan" and meeting.chair == (chosen or "minh")
+            async with guest.get(site.base_url + "/meetings") as response:
+                mine = await response.text()
+            item = mine.split(f'data-meeting-id="{meeting_id}"')[1].split("</li>")[0]
+            assert f"Chủ trì: {shown}" in item and "Lan" not in item
+            calendar = await ics(http, site, meeting_id)
+            assert calendar.vevent.organizer.value == f"urn:giaoban:{chosen or 'minh'}"
+        assert "hung" in meeting.invitees  # the chosen chair takes part
+    finally:
+        await http.close()
+        await guest.close()
