@@ -331,6 +331,13 @@ class BookingService:
         if old.state != "active":
             raise BadRequest(f"Booking #{old.id} is cancelled; book the room again instead.")
         span = check_span(start or old.start, end or old.end)
+        if old.meeting_id is not None and (
+                (span.start, span.end) != (old.start, old.end)
+                or (title is not None and title.strip() != old.title)):
+            # The meeting, its invitation and its booking keep one day, hours and title.
+            raise Conflict(f"Booking #{old.id} belongs to a meeting; change its day, hours "
+                           "or title on the meeting's page, and the booking follows.",
+                           meeting_id=old.meeting_id)
         new_room = self.room(room_id).id if room_id is not None else old.room_id
         new_title = check_title(title) if title is not None else old.title
         with self._store.transaction() as db:

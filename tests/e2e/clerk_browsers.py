@@ -83,8 +83,8 @@ async def scenario(work: Path, base: str) -> dict[str, Any]:
             await page.fill('[data-testid="field-title"]', "Giao ban tuần")
             await page.fill('[data-testid="field-agenda"]', "Báo cáo công tác tuần")
             await page.fill('[data-testid="field-date"]', monday)
-            await page.fill('[data-testid="field-start"]', "08:00")
-            await page.fill('[data-testid="field-end"]', "09:30")
+            await page.fill('[data-testid="field-start"]', "06:30")
+            await page.fill('[data-testid="field-end"]', "08:00")
             await pick(page, "van phong", "Văn phòng Bộ")
             await pick(page, "thao", "Vũ Thị Thảo")
             checks["group_adds_its_members"] = await chips(page) == ["hung", "dung", "thao"]
@@ -141,6 +141,27 @@ async def scenario(work: Path, base: str) -> dict[str, Any]:
                 override is not None and int(override.sequence.value) >= 1
                 and override.dtstart.value.strftime("%H:%M") == "14:00")
             checks["invitation_names_the_room"] = "LOCATION:" in text
+
+            # The room calendar: hours once, from the 06:30 briefing; its booking is the
+            # meeting's, and its dialog leads to the meeting.
+            await page.goto(f"{base}/calendar?week={monday}")
+            await page.wait_for_function("() => document.getElementById('calendar-app')"
+                                         ".dataset.loaded === '1'", timeout=10_000)
+            hours = await page.eval_on_selector_all(
+                '[data-testid="hour-label"]', "els => els.map(e => e.textContent)")
+            slot_texts = await page.eval_on_selector_all(
+                '[data-testid="slot"]', "els => els.filter(e => e.textContent).length")
+            result["hours"] = hours
+            checks["hours_shown_once_from_the_first_booking"] = (
+                hours[:1] == ["06:00"] and hours[-1:] == ["19:00"] and slot_texts == 0)
+            column = f'[data-testid="room-column"][data-room="room-1"][data-date="{monday}"]'
+            await page.click(f'{column} [data-testid="booking"]')
+            await page.wait_for_selector('[data-testid="booking-meeting"]:not([hidden])')
+            link = await page.get_attribute('[data-testid="booking-meeting-link"]', "href")
+            checks["booking_dialog_leads_to_the_meeting"] = link == f"/meetings/{ids[0]}/edit"
+            checks["booking_times_locked"] = await page.is_disabled(
+                '[data-testid="booking-start"]')
+            await page.screenshot(path=str(work / "calendar.png"))
         finally:
             result["problems"] = {clerk.username: clerk.problems}
             await clerk.context.close()

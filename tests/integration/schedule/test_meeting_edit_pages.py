@@ -218,3 +218,26 @@ async def test_the_chair_is_the_leader_or_the_person_chosen_not_the_clerk(site: 
     finally:
         await http.close()
         await guest.close()
+
+
+async def test_a_meeting_s_booking_is_not_moved_apart_from_its_meeting(site: Site) -> None:
+    http, csrf = await signed_in(site, "lan", "clerk")
+    people(site)
+    bookings = site.server.app[BOOKINGS]
+    try:
+        first, _, _ = await schedule_weekly(http, site, csrf)
+        (booking,) = bookings.for_meeting(first)
+        later = (booking.start + timedelta(hours=3)).astimezone(bookings.tz)
+        async with http.patch(site.base_url + f"/api/bookings/{booking.id}", json={
+                "start": later.isoformat(), "end": (later + timedelta(hours=1)).isoformat()},
+                headers={"X-CSRF-Token": csrf}) as response:
+            problem = await response.json(content_type=None)
+        assert response.status == 409 and problem["meeting_id"] == first
+        assert problem["message"].startswith(f"Lịch đặt phòng số {booking.id} thuộc về")
+        assert bookings.for_meeting(first)[0].start == booking.start
+        async with http.patch(site.base_url + f"/api/bookings/{booking.id}", json={
+                "room_id": "room-2"}, headers={"X-CSRF-Token": csrf}) as response:
+            assert response.status == 200  # the room may change; day and hours stay
+        assert site.server.app[MEETINGS].get(first).room_id == "room-2"
+    finally:
+        await http.close()
