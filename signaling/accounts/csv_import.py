@@ -244,7 +244,7 @@ class AccountImport:
                 actor: str) -> None:
         name = Username(account.username)
         self._accounts.insert(db, name, account.display_name, check_role(account.role),
-                              encoded, must_change_password=account.one_time_password is not None)
+                              encoded, must_change_password=True)  # set by an administrator
         created = db.execute("SELECT display_name, role, active, must_change_password"
                              " FROM accounts WHERE username = ?", (name,)).fetchone()
         audit.record(db, actor, "account.create", name, None, {

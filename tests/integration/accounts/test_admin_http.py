@@ -136,6 +136,23 @@ async def test_admin_creates_an_account_that_must_change_its_password(
     assert small_site.server.app[ACCOUNTS].get("lan").must_change_password is False
 
 
+async def test_a_password_the_admin_chose_must_be_changed_at_first_sign_in(
+    small_site: Site, admin: Browser
+) -> None:
+    status, _, page = await admin.post("/admin/accounts", {
+        "username": "lan", "display_name": "Nguyễn Thị Lan", "role": "leader",
+        "password": "admin-chose-this-42"})
+    assert status in (201, 302, 303), page
+    assert small_site.server.app[ACCOUNTS].get("lan").must_change_password is True
+    user = Browser(small_site)
+    try:
+        await user.sign_in("lan", "admin-chose-this-42")
+        status, page = await user.get("/meetings")
+        assert 'data-testid="must-change-notice"' in page
+    finally:
+        await user.close()
+
+
 async def test_admin_edits_assigns_and_hits_the_seat_cap(small_site: Site, admin: Browser) -> None:
     small_site.account("lan", "leader")
     small_site.account("minh", "official")
