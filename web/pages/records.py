@@ -242,4 +242,16 @@ async def admin_usage(request: web.Request) -> web.StreamResponse:
                   free_mb=disk.free // (1024 * 1024), total_mb=disk.total // (1024 * 1024),
                   floor_mb=request.app[CONFIG].recording.min_free_mb,
                   retention_days=request.app[CONFIG].recording.retention_days,
-                  jobs=recordings.jobs())
+                  jobs=recordings.jobs(), meeting_titles=_titles(request, recordings.jobs()))
+
+
+def _titles(request: web.Request, jobs: list[ComposeJob]) -> dict[str, tuple[str, str]]:
+    """Each job's meeting as its title and day, so the page names meetings, not ids."""
+    meetings = request.app[MEETINGS]
+    tz = request.app[CONFIG].tz
+    found: dict[str, tuple[str, str]] = {}
+    for meeting_id in {job.meeting_id for job in jobs}:
+        meeting = meetings.find(meeting_id)
+        if meeting is not None:
+            found[meeting_id] = (meeting.title, f"{meeting.start.astimezone(tz):%d/%m/%Y}")
+    return found

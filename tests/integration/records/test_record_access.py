@@ -99,10 +99,14 @@ async def test_record_and_files_only_for_those_entitled(site: Site) -> None:
         async with anonymous.get(file_url, allow_redirects=False) as response:
             assert response.status == 302
             assert response.headers["Location"].startswith("/login")
+    site.server.app[RECORDINGS].queue_compose(meeting_id)
     async with http(site, tokens["quan_tri"]) as admin:
         async with admin.get("/admin/recordings") as response:
             assert response.status == 200
-            assert 'data-testid="usage-row"' in await response.text()
+            page = await response.text()
+            assert 'data-testid="usage-row"' in page
+            # The composition job names its meeting by title, not by id.
+            assert 'data-testid="job-meeting">Giao ban tuần <span' in page
     async with http(site, tokens["lanh_dao"]) as leader:
         async with leader.get("/admin/recordings") as response:
             assert response.status == 403
