@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 CONFIG ?= configs/example.toml
-SYSTEM_PACKAGES := chromium redis-server iproute2 janus
+SYSTEM_PACKAGES := chromium redis-server iproute2 janus nodejs
 
 .PHONY: run test venv dev system-packages lint typecheck bench mutation clean
 

@@ -25,6 +25,7 @@ from signaling.errors import (
     Forbidden,
     GiaobanError,
     NotFound,
+    SessionExpired,
     TooManyRequests,
     Unauthorized,
 )
@@ -199,6 +200,10 @@ async def _check_csrf(request: web.Request) -> None:
     session = request_session(request)
     expected = session.csrf_token if session is not None else request.cookies.get(CSRF_COOKIE, "")
     if not sent or not expected or not hmac.compare_digest(sent.encode(), str(expected).encode()):
+        if session is None and request.cookies.get(SESSION_COOKIE) and sent:
+            # A form of a session that has since ended: sign in again, then come back
+            # to the form (the page keeps what was typed, see form_keep.js).
+            raise SessionExpired("Your session has expired. Please sign in again.")
         raise Forbidden(FORM_EXPIRED)
 
 
@@ -220,10 +225,23 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     return response
 
 
+def form_page(request: web.Request) -> str:
+    """The page a posted form came from (its Referer, when it is on this server), else
+    the address it was posted to."""
+    referer = URL(request.headers.get("Referer", ""))
+    if referer.path.startswith("/") and (not referer.is_absolute()
+                                         or referer.authority == request.host):
+        return referer.path_qs
+    return request.path_qs
+
+
 def _error_response(request: web.Request, exc: GiaobanError | None) -> web.StreamResponse:
     if isinstance(exc, Unauthorized) and not is_api_path(request.path):
         if request.method in ("GET", "HEAD"):
             return redirect(URL("/login").with_query(next=request.path_qs))
+        if request.method == "POST":
+            login = URL("/login").with_query(next=form_page(request), kept="1")
+            return web.Response(status=303, headers={"Location": str(login)})
     if is_api_path(request.path):
         problem: dict[str, Any]
         if exc is None:

@@ -162,6 +162,26 @@ async def scenario(work: Path, base: str) -> dict[str, Any]:
             checks["booking_times_locked"] = await page.is_disabled(
                 '[data-testid="booking-start"]')
             await page.screenshot(path=str(work / "calendar.png"))
+            await page.keyboard.press("Escape")
+
+            # The session ends while a form is being filled: sending it leads to sign
+            # in, and then back to the form with what was typed.
+            await page.goto(f"{base}/schedule/new")
+            await page.fill('[data-testid="field-title"]', "Họp đột xuất")
+            await page.fill('[data-testid="field-agenda"]', "Ứng phó bão số 9")
+            await page.fill('[data-testid="field-date"]', monday)
+            await clerk.context.add_cookies([{"name": "giaoban_session", "value": "ended",
+                                              "url": base}])
+            await page.click('[data-testid="schedule-submit"]')
+            await page.wait_for_selector('[data-testid="login-kept"]')
+            await page.fill("input[name=username]", CLERK[0])
+            await page.fill("input[name=password]", CLERK[3])
+            await page.click('[data-testid="login-button"]')
+            await page.wait_for_selector('[data-testid="form-restored"]')
+            checks["typed_input_kept_across_sign_in"] = (
+                urlsplit(page.url).path == "/schedule/new"
+                and await page.input_value('[data-testid="field-title"]') == "Họp đột xuất"
+                and await page.input_value('[data-testid="field-agenda"]') == "Ứng phó bão số 9")
         finally:
             result["problems"] = {clerk.username: clerk.problems}
             await clerk.context.close()

@@ -136,7 +136,8 @@ async def login_form(request: web.Request) -> web.StreamResponse:
     next_path = safe_next(request.query.get("next"))
     if request_account(request) is not None:
         raise web.HTTPFound(next_path)
-    return render(request, "login.html", next_path=next_path, username="", error="")
+    return render(request, "login.html", next_path=next_path, username="", error="",
+                  kept=request.query.get("kept") == "1")
 
 
 async def login_submit(request: web.Request) -> web.StreamResponse:

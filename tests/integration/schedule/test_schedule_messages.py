@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from tests.integration.conftest import Site
 from tests.integration.schedule.test_schedule_pages import signed_in
-from web.keys import MEETINGS
+from web.keys import MEETINGS, SESSIONS
 
 DAY = (datetime.now(UTC) + timedelta(days=7)).date().isoformat()
 
@@ -62,5 +62,25 @@ async def test_a_meeting_in_the_past_is_refused_until_confirmed(site: Site) -> N
             page = await response.text()
         assert response.status == 200 and 'data-testid="schedule-done"' in page
         assert len(meetings.list_all()) == 1
+    finally:
+        await http.close()
+
+
+async def test_a_form_sent_after_the_session_ended_leads_to_sign_in_and_back(
+        site: Site) -> None:
+    http, csrf = await signed_in(site, "lan", "clerk")
+    site.server.app[SESSIONS].revoke_all("lan")
+    try:
+        async with http.post(site.base_url + "/schedule/new", data={
+                "csrf_token": csrf, "title": "Họp khẩn"}, allow_redirects=False,
+                headers={"Referer": site.base_url + "/schedule/new?date=2030-01-07"}) as response:
+            assert response.status == 303
+            location = response.headers["Location"]
+        assert location == "/login?next=/schedule/new?date%3D2030-01-07&kept=1"
+        async with http.get(site.base_url + location) as response:
+            page = await response.text()
+        assert 'data-testid="login-kept"' in page
+        assert 'name="next" value="/schedule/new?date=2030-01-07"' in page
+        assert site.server.app[MEETINGS].list_all() == []
     finally:
         await http.close()
