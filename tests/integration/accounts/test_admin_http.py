@@ -273,10 +273,16 @@ async def test_api_refuses_other_roles_and_cookie_requests_without_csrf(small_si
             assert (await response.json())["rule"] == "role_forbidden"
         async with http.get(base + "/docs/permissions") as response:
             page = await response.text()
-            assert 'data-testid="route-matrix"' in page and "GET /api/accounts" in page
+            # A plain page of what each role may do; the technical matrix is not shown.
+            assert 'data-testid="role-plain"' in page and "Vào các cuộc họp được mời" in page
+            assert 'data-testid="route-matrix"' not in page and "GET /api/accounts" not in page
     small_site.account("quantri", "admin")
     session = small_site.server.app[SESSIONS].create("quantri")
     async with aiohttp.ClientSession(cookies={"giaoban_session": str(session.token)}) as http:
+        async with http.get(base + "/docs/permissions") as response:
+            page = await response.text()
+            assert 'data-testid="route-matrix"' in page and "GET /api/accounts" in page
+            assert "Thiết bị phòng họp" in page and "role.room" not in page
         async with http.post(base + "/api/accounts", json={}) as response:
             assert response.status == 403  # a cookie without the CSRF header
         async with http.post(base + "/api/accounts", json={"username": "x"},
