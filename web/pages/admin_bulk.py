@@ -13,6 +13,7 @@ from signaling.errors import GiaobanError
 from web import i18n
 from web.auth import actor, request_language
 from web.keys import AUDIT, IMPORTS
+from web.pages.audit_view import audit_page
 from web.pages.forms import error_for
 from web.pages.views import render
 
@@ -90,13 +91,6 @@ async def import_apply(request: web.Request) -> web.StreamResponse:
 
 
 # ---------------------------------------------------------------- audit
-
-
-async def audit_page(request: web.Request) -> web.StreamResponse:
-    query = request.query.get("q", "")
-    log = request.app[AUDIT]
-    return render(request, "admin_audit.html", entries=log.entries(query), query=query,
-                  total=log.count())
 
 
 async def audit_csv(request: web.Request) -> web.StreamResponse:

@@ -4,6 +4,7 @@ the audit log, and the JSON API with bearer tokens."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from collections.abc import AsyncIterator
@@ -190,6 +191,17 @@ async def test_admin_edits_assigns_and_hits_the_seat_cap(small_site: Site, admin
     # Every change is in the audit log, which exports as CSV.
     status, page = await admin.get("/admin/audit?q=minh")
     assert 'data-action="account.update" data-target="minh"' in page
+    # Read as sentences in the page's language, with what changed; no raw JSON.
+    page = html.unescape(page)
+    admin_name = small_site.server.app[ACCOUNTS].get("quantri").display_name
+    assert f"{admin_name} đã sửa tài khoản của Trần Văn Minh." in page
+    assert "Vai trò:</span> Cán bộ → Thư ký" in page
+    assert "Họ tên:</span> Minh → Trần Văn Minh" in page
+    assert f"{admin_name} đã phân công Trần Văn Minh làm thư ký của Lan." in page
+    assert "\\u" not in page and "account.update</td>" not in page
+    status, page = await admin.get("/admin/audit?action=account.deactivate")
+    assert page.count('data-testid="audit-row"') == 1
+    assert 'data-action="account.deactivate" data-target="chi"' in page
     async with admin.http.get(small_site.base_url + "/admin/audit.csv") as response:
         assert response.content_type == "text/csv"
         rows = list(csv.DictReader(io.StringIO(await response.text())))
