@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ import jinja2
 from aiohttp import web
 
 from signaling.errors import Forbidden, GiaobanError, TooManyRequests, Unauthorized
+from signaling.schedule.access import may_manage
 from web import i18n
 from web.auth import (
     clear_session_cookie,
@@ -206,6 +208,8 @@ class MeetingRow:
     opens_at: dt.datetime | None = None
     """When its join window opens, if that is still to come."""
     opens_in_ms: int = 0
+    may_change: bool = False
+    """Whether the reader may change or cancel it (a link to its edit page)."""
 
 
 async def my_meetings(request: web.Request) -> web.StreamResponse:
@@ -216,6 +220,9 @@ async def my_meetings(request: web.Request) -> web.StreamResponse:
     meetings = service.list_for(account.username)
     today, upcoming = split_by_day(meetings, now, tz, lambda m: organizer_name(request, m),
                                    service.join_opens_at)
+    leaders_of = request.app[ACCOUNTS].leaders_of
+    today, upcoming = ([dataclasses.replace(r, may_change=not r.ended and may_manage(
+        account, r.meeting, leaders_of)) for r in rows] for rows in (today, upcoming))
     return render(request, "meetings.html", today=today, upcoming=upcoming,
                   today_date=local_time(now, tz))
 

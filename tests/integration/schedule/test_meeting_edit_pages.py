@@ -241,3 +241,20 @@ async def test_a_meeting_s_booking_is_not_moved_apart_from_its_meeting(site: Sit
         assert site.server.app[MEETINGS].get(first).room_id == "room-2"
     finally:
         await http.close()
+
+
+async def test_my_meetings_links_the_edit_page_for_those_who_may_change(site: Site) -> None:
+    clerk, _ = await signed_in(site, "lan", "clerk")
+    guest, _ = await signed_in(site, "thu", "official")
+    now = datetime.now(UTC)
+    meeting = site.server.app[MEETINGS].create("Họp", "lan", now + timedelta(days=2),
+                                               now + timedelta(days=2, hours=1),
+                                               invitees=["thu"])
+    try:
+        for http, shown in ((clerk, True), (guest, False)):
+            async with http.get(site.base_url + "/meetings") as response:
+                page = await response.text()
+            assert (f'href="/meetings/{meeting.id}/edit"' in page) == shown
+    finally:
+        await clerk.close()
+        await guest.close()
