@@ -311,11 +311,15 @@ class BookingService:
         room = self.room(room_id)
         first = clashes[0].booking
         start, end = first.start.astimezone(self.tz), first.end.astimezone(self.tz)
-        detail = (f"{room.name} is already booked from {start:%H:%M} to {end:%H:%M} on "
-                  f"{start:%d/%m/%Y} by booking #{first.id} \u201c{first.title}\u201d")
         if len(clashes) > 1:
-            detail += f", and {len(clashes) - 1} more of the wanted times clash"
-        return RoomConflict(detail + ".", clashes, self.tz, free)
+            return RoomConflict(
+                f"{room.name} is already booked from {start:%H:%M} to {end:%H:%M} on "
+                f"{start:%d/%m/%Y} by booking #{first.id} \u201c{first.title}\u201d, and "
+                f"{len(clashes) - 1} more of the wanted times clash.", clashes, self.tz, free)
+        return RoomConflict(
+            f"{room.name} is already booked from {start:%H:%M} to {end:%H:%M} on "
+            f"{start:%d/%m/%Y} by booking #{first.id} \u201c{first.title}\u201d.",
+            clashes, self.tz, free)
 
     def update(self, actor: Account, booking_id: int, start: datetime | None = None,
                end: datetime | None = None, title: str | None = None,
@@ -327,6 +331,13 @@ class BookingService:
         if old.state != "active":
             raise BadRequest(f"Booking #{old.id} is cancelled; book the room again instead.")
         span = check_span(start or old.start, end or old.end)
+        if old.meeting_id is not None and (
+                (span.start, span.end) != (old.start, old.end)
+                or (title is not None and title.strip() != old.title)):
+            # The meeting, its invitation and its booking keep one day, hours and title.
+            raise Conflict(f"Booking #{old.id} belongs to a meeting; change its day, hours "
+                           "or title on the meeting's page, and the booking follows.",
+                           meeting_id=old.meeting_id)
         new_room = self.room(room_id).id if room_id is not None else old.room_id
         new_title = check_title(title) if title is not None else old.title
         with self._store.transaction() as db:

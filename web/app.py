@@ -21,6 +21,7 @@ from signaling.accounts.accounts import AccountService
 from signaling.accounts.audit import AuditLog
 from signaling.accounts.csv_import import MAX_BYTES as CSV_MAX_BYTES
 from signaling.accounts.csv_import import AccountImport
+from signaling.accounts.groups import GroupService
 from signaling.accounts.sessions import SessionService
 from signaling.accounts.throttle import LoginThrottle, rules_from
 from signaling.accounts.tokens import ApiTokenService
@@ -44,6 +45,7 @@ from web.keys import (
     BOOKINGS,
     CONFIG,
     FEEDS,
+    GROUPS,
     IMPORTS,
     LIVE_MEETINGS,
     MEETINGS,
@@ -92,6 +94,7 @@ def create_app(config: Config) -> web.Application:
         store, config.tz, join_window=timedelta(minutes=config.meetings.join_window_minutes),
         default_recording_policy=config.recording.default_policy, rooms=rooms)
     app[SCHEDULE] = ScheduleService(store, app[MEETINGS], app[ACCOUNTS], rooms)
+    app[GROUPS] = GroupService(store, app[ACCOUNTS])
     app[FEEDS] = FeedService(store)
     app[ATTENDANCE] = AttendanceService(store)
     sfu = create_sfu(config)

@@ -25,6 +25,7 @@ from signaling.errors import (
     Forbidden,
     GiaobanError,
     NotFound,
+    SessionExpired,
     TooManyRequests,
     Unauthorized,
 )
@@ -201,6 +202,10 @@ async def _check_csrf(request: web.Request) -> None:
     session = request_session(request)
     expected = session.csrf_token if session is not None else request.cookies.get(CSRF_COOKIE, "")
     if not sent or not expected or not hmac.compare_digest(sent.encode(), str(expected).encode()):
+        if session is None and request.cookies.get(SESSION_COOKIE) and sent:
+            # A form of a session that has since ended: sign in again, then come back
+            # to the form (the page keeps what was typed, see form_keep.js).
+            raise SessionExpired("Your session has expired. Please sign in again.")
         raise Forbidden(FORM_EXPIRED)
 
 
@@ -222,10 +227,23 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     return response
 
 
+def form_page(request: web.Request) -> str:
+    """The page a posted form came from (its Referer, when it is on this server), else
+    the address it was posted to."""
+    referer = URL(request.headers.get("Referer", ""))
+    if referer.path.startswith("/") and (not referer.is_absolute()
+                                         or referer.authority == request.host):
+        return referer.path_qs
+    return request.path_qs
+
+
 def _error_response(request: web.Request, exc: GiaobanError | None) -> web.StreamResponse:
     if isinstance(exc, Unauthorized) and not is_api_path(request.path):
         if request.method in ("GET", "HEAD"):
             return redirect(URL("/login").with_query(next=request.path_qs))
+        if request.method == "POST":
+            login = URL("/login").with_query(next=form_page(request), kept="1")
+            return web.Response(status=303, headers={"Location": str(login)})
     if is_api_path(request.path):
         problem: dict[str, Any]
         if exc is None:
@@ -236,12 +254,14 @@ def _error_response(request: web.Request, exc: GiaobanError | None) -> web.Strea
             }
         else:
             problem = exc.as_problem()
+            problem["message"] = i18n.describe_error(request_language(request), exc)
         return web.json_response(
             problem, status=int(problem["status"]), content_type="application/problem+json"
         )
     if exc is None:
         return render_error_page(request, 500, "unexpected", "", "")
-    return render_error_page(request, exc.status, exc.code, exc.title, exc.detail)
+    return render_error_page(request, exc.status, exc.code, exc.title, exc.detail,
+                             shown=i18n.describe_error(request_language(request), exc))
 
 
 def _http_exception_response(request: web.Request, exc: web.HTTPException) -> web.StreamResponse:
@@ -263,10 +283,13 @@ def _http_exception_response(request: web.Request, exc: web.HTTPException) -> we
 
 
 def render_error_page(
-    request: web.Request, status: int, code: str, title: str, detail: str
+    request: web.Request, status: int, code: str, title: str, detail: str,
+    shown: str | None = None,
 ) -> web.Response:
     lang = request_language(request)
     shown_title, shown_detail = i18n.translate_error(lang, code, title, detail)
+    if shown is not None:
+        shown_detail = shown
     template = request.app[TEMPLATES].get_template("error.html")
 
     def t(key: str, **params: Any) -> str:

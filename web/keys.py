@@ -13,6 +13,7 @@ from sfu.status import WorkerStatus
 from signaling.accounts.accounts import AccountService
 from signaling.accounts.audit import AuditLog
 from signaling.accounts.csv_import import AccountImport
+from signaling.accounts.groups import GroupService
 from signaling.accounts.sessions import SessionService
 from signaling.accounts.throttle import LoginThrottle
 from signaling.accounts.tokens import ApiTokenService
@@ -48,6 +49,7 @@ IMPORTS = web.AppKey("account_import", AccountImport)
 BOOKINGS = web.AppKey("bookings", BookingService)
 SCHEDULE = web.AppKey("schedule", ScheduleService)
 FEEDS = web.AppKey("feeds", FeedService)
+GROUPS = web.AppKey("invitee_groups", GroupService)
 ROOM_DEVICES = web.AppKey("room_devices", RoomDevices)
 RECORDINGS = web.AppKey("recordings", RecordingService)
 RECORD_ACCESS = web.AppKey("record_access", RecordAccess)

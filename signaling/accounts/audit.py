@@ -92,15 +92,37 @@ class AuditLog:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def entries(self, search: str = "", limit: int = PAGE_SIZE) -> list[AuditEntry]:
-        """Newest first; `search` matches the actor, the action or the target."""
-        pattern = f"%{search.strip().lower()}%"
+    def entries(self, search: str = "", limit: int = PAGE_SIZE, action: str = "",
+                actor: str = "", offset: int = 0) -> list[AuditEntry]:
+        """Newest first; `search` matches the actor, the action or the target; `action`
+        and `actor`, when given, must match exactly."""
+        where, params = self._filter(search, action, actor)
         rows = self._store.fetch_all(
-            "SELECT * FROM audit_log WHERE lower(actor) LIKE ? OR lower(action) LIKE ?"
-            " OR lower(target) LIKE ? ORDER BY id DESC LIMIT ?",
-            (pattern, pattern, pattern, limit),
-        )
+            f"SELECT * FROM audit_log WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+            (*params, limit, max(0, offset)))
         return [_entry(row) for row in rows]
+
+    def matching(self, search: str = "", action: str = "", actor: str = "") -> int:
+        """How many entries the same filters find."""
+        where, params = self._filter(search, action, actor)
+        row = self._store.fetch_one(f"SELECT COUNT(*) FROM audit_log WHERE {where}", params)
+        return int(row[0]) if row is not None else 0
+
+    def actions(self) -> list[str]:
+        """Every action the log holds, to filter by."""
+        rows = self._store.fetch_all("SELECT DISTINCT action FROM audit_log ORDER BY action")
+        return [str(row[0]) for row in rows]
+
+    @staticmethod
+    def _filter(search: str, action: str, actor: str) -> tuple[str, tuple[str, ...]]:
+        pattern = f"%{search.strip().lower()}%"
+        where = "(lower(actor) LIKE ? OR lower(action) LIKE ? OR lower(target) LIKE ?)"
+        params: tuple[str, ...] = (pattern, pattern, pattern)
+        if action:
+            where, params = f"{where} AND action = ?", (*params, action)
+        if actor:
+            where, params = f"{where} AND actor = ?", (*params, actor.strip().lower())
+        return where, params
 
     def count(self) -> int:
         row = self._store.fetch_one("SELECT COUNT(*) FROM audit_log")

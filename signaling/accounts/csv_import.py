@@ -1,7 +1,9 @@
 """Bulk import of accounts from CSV: a dry-run preview, then an all-or-nothing apply.
 
 Columns (header row required, comma or semicolon separated, UTF-8):
-username, display_name, role, and optionally password. A row without a password gets
+username, display_name, role, and optionally password, named in English or in
+Vietnamese ("Tên đăng nhập", "Họ tên", "Vai trò", "Mật khẩu"); a role is its code or
+its name in either language ("Cán bộ", "Official"). A row without a password gets
 a generated one-time password, shown once, that must be changed at first sign-in.
 
 The preview lists every row as created, unchanged or rejected, with the reason. The
@@ -20,6 +22,7 @@ from typing import Any, Literal
 
 from signaling.accounts import audit
 from signaling.accounts.accounts import AccountService
+from signaling.accounts.directory import fold
 from signaling.accounts.fields import check_display_name, check_role, normalize_username
 from signaling.accounts.licence import is_licence_exhausted
 from signaling.accounts.passwords import check_policy, hash_password, one_time_password
@@ -32,6 +35,25 @@ REQUIRED = ("username", "display_name", "role")
 OPTIONAL = ("password",)
 MAX_ROWS = 2000
 MAX_BYTES = 1024 * 1024
+HEADER_NAMES: dict[str, tuple[str, ...]] = {
+    "username": ("username", "user name", "login", "ten dang nhap", "tai khoan"),
+    "display_name": ("display_name", "display name", "full name", "name", "ho ten",
+                     "ho va ten", "ten hien thi"),
+    "role": ("role", "vai tro"),
+    "password": ("password", "mat khau"),
+}
+"""Each column's names, folded (lowercase, no diacritics): "Họ và tên" is display_name."""
+ROLE_NAMES: dict[str, tuple[str, ...]] = {
+    "admin": ("admin", "administrator", "quan tri vien", "quan tri"),
+    "leader": ("leader", "lanh dao"),
+    "secretary": ("secretary", "thu ky"),
+    "official": ("official", "can bo"),
+    "clerk": ("clerk", "van thu"),
+    "it": ("it", "it staff", "ky thuat cntt", "ky thuat", "cntt"),
+}
+"""Each role's code and its names in both languages (as the pages show them), folded."""
+_HEADERS = {name: column for column, names in HEADER_NAMES.items() for name in names}
+_ROLES = {name: role for role, names in ROLE_NAMES.items() for name in names}
 EXTRA_CELLS = "\0extra"
 """Marks a row with more cells than the header (no header can be named so)."""
 
@@ -99,7 +121,7 @@ def read_csv(text: str) -> list[tuple[int, dict[str, str]]]:
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
-        header = [h.strip().lower() for h in next(reader)]
+        header = [column_of(h) for h in next(reader)]
     except StopIteration:
         raise BadRequest("The file is empty.", rule="csv_empty") from None
     missing = [c for c in REQUIRED if c not in header]
@@ -129,6 +151,17 @@ def read_csv(text: str) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
+def column_of(header: str) -> str:
+    """The column a header names, in either language; else the header, folded."""
+    folded = fold(header.replace("_", " "))
+    return _HEADERS.get(folded, _HEADERS.get(fold(header), folded))
+
+
+def role_of(text: str) -> str:
+    """The role code a cell names (its code or its name in either language)."""
+    return _ROLES.get(fold(text), text.strip().lower())
+
+
 class AccountImport:
     def __init__(self, store: Store, accounts: AccountService) -> None:
         self._store = store
@@ -145,7 +178,7 @@ class AccountImport:
 
     def _check(self, line: int, values: dict[str, str], seen: set[str]) -> ImportRow:
         raw_name = values["username"].strip()
-        display, role = values["display_name"].strip(), values["role"].strip().lower()
+        display, role = values["display_name"].strip(), role_of(values["role"])
         password = values.get("password") or None
 
         def rejected(exc: GiaobanError) -> ImportRow:
@@ -211,7 +244,7 @@ class AccountImport:
                 actor: str) -> None:
         name = Username(account.username)
         self._accounts.insert(db, name, account.display_name, check_role(account.role),
-                              encoded, must_change_password=account.one_time_password is not None)
+                              encoded, must_change_password=True)  # set by an administrator
         created = db.execute("SELECT display_name, role, active, must_change_password"
                              " FROM accounts WHERE username = ?", (name,)).fetchone()
         audit.record(db, actor, "account.create", name, None, {

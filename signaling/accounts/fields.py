@@ -44,7 +44,9 @@ def has_control_characters(text: str) -> bool:
 
 
 def check_display_name(text: str) -> str:
-    name = text.strip()
+    """The name, trimmed and in NFC (one code point per letter with its marks, as
+    search and sorting expect); BadRequest names the rule that was broken."""
+    name = unicodedata.normalize("NFC", text.strip())
     if not name:
         raise BadRequest("The display name must not be empty.", rule="display_name_empty")
     if has_control_characters(name):

@@ -1,9 +1,9 @@
 """A meeting's record: who may see it, the minutes, and attendance per person.
 
-May view: the organizer, the invitees (those invited before the meeting's planned end),
-the secretaries of any of them, administrators.
+May view: the organizer, the chair, the invitees (those invited before the meeting's
+planned end), the secretaries of any of them, administrators.
 May edit the minutes and start or stop an on-demand recording: the organizer, the
-organizer's secretaries, administrators.
+chair, the secretaries of either, administrators.
 """
 
 from __future__ import annotations
@@ -52,20 +52,22 @@ class RecordAccess:
     def may_view(self, meeting: Meeting, account: Account) -> bool:
         if not account.active:
             return False
-        if account.role == "admin" or account.username == meeting.organizer:
+        if account.role == "admin" or account.username in (meeting.organizer, meeting.chair):
             return True
         invitees = self.invited_by_end(meeting)
         if account.username in invitees:
             return True
-        return bool(self.leaders_of(account.username) & {meeting.organizer, *invitees})
+        return bool(self.leaders_of(account.username)
+                    & {meeting.organizer, meeting.chair, *invitees})
 
     def may_manage(self, meeting: Meeting, account: Account) -> bool:
         """Edit the minutes; start and stop an on-demand recording."""
         if not account.active:
             return False
-        if account.role == "admin" or account.username == meeting.organizer:
+        keepers = {meeting.organizer, meeting.chair}
+        if account.role == "admin" or account.username in keepers:
             return True
-        return meeting.organizer in self.leaders_of(account.username)
+        return bool(self.leaders_of(account.username) & keepers)
 
     def check_view(self, meeting: Meeting, account: Account) -> None:
         if not self.may_view(meeting, account):
@@ -121,8 +123,9 @@ class Presence:
 
 
 def summarize(attendance: Iterable[Attendance], names: dict[str, str],
-              now: datetime) -> list[Presence]:
-    """Attendance per person, in order of first arrival."""
+              now: datetime, invited: Iterable[str] = ()) -> list[Presence]:
+    """Attendance per person, in order of first arrival; then the invited people who
+    never came, with no stay."""
     by_person: dict[str, list[Attendance]] = {}
     for entry in sorted(attendance, key=lambda a: a.joined_at):
         by_person.setdefault(entry.username, []).append(entry)
@@ -139,6 +142,8 @@ def summarize(attendance: Iterable[Attendance], names: dict[str, str],
             covered_until = end if covered_until is None else max(covered_until, end)
         out.append(Presence(username, names.get(username, username),
                             tuple((e.joined_at, e.left_at) for e in entries), total))
+    out += [Presence(name, names.get(name, name), (), timedelta())
+            for name in dict.fromkeys(invited) if name not in by_person]
     return out
 
 
@@ -148,18 +153,24 @@ def format_duration(value: timedelta) -> str:
 
 
 def attendance_csv(presence: Iterable[Presence], tz: object) -> str:
-    """One row per stay: username, name, joined, left, and the person's total time."""
+    """One row per stay: username, name, joined, left; the person's total time and
+    whether they came on their first row only (a sum of the column is the meeting's
+    total). An invited person who never came has one row, absent, with no times."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["username", "display_name", "joined_at", "left_at", "total"])
+    writer.writerow(["username", "display_name", "joined_at", "left_at", "total", "present"])
     for person in presence:
-        for joined, left in person.stays:
+        if not person.stays:
+            writer.writerow([person.username, _safe_cell(person.display_name), "", "",
+                             format_duration(person.total), "no"])
+        for index, (joined, left) in enumerate(person.stays):
             writer.writerow([
                 person.username, _safe_cell(person.display_name),
                 joined.astimezone(tz).isoformat(timespec="seconds"),  # type: ignore[arg-type]
                 "" if left is None else left.astimezone(tz).isoformat(  # type: ignore[arg-type]
                     timespec="seconds"),
-                format_duration(person.total)])
+                format_duration(person.total) if index == 0 else "",
+                "yes" if index == 0 else ""])
     return out.getvalue()
 
 

@@ -69,12 +69,12 @@ def _event(meeting: Meeting, ctx: CalendarContext, uid: str) -> icalendar.Event:
     event.add("url", url)
     if meeting.room_id:
         event.add("location", ctx.room_label(meeting.room_id))
-    chair = meeting.on_behalf_of or meeting.organizer
+    chair = meeting.chair
     event.add("organizer", _address(chair, ctx.name_of(chair)))
     for name in (*([meeting.organizer] if meeting.on_behalf_of else []), *meeting.invitees):
         event.add("attendee", _address(name, ctx.name_of(name), "REQ-PARTICIPANT"))
     event.add("status", "CANCELLED" if meeting.state == "cancelled" else "CONFIRMED")
-    event.add("sequence", 0)
+    event.add("sequence", meeting.revision)
     return event
 
 
@@ -90,6 +90,8 @@ def _series_events(occurrences: Sequence[Meeting], rule: SeriesRule,
     master["dtstart"] = icalendar.vDDDTypes(rule.first_start.astimezone(ctx.tz))
     master["dtend"] = icalendar.vDDDTypes((rule.first_start + length).astimezone(ctx.tz))
     master["status"] = icalendar.vText("CONFIRMED")
+    # Any change to the series (an occurrence moved or cancelled) is a new version of it.
+    master["sequence"] = max(m.revision for m in ordered)
     master.add("rrule", icalendar.vRecur.from_ical(rule.rrule))
     cancelled = [m.occurrence_start.astimezone(ctx.tz) for m in ordered
                  if m.state == "cancelled" and m.occurrence_start is not None]

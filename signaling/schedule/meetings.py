@@ -72,6 +72,15 @@ class Meeting:
     """In a series: the start the rule gives this occurrence (its RECURRENCE-ID), UTC."""
     cohosts: tuple[Username, ...] = ()
     """Invitees the organizer named to chair the meeting with them."""
+    revision: int = 0
+    """Times it was changed or cancelled since it was scheduled (its invitation's SEQUENCE)."""
+    chosen_chair: Username | None = None
+    """The chair chosen when it was scheduled; see `chair`."""
+
+    @property
+    def chair(self) -> Username:
+        """Who chairs it: the person chosen, else the leader it is for, else the organizer."""
+        return self.chosen_chair or self.on_behalf_of or self.organizer
 
     @property
     def join_url(self) -> str:
@@ -108,7 +117,7 @@ def new_meeting_id() -> MeetingId:
 
 _COLUMNS = (
     "id, title, organizer, start_at, end_at, state, created_at, agenda, on_behalf_of,"
-    " recording_policy, series_id, occurrence_start_at"
+    " recording_policy, series_id, occurrence_start_at, revision, chair"
 )
 
 
@@ -146,6 +155,7 @@ class MeetingService:
         recording_policy: str | None = None,
         series_id: SeriesId | None = None,
         cohosts: Sequence[str] = (),
+        chair: str | None = None,
     ) -> Meeting:
         """Schedule a meeting; start defaults to now, end to one hour after start.
 
@@ -163,17 +173,19 @@ class MeetingService:
         clean_agenda = check_agenda(agenda)
         policy = check_recording_policy(recording_policy or self.default_recording_policy)
         leader = Username(on_behalf_of.strip().lower()) if on_behalf_of else None
+        chosen = Username(chair.strip().lower()) if chair and chair.strip() else None
         created_at = self._now()
         with self._store.transaction() as db:
-            self._check_active(db, (organizer_name, *guests, *((leader,) if leader else ())))
+            self._check_active(db, (organizer_name, *guests, *((leader,) if leader else ()),
+                                    *((chosen,) if chosen else ())))
             meeting_id = self._insert(
                 db, clean_title, organizer_name, start_utc, end_utc, created_at
             )
             db.execute(
                 "UPDATE meetings SET agenda = ?, on_behalf_of = ?, recording_policy = ?,"
-                " series_id = ?, occurrence_start_at = ? WHERE id = ?",
+                " series_id = ?, occurrence_start_at = ?, chair = ? WHERE id = ?",
                 (clean_agenda, leader, policy, series_id,
-                 to_db(start_utc) if series_id else None, meeting_id),
+                 to_db(start_utc) if series_id else None, chosen, meeting_id),
             )
             db.executemany(
                 "INSERT INTO meeting_invitees (meeting_id, username, position, cohost)"
@@ -304,6 +316,8 @@ class MeetingService:
                 occurrence_start=(from_db(row["occurrence_start_at"])
                                   if row["occurrence_start_at"] else None),
                 cohosts=tuple(chairs[row["id"]]),
+                revision=row["revision"],
+                chosen_chair=Username(row["chair"]) if row["chair"] else None,
             )
             for row in rows
         ]

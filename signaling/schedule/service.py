@@ -68,6 +68,8 @@ class MeetingDraft:
     recurrence: Recurrence | None = None
     cohosts: tuple[str, ...] = ()
     """Invitees who chair the meeting with its organizer."""
+    chair: str | None = None
+    """Who chairs it; None: the leader it is for, else the organizer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +185,12 @@ class ScheduleService:
         room is taken. "free_only": the room is booked for the free occurrences only.
         """
         spans, leader = self._check_draft(actor, draft)
-        people = [*draft.invitees, *([leader] if leader else [])]
+        chair = draft.chair.strip().lower() if draft.chair and draft.chair.strip() else None
+        invitees = tuple(draft.invitees)
+        if chair and chair not in (actor.username, leader) and chair not in [
+                i.strip().lower() for i in invitees]:
+            invitees = (*invitees, chair)  # the chair takes part, like every invitee
+        people = [*invitees, *([leader] if leader else [])]
         warnings = self.busy_warnings(people, spans, leader)
         skipped: tuple[RoomClash, ...] = ()
         with self._store.transaction() as db:
@@ -196,8 +203,9 @@ class ScheduleService:
                             to_db(spans[0].start), to_db(self.meetings.now())))
             created = [
                 self.meetings.create(draft.title, actor.username, span.start, span.end,
-                                     draft.invitees, draft.agenda, leader,
-                                     draft.recording_policy, series_id, draft.cohosts)
+                                     invitees, draft.agenda, leader,
+                                     draft.recording_policy, series_id, draft.cohosts,
+                                     draft.chair)
                 for span in spans
             ]
             if draft.room_id is not None:
@@ -263,7 +271,7 @@ class ScheduleService:
         policy = (meeting.recording_policy if changes.recording_policy is None
                   else check_recording_policy(changes.recording_policy))
         db.execute("UPDATE meetings SET title = ?, agenda = ?, recording_policy = ?,"
-                   " start_at = ?, end_at = ? WHERE id = ?",
+                   " start_at = ?, end_at = ?, revision = revision + 1 WHERE id = ?",
                    (title, agenda, policy, to_db(start), to_db(start + length), meeting.id))
         if changes.invitees is not None:
             guests = [g.strip().lower() for g in changes.invitees if g.strip()]
@@ -338,7 +346,8 @@ class ScheduleService:
                    and not self.meetings.has_ended(m)]
         with self._store.transaction() as db:
             for target in targets:
-                db.execute("UPDATE meetings SET state = 'cancelled' WHERE id = ?", (target.id,))
+                db.execute("UPDATE meetings SET state = 'cancelled', revision = revision + 1"
+                           " WHERE id = ?", (target.id,))
                 self.rooms.cancel(db, target.id)
         log.info("%s cancelled %d meeting(s) from %s", actor.username, len(targets), meeting_id)
         return [self.meetings.get(t.id) for t in targets]

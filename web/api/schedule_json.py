@@ -117,6 +117,7 @@ def draft_from(data: Mapping[str, Any], tz: ZoneInfo) -> MeetingDraft:
         agenda=text_field(data, "agenda") or "",
         invitees=names_field(data, "invitees") or (),
         on_behalf_of=text_field(data, "on_behalf_of"),
+        chair=text_field(data, "chair"),
         recording_policy=text_field(data, "recording_policy"),
         room_id=text_field(data, "room_id"),
         recurrence=recurrence_field(data),
@@ -147,6 +148,7 @@ def meeting_json(meeting: Meeting, tz: ZoneInfo) -> dict[str, Any]:
     return {
         "id": meeting.id, "title": meeting.title, "agenda": meeting.agenda,
         "organizer": meeting.organizer, "on_behalf_of": meeting.on_behalf_of,
+        "chair": meeting.chair,
         "start": local_iso(meeting.start, tz), "end": local_iso(meeting.end, tz),
         "invitees": list(meeting.invitees), "cohosts": list(meeting.cohosts),
         "state": meeting.state,

@@ -7,6 +7,7 @@ import asyncio
 from aiohttp import web
 
 from signaling.accounts import permissions
+from signaling.accounts.fields import ROLES
 from signaling.accounts.passwords import PasswordRejected
 from signaling.errors import BadRequest, GiaobanError
 from web.auth import redirect, require_account, set_session_cookie
@@ -62,6 +63,7 @@ async def password_submit(request: web.Request) -> web.StreamResponse:
 
 async def permissions_page(request: web.Request) -> web.StreamResponse:
     return render(request, "docs_permissions.html", principals=permissions.PRINCIPALS,
+                  roles=ROLES,
                   route_rows=permissions.route_rows(),
                   message_rows=permissions.message_rows(),
                   host_messages=", ".join(sorted(permissions.HOST_MESSAGES)))

@@ -67,7 +67,7 @@ async def create_account(request: web.Request) -> web.StreamResponse:
     try:
         created = await asyncio.to_thread(
             service.create, field(form, "username"), field(form, "display_name"),
-            field(form, "role"), one_time, actor(request), not given)
+            field(form, "role"), one_time, actor(request), True)  # theirs to change at once
     except GiaobanError as exc:
         return render_list(request, exc.status, error_for(request, exc), form)
     if given:

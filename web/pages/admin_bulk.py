@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 
 from aiohttp import web
 
 from signaling.accounts.csv_import import ImportPlan, ImportRow
-from signaling.errors import BadRequest, GiaobanError
+from signaling.accounts.import_files import ENCODINGS, upload_text
+from signaling.errors import GiaobanError
 from web import i18n
 from web.auth import actor, request_language
 from web.keys import AUDIT, IMPORTS
+from web.pages.audit_view import audit_page
 from web.pages.forms import error_for
 from web.pages.views import render
 
 CSV_FIELD = "csv"
 FILE_FIELD = "file"
+ENCODING_FIELD = "encoding"
 
 
 def setup(app: web.Application) -> None:
@@ -36,12 +40,11 @@ async def posted_csv(request: web.Request) -> str:
     if isinstance(upload, web.FileField):
         data = upload.file.read()
         if data:
-            try:
-                return bytes(data).decode("utf-8-sig")
-            except UnicodeDecodeError:
-                raise BadRequest("The file is not UTF-8 text.", rule="csv_encoding") from None
+            encoding = form.get(ENCODING_FIELD, "auto")
+            return upload_text(bytes(data), upload.filename or "",
+                               encoding if isinstance(encoding, str) else "auto")
     text = form.get(CSV_FIELD, "")
-    return text if isinstance(text, str) else ""
+    return unicodedata.normalize("NFC", text) if isinstance(text, str) else ""
 
 
 def row_reason(lang: str, row: ImportRow) -> str:
@@ -57,7 +60,7 @@ def render_import(request: web.Request, status: int = 200, plan: ImportPlan | No
     lang = request_language(request)
     reasons = [row_reason(lang, row) for row in plan.rows] if plan is not None else []
     return render(request, "admin_import.html", status=status, plan=plan, text=text,
-                  error=error, reasons=reasons, created=created or [])
+                  error=error, reasons=reasons, created=created or [], encodings=ENCODINGS)
 
 
 async def import_page(request: web.Request) -> web.StreamResponse:
@@ -88,13 +91,6 @@ async def import_apply(request: web.Request) -> web.StreamResponse:
 
 
 # ---------------------------------------------------------------- audit
-
-
-async def audit_page(request: web.Request) -> web.StreamResponse:
-    query = request.query.get("q", "")
-    log = request.app[AUDIT]
-    return render(request, "admin_audit.html", entries=log.entries(query), query=query,
-                  total=log.count())
 
 
 async def audit_csv(request: web.Request) -> web.StreamResponse:

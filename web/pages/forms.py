@@ -10,16 +10,7 @@ from signaling.errors import GiaobanError
 from web import i18n
 from web.auth import request_language
 
-
-def describe_error(lang: str, exc: GiaobanError) -> str:
-    """One translated sentence for a refused form: the broken rule when it is known,
-    else the translated detail of the error."""
-    rule = exc.extra.get("rule")
-    key = f"error.rule.{rule}"
-    if rule and key in i18n.catalog("en"):
-        params = {k: v for k, v in exc.extra.items() if k != "rule"}
-        return i18n.translate(lang, key, **params)
-    return i18n.translate_error(lang, exc.code, exc.title, exc.detail)[1]
+describe_error = i18n.describe_error
 
 
 def error_for(request: web.Request, exc: GiaobanError) -> str:

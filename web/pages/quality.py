@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from datetime import datetime
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -35,6 +36,12 @@ log = logging.getLogger(__name__)
 QUALITY_ROLES = frozenset({"it", "admin"})
 NOT_IT = "Only IT staff and administrators can see media quality"
 WATCH_HELP = 'send {"type": "watch", "participant_id": "<id or null>"}'
+
+
+def chart_strings(request: web.Request) -> dict[str, Any]:
+    """The page's strings, with the time zone its charts write times in."""
+    return {**page_strings(request_language(request)), "tz": request.app[CONFIG].tz.key}
+
 
 
 def require_quality_viewer(request: web.Request) -> Account:
@@ -68,7 +75,7 @@ def drop_report(app: web.Application, exc: InvalidQualityReport) -> None:
 
 async def it_page(request: web.Request) -> web.StreamResponse:
     require_quality_viewer(request)
-    return render(request, "it.html", js_strings=page_strings(request_language(request)),
+    return render(request, "it.html", js_strings=chart_strings(request),
                   ws_path="/it/ws")
 
 
@@ -149,7 +156,7 @@ async def report_page(request: web.Request) -> web.StreamResponse:
         return "–" if value is None else f"{value:.{digits}f}"
 
     return render(request, "it_report.html", meeting=meeting, report=report, chart_data=data,
-                  js_strings=page_strings(request_language(request)), clock=clock,
+                  js_strings=chart_strings(request), clock=clock,
                   figure=figure)
 
 

@@ -27,7 +27,7 @@ from signaling.records.meeting_record import (
     format_duration,
     summarize,
 )
-from signaling.records.recordings import ComposeJob, RecordingService
+from signaling.records.recordings import ComposeJob, Recording, RecordingService
 from signaling.records.retention import RetentionJob
 from signaling.schedule.meetings import Meeting
 from web.auth import redirect, require_account
@@ -113,6 +113,22 @@ def job_json(job: ComposeJob) -> dict[str, Any]:
             "attempts": job.attempts, "created_at": job.created_at.isoformat()}
 
 
+def _expected(request: web.Request, meeting: Meeting) -> list[str]:
+    """Who was expected: the chair, then the invitees of when it was planned to end."""
+    invited = request.app[RECORD_ACCESS].invited_by_end(meeting)
+    return [meeting.chair, *[u for u in meeting.invitees if u in invited]]
+
+
+def track_groups(tracks: list[Recording], names: dict[str, str]
+                 ) -> list[tuple[str, str, list[Recording]]]:
+    """The track recordings per person and source, named by display name: a person
+    who rejoined has one line with a part per stay, not one line per stay."""
+    groups: dict[tuple[str, str], list[Recording]] = {}
+    for track in sorted(tracks, key=lambda r: r.started_at):
+        groups.setdefault((track.username or "", track.source or "camera"), []).append(track)
+    return [(names.get(user, user), source, parts) for (user, source), parts in groups.items()]
+
+
 def _names(request: web.Request) -> dict[str, str]:
     return {a.username: a.display_name for a in request.app[ACCOUNTS].list()}
 
@@ -125,7 +141,9 @@ async def record_page(request: web.Request) -> web.StreamResponse:
     account = require_account(request)
     app = request.app
     now = dt.datetime.now(dt.UTC)
-    presence = summarize(app[ATTENDANCE].for_meeting(meeting.id), _names(request), now)
+    names = _names(request)
+    presence = summarize(app[ATTENDANCE].for_meeting(meeting.id), names, now,
+                         _expected(request, meeting))
     recordings = [r for r in app[RECORDINGS].list(meeting.id) if r.status != "deleted"]
     jobs = app[RECORDINGS].jobs(meeting.id)
     return render(
@@ -136,6 +154,7 @@ async def record_page(request: web.Request) -> web.StreamResponse:
         duration=format_duration,
         composite=[r for r in recordings if r.kind == "composite" and r.status == "complete"],
         tracks=[r for r in recordings if r.kind == "track"],
+        track_groups=track_groups([r for r in recordings if r.kind == "track"], names),
         job=jobs[-1] if jobs else None,
         alerts=[e for e in app[RECORDINGS].events(meeting.id)
                 if e.kind in ("refused_low_disk", "stopped_low_disk", "failed")],
@@ -149,7 +168,8 @@ async def save_minutes(request: web.Request) -> web.StreamResponse:
     meeting = _meeting_for_record(request)
     account = require_account(request)
     if not request.app[RECORD_ACCESS].may_manage(meeting, account):
-        raise Forbidden("Only the organizer or their secretary can edit the minutes")
+        raise Forbidden("Only the organizer, the chair or their secretaries can edit the "
+                        "minutes")
     form = await request.post()
     body = form.get("body", "")
     if not isinstance(body, str):
@@ -161,7 +181,8 @@ async def save_minutes(request: web.Request) -> web.StreamResponse:
 async def attendance_export(request: web.Request) -> web.StreamResponse:
     meeting = _meeting_for_record(request)
     now = dt.datetime.now(dt.UTC)
-    presence = summarize(request.app[ATTENDANCE].for_meeting(meeting.id), _names(request), now)
+    presence = summarize(request.app[ATTENDANCE].for_meeting(meeting.id), _names(request), now,
+                         _expected(request, meeting))
     body = "\ufeff" + attendance_csv(presence, request.app[CONFIG].tz)
     return web.Response(
         text=body, content_type="text/csv", charset="utf-8",
@@ -221,4 +242,16 @@ async def admin_usage(request: web.Request) -> web.StreamResponse:
                   free_mb=disk.free // (1024 * 1024), total_mb=disk.total // (1024 * 1024),
                   floor_mb=request.app[CONFIG].recording.min_free_mb,
                   retention_days=request.app[CONFIG].recording.retention_days,
-                  jobs=recordings.jobs())
+                  jobs=recordings.jobs(), meeting_titles=_titles(request, recordings.jobs()))
+
+
+def _titles(request: web.Request, jobs: list[ComposeJob]) -> dict[str, tuple[str, str]]:
+    """Each job's meeting as its title and day, so the page names meetings, not ids."""
+    meetings = request.app[MEETINGS]
+    tz = request.app[CONFIG].tz
+    found: dict[str, tuple[str, str]] = {}
+    for meeting_id in {job.meeting_id for job in jobs}:
+        meeting = meetings.find(meeting_id)
+        if meeting is not None:
+            found[meeting_id] = (meeting.title, f"{meeting.start.astimezone(tz):%d/%m/%Y}")
+    return found

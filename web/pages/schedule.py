@@ -29,6 +29,7 @@ from web.api.schedule_json import draft_from
 from web.auth import request_language, require_account
 from web.keys import ACCOUNTS, BOOKINGS, CONFIG, FEEDS, MEETINGS, SCHEDULE
 from web.origin import public_base
+from web.pages.meeting_edit import done_context, invitee_chips
 from web.pages.views import local_time, render
 
 ICS_TYPE = "text/calendar"
@@ -160,7 +161,7 @@ def form_values(form: Any) -> dict[str, Any]:
         "start": f"{day}T{get('start_time')}" if day and get("start_time") else "",
         "end": f"{day}T{get('end_time')}" if day and get("end_time") else "",
         "invitees": get("invitees"), "cohosts": get("cohosts"),
-        "on_behalf_of": get("on_behalf_of"),
+        "on_behalf_of": get("on_behalf_of"), "chair": get("chair"),
         "recording_policy": get("recording_policy"), "room_id": get("room_id"),
     }
     if get("repeat") in ("daily", "weekly", "monthly"):
@@ -181,11 +182,17 @@ def form_context(request: web.Request, values: dict[str, str]) -> dict[str, Any]
     else:
         leaders = [a for name in app[ACCOUNTS].leaders_of(account.username)
                    if (a := app[ACCOUNTS].find(name)) is not None]
+    chairs = sorted((a for a in app[ACCOUNTS].list()
+                     if a.active and a.kind == "staff" and a.role in ("leader", "official",
+                                                                       "secretary")),
+                    key=lambda a: (a.role != "leader", a.display_name))
     return {
-        "values": values, "leaders": leaders, "policies": RECORDING_POLICIES,
+        "values": values, "leaders": leaders, "chairs": chairs, "policies": RECORDING_POLICIES,
         "default_policy": app[MEETINGS].default_recording_policy,
         "rooms": app[BOOKINGS].rooms if may_book_rooms(account) else (),
-        "preview": None, "outcome": None, "error": "", "weekdays_checked": [],
+        "preview": None, "outcome": None, "error": "", "weekdays_checked": [], "past": False,
+        "chips": invitee_chips(request, values.get("invitees", "").split(",")),
+        **done_context(request),
     }
 
 
@@ -209,6 +216,10 @@ async def schedule_submit(request: web.Request) -> web.StreamResponse:
     confirm = str(form.get("confirm", ""))
     try:
         draft = draft_from(form_values(form), tz)
+        if draft.start < dt.datetime.now(dt.UTC) and form.get("confirm_past") != "yes":
+            # A meeting in the past is scheduled only when the clerk says so.
+            context["past"] = True
+            return render(request, "schedule_form.html", status=200, **context)
         if confirm not in ("all", "free_only"):
             preview: Preview = schedule.preview(account, draft)
             if preview.warnings or preview.room_clashes:
@@ -219,10 +230,7 @@ async def schedule_submit(request: web.Request) -> web.StreamResponse:
         with private_clashes_hidden(request, account):
             outcome: Outcome = schedule.schedule(account, draft, room_policy=confirm or "all")
     except GiaobanError as exc:
-        _, detail = i18n.translate_error(request_language(request), exc.code, exc.title,
-                                         exc.detail)
-        context["error"] = exc.detail if request_language(request) == "en" else (
-            f"{detail} ({exc.detail})")
+        context["error"] = i18n.describe_error(request_language(request), exc)
         return render(request, "schedule_form.html", status=exc.status, **context)
     context["outcome"] = shown_outcome(request, account, outcome)
     return render(request, "schedule_done.html", **context)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ import jinja2
 from aiohttp import web
 
 from signaling.errors import Forbidden, GiaobanError, TooManyRequests, Unauthorized
+from signaling.schedule.access import may_manage
 from web import i18n
 from web.auth import (
     clear_session_cookie,
@@ -137,7 +139,8 @@ async def login_form(request: web.Request) -> web.StreamResponse:
     next_path = safe_next(request.query.get("next"))
     if request_account(request) is not None:
         raise web.HTTPFound(next_path)
-    return render(request, "login.html", next_path=next_path, username="", error="")
+    return render(request, "login.html", next_path=next_path, username="", error="",
+                  kept=request.query.get("kept") == "1")
 
 
 async def login_submit(request: web.Request) -> web.StreamResponse:
@@ -171,10 +174,9 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
             error=i18n.translate(lang, "login.failed"),
         )
     except GiaobanError as exc:
-        _, detail = i18n.translate_error(lang, exc.code, exc.title, exc.detail)
         return render(
             request, "login.html", status=exc.status, next_path=next_path, username=username,
-            error=detail,
+            error=i18n.describe_error(lang, exc),
         )
     old = request_session(request)
     if old is not None:
@@ -204,26 +206,37 @@ class MeetingRow:
     organizer_name: str
     live: bool
     ended: bool
+    opens_at: dt.datetime | None = None
+    """When its join window opens, if that is still to come."""
+    opens_in_ms: int = 0
+    may_change: bool = False
+    """Whether the reader may change or cancel it (a link to its edit page)."""
 
 
 async def my_meetings(request: web.Request) -> web.StreamResponse:
     account = require_account(request)
     tz = request.app[CONFIG].tz
     now = dt.datetime.now(dt.UTC)
-    meetings = request.app[MEETINGS].list_for(account.username)
-    today, upcoming = split_by_day(meetings, now, tz, lambda m: organizer_name(request, m))
+    service = request.app[MEETINGS]
+    meetings = service.list_for(account.username)
+    today, upcoming = split_by_day(meetings, now, tz, lambda m: organizer_name(request, m),
+                                   service.join_opens_at)
+    leaders_of = request.app[ACCOUNTS].leaders_of
+    today, upcoming = ([dataclasses.replace(r, may_change=not r.ended and may_manage(
+        account, r.meeting, leaders_of)) for r in rows] for rows in (today, upcoming))
     return render(request, "meetings.html", today=today, upcoming=upcoming,
                   today_date=local_time(now, tz))
 
 
 def organizer_name(request: web.Request, meeting: Meeting) -> str:
-    organizer = request.app[ACCOUNTS].find(meeting.organizer)
-    return str(organizer.display_name) if organizer is not None else str(meeting.organizer)
+    """The name shown after "Chủ trì" (chair): the meeting's chair, not whoever typed it."""
+    chair = request.app[ACCOUNTS].find(meeting.chair)
+    return str(chair.display_name) if chair is not None else str(meeting.chair)
 
 
 def split_by_day(
     meetings: Iterable[Meeting], now: dt.datetime, tz: dt.tzinfo,
-    name_of: Any,
+    name_of: Any, opens_at: Any = None,
 ) -> tuple[list[MeetingRow], list[MeetingRow]]:
     """Today's meetings (ended ones too) and the ones after today, each by start time."""
     local_now = local_time(now, tz)
@@ -237,9 +250,13 @@ def split_by_day(
         start, end = local_time(meeting.start, tz), local_time(meeting.end, tz)
         if end <= midnight:
             continue
+        opens = opens_at(meeting) if opens_at is not None else None
+        waiting = opens is not None and now < opens
         row = MeetingRow(
             meeting=meeting, start=start, end=end, organizer_name=name_of(meeting),
             live=start <= local_now < end, ended=end <= local_now,
+            opens_at=local_time(opens, tz) if waiting and opens else None,
+            opens_in_ms=int((opens - now).total_seconds() * 1000) if waiting and opens else 0,
         )
         (today if start < tomorrow else upcoming).append(row)
     return today, upcoming

@@ -4,6 +4,7 @@ the audit log, and the JSON API with bearer tokens."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from collections.abc import AsyncIterator
@@ -136,6 +137,23 @@ async def test_admin_creates_an_account_that_must_change_its_password(
     assert small_site.server.app[ACCOUNTS].get("lan").must_change_password is False
 
 
+async def test_a_password_the_admin_chose_must_be_changed_at_first_sign_in(
+    small_site: Site, admin: Browser
+) -> None:
+    status, _, page = await admin.post("/admin/accounts", {
+        "username": "lan", "display_name": "Nguyễn Thị Lan", "role": "leader",
+        "password": "admin-chose-this-42"})
+    assert status in (201, 302, 303), page
+    assert small_site.server.app[ACCOUNTS].get("lan").must_change_password is True
+    user = Browser(small_site)
+    try:
+        await user.sign_in("lan", "admin-chose-this-42")
+        status, page = await user.get("/meetings")
+        assert 'data-testid="must-change-notice"' in page
+    finally:
+        await user.close()
+
+
 async def test_admin_edits_assigns_and_hits_the_seat_cap(small_site: Site, admin: Browser) -> None:
     small_site.account("lan", "leader")
     small_site.account("minh", "official")
@@ -173,6 +191,17 @@ async def test_admin_edits_assigns_and_hits_the_seat_cap(small_site: Site, admin
     # Every change is in the audit log, which exports as CSV.
     status, page = await admin.get("/admin/audit?q=minh")
     assert 'data-action="account.update" data-target="minh"' in page
+    # Read as sentences in the page's language, with what changed; no raw JSON.
+    page = html.unescape(page)
+    admin_name = small_site.server.app[ACCOUNTS].get("quantri").display_name
+    assert f"{admin_name} đã sửa tài khoản của Trần Văn Minh." in page
+    assert "Vai trò:</span> Cán bộ → Thư ký" in page
+    assert "Họ tên:</span> Minh → Trần Văn Minh" in page
+    assert f"{admin_name} đã phân công Trần Văn Minh làm thư ký của Lan." in page
+    assert "\\u" not in page and "account.update</td>" not in page
+    status, page = await admin.get("/admin/audit?action=account.deactivate")
+    assert page.count('data-testid="audit-row"') == 1
+    assert 'data-action="account.deactivate" data-target="chi"' in page
     async with admin.http.get(small_site.base_url + "/admin/audit.csv") as response:
         assert response.content_type == "text/csv"
         rows = list(csv.DictReader(io.StringIO(await response.text())))
@@ -256,10 +285,16 @@ async def test_api_refuses_other_roles_and_cookie_requests_without_csrf(small_si
             assert (await response.json())["rule"] == "role_forbidden"
         async with http.get(base + "/docs/permissions") as response:
             page = await response.text()
-            assert 'data-testid="route-matrix"' in page and "GET /api/accounts" in page
+            # A plain page of what each role may do; the technical matrix is not shown.
+            assert 'data-testid="role-plain"' in page and "Vào các cuộc họp được mời" in page
+            assert 'data-testid="route-matrix"' not in page and "GET /api/accounts" not in page
     small_site.account("quantri", "admin")
     session = small_site.server.app[SESSIONS].create("quantri")
     async with aiohttp.ClientSession(cookies={"giaoban_session": str(session.token)}) as http:
+        async with http.get(base + "/docs/permissions") as response:
+            page = await response.text()
+            assert 'data-testid="route-matrix"' in page and "GET /api/accounts" in page
+            assert "Thiết bị phòng họp" in page and "role.room" not in page
         async with http.post(base + "/api/accounts", json={}) as response:
             assert response.status == 403  # a cookie without the CSRF header
         async with http.post(base + "/api/accounts", json={"username": "x"},

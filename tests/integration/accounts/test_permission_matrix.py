@@ -132,14 +132,16 @@ async def test_every_route_as_every_role_and_anonymous(site: Site) -> None:
     token, _ = app[API_TOKENS].create(TARGET, "walk", "walk")
     values = {"meeting_id": meeting, "username": TARGET, "token_id": token.id,
               "room_id": app[CONFIG].rooms[0].id, "booking_id": "999999", "token": "unknown",
-              "job_id": "999999", "recording_id": "no-such-recording"}
+              "job_id": "999999", "recording_id": "no-such-recording",
+              "group_id": "999999"}
     checked = 0
     async with aiohttp.ClientSession() as http:
         for method, path in sorted(app_routes(app)):
             # The schedule API's object-level rules (whose meeting is it?) would answer
             # 403 as well; a meeting that does not exist isolates the matrix.
             sample = ({**values, "meeting_id": "no-such-meeting"}
-                      if path.startswith("/api/meetings/") or "/record" in path else values)
+                      if path.startswith(("/api/meetings/", "/meetings/{meeting_id}/"))
+                      or "/record" in path else values)
             url = site.base_url + concrete(path, sample)
             allowed = permissions.ROUTES[(method, path)]
             for who in PRINCIPALS:
@@ -363,7 +365,8 @@ async def test_no_route_shows_or_changes_a_private_meeting_to_an_outsider(site: 
     before = footprint(site, meeting)
     values = {"meeting_id": meeting, "username": bystander(site), "token_id": "999999",
               "room_id": app[CONFIG].rooms[0].id, "booking_id": str(booking.id),
-              "token": "unknown", "job_id": "999999", "recording_id": "no-such-recording"}
+              "token": "unknown", "job_id": "999999", "recording_id": "no-such-recording",
+              "group_id": "999999"}
     for who in OUTSIDERS:
         def check(method: str, path: str, status: int, text: str, who: str = who) -> None:
             context = f"{who} {method} {path} -> {status}"
@@ -391,7 +394,8 @@ async def test_no_route_changes_who_reaches_a_meeting_that_is_over(site: Site) -
         before = footprint(site, meeting, full)
         values = {"meeting_id": meeting, "username": bystander(site), "token_id": "999999",
                   "room_id": app[CONFIG].rooms[0].id, "booking_id": "999999",
-                  "token": "unknown", "job_id": "999999", "recording_id": "no-such-recording"}
+                  "token": "unknown", "job_id": "999999", "recording_id": "no-such-recording",
+              "group_id": "999999"}
         def check(method: str, path: str, status: int, _: str, who: str = who,
                   meeting: str = meeting, full: bool = full,
                   before: tuple[object, ...] = before) -> None:

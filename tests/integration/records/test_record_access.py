@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from sfu.recorder import free_mb
 from signaling.config import Config, HttpSettings, RecordingSettings
 from tests.integration.conftest import Site, StartSite, site_config, wait_until
 from web.app import create_app
-from web.keys import MINUTES, RECORD_ACCESS, RECORDINGS, SESSIONS
+from web.keys import ACCOUNTS, MINUTES, RECORD_ACCESS, RECORDINGS, SESSIONS
 
 MP4_BYTES = bytes(range(256)) * 64
 
@@ -98,10 +99,14 @@ async def test_record_and_files_only_for_those_entitled(site: Site) -> None:
         async with anonymous.get(file_url, allow_redirects=False) as response:
             assert response.status == 302
             assert response.headers["Location"].startswith("/login")
+    site.server.app[RECORDINGS].queue_compose(meeting_id)
     async with http(site, tokens["quan_tri"]) as admin:
         async with admin.get("/admin/recordings") as response:
             assert response.status == 200
-            assert 'data-testid="usage-row"' in await response.text()
+            page = await response.text()
+            assert 'data-testid="usage-row"' in page
+            # The composition job names its meeting by title, not by id.
+            assert 'data-testid="job-meeting">Giao ban tuần <span' in page
     async with http(site, tokens["lanh_dao"]) as leader:
         async with leader.get("/admin/recordings") as response:
             assert response.status == 403
@@ -157,10 +162,10 @@ async def test_attendance_csv_lists_each_stay_and_the_total(site: Site) -> None:
         async with client.get(f"/m/{meeting_id}/record") as response:
             page = await response.text()
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["username", "display_name", "joined_at", "left_at", "total"]
+    assert rows[0] == ["username", "display_name", "joined_at", "left_at", "total", "present"]
     assert [r[0] for r in rows[1:]] == ["lanh_dao", "lanh_dao", "khach"]
     assert rows[1][2] == "2026-03-02T08:00:00+07:00" and rows[1][3] == "2026-03-02T08:30:00+07:00"
-    assert rows[1][4] == "0:40:00" and rows[3][4] == "1:00:00"
+    assert rows[1][4] == "0:40:00" and rows[2][4] == "" and rows[3][4] == "1:00:00"
     assert page.count('data-testid="attendance-row"') == 2
 
 
@@ -285,3 +290,37 @@ async def test_recordings_cut_off_by_a_crash_are_composed_after_restart(tmp_path
         assert [e.kind for e in app[RECORDINGS].events(meeting_id)] == ["failed"]
     finally:
         await site.server.close()
+
+
+async def test_the_chair_s_secretary_writes_the_minutes_and_absent_invitees_are_listed(
+        site: Site) -> None:
+    _, _, tokens = recorded_meeting(site)
+    app = site.server.app
+    from datetime import UTC, datetime, timedelta
+
+    from signaling.schedule.service import MeetingDraft
+    from web.keys import ATTENDANCE, SCHEDULE
+
+    tokens["van_thu"] = site.account("van_thu", "clerk")
+    start = datetime.now(UTC) + timedelta(hours=2)
+    (meeting,) = app[SCHEDULE].schedule(app[ACCOUNTS].get("van_thu"), MeetingDraft(
+        "Giao ban Bộ", start, start + timedelta(hours=1), invitees=("khach", "ngoai"),
+        on_behalf_of="lanh_dao")).meetings
+    app[ATTENDANCE].joined(meeting.id, "khach", "pa-9", at=start)
+    app[ATTENDANCE].left("pa-9", at=start + timedelta(minutes=20))
+    async with http(site, tokens["thu_ky"]) as client:  # the secretary of the chair
+        async with client.get(f"/m/{meeting.id}/record") as response:
+            page = await response.text()
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        assert 'data-testid="minutes-input"' in page
+        async with client.post(f"/m/{meeting.id}/record/minutes",
+                               data={"csrf_token": csrf, "body": "Kết luận của Bộ trưởng."},
+                               allow_redirects=False) as response:
+            assert response.status in (302, 303)
+        async with client.get(f"/m/{meeting.id}/record/attendance.csv") as response:
+            rows = list(csv.reader(io.StringIO((await response.read()).decode("utf-8-sig"))))
+    assert app[MINUTES].get(meeting.id).body == "Kết luận của Bộ trưởng."
+    absent = {r[0]: r[5] for r in rows[1:] if r[5] == "no"}
+    assert absent == {"lanh_dao": "no", "ngoai": "no"}
+    assert 'data-username="ngoai" data-absent="true"' in page
+    assert 'data-username="khach" data-absent' not in page

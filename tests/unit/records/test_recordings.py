@@ -193,7 +193,12 @@ def test_attendance_per_person_counts_overlaps_once() -> None:
                                                        ("b", timedelta(minutes=60))]
     rows = list(csv.reader(io.StringIO(attendance_csv(people, TZ))))
     assert rows[1] == ["a", "Anh =Ba", "2026-01-05T08:00:00+07:00", "2026-01-05T08:30:00+07:00",
-                       "0:50:00"]
-    assert rows[4][3] == "" and rows[4][4] == "1:00:00"
+                       "0:50:00", "yes"]
+    assert rows[2][4:] == ["", ""] and rows[3][4:] == ["", ""]  # the total once per person
+    assert rows[4][3] == "" and rows[4][4:] == ["1:00:00", "yes"]
+    absent = summarize(entries, {"c": "Chi"}, now=T0, invited=["b", "c"])
+    assert [(p.username, p.stays) for p in absent[2:]] == [("c", ())]
+    assert list(csv.reader(io.StringIO(attendance_csv(absent, TZ))))[-1] == [
+        "c", "Chi", "", "", "0:00:00", "no"]
     formula = summarize([stay("c", "5", 0, 1)], {"c": "=HYPERLINK(1)"}, now=T0)
     assert list(csv.reader(io.StringIO(attendance_csv(formula, TZ))))[1][1] == "'=HYPERLINK(1)"

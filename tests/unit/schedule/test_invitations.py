@@ -97,3 +97,38 @@ def test_a_feed_of_several_meetings(world: World) -> None:
     parsed = vobject.readOne(text)
     assert sorted(e.summary.value for e in parsed.vevent_list) == ["Hai", "Một"]
     assert parsed.x_wr_calname.value == "Lịch họp của An"
+
+
+def test_a_changed_or_cancelled_meeting_gets_a_newer_invitation(world: World) -> None:
+    (meeting,) = world.schedule.schedule(world["lan"], MeetingDraft(
+        "Họp chi bộ", at(8), at(9), invitees=("cuong",))).meetings
+    first = vobject.readOne(meeting_invitation(meeting, [], None, context()).decode())
+    assert first.vevent.sequence.value == "0"
+    (moved,) = world.schedule.update(world["lan"], meeting.id,
+                                     MeetingChanges(start=at(14), end=at(15))).meetings
+    second = vobject.readOne(meeting_invitation(moved, [], None, context()).decode())
+    assert second.method.value == "REQUEST" and second.vevent.sequence.value == "1"
+    assert second.vevent.dtstart.value == at(14)
+    (cancelled,) = world.schedule.cancel(world["lan"], meeting.id)
+    third = vobject.readOne(meeting_invitation(cancelled, [], None, context()).decode())
+    assert third.method.value == "CANCEL" and third.vevent.sequence.value == "2"
+    assert third.vevent.status.value == "CANCELLED"
+
+
+def test_a_series_invitation_is_newer_after_one_occurrence_changes(world: World) -> None:
+    meetings = world.schedule.schedule(world["lan"], MeetingDraft(
+        "Giao ban", at(8), at(9),
+        recurrence=make_recurrence("weekly", weekdays=[0], count=3))).meetings
+    series_id = meetings[0].series_id or ""
+    _, first, rrule = world.schedule.series_rule(series_id)
+
+    def master_sequence() -> str:
+        series = world.meetings.list_series(series_id)
+        text = meeting_invitation(series[0], series, SeriesRule(rrule, first), context())
+        parsed = vobject.readOne(text.decode())
+        master = next(e for e in parsed.vevent_list if not hasattr(e, "recurrence_id"))
+        return str(master.sequence.value)
+
+    assert master_sequence() == "0"
+    world.schedule.cancel(world["lan"], meetings[2].id)
+    assert master_sequence() == "1"

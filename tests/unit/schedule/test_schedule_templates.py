@@ -33,7 +33,9 @@ def test_scheduling_pages_render(lang: str) -> None:
         "policies": RECORDING_POLICIES, "default_policy": "automatic", "rooms": Config().rooms,
         "preview": Preview((NOW, NOW), (BusyWarning(Username("an"), True, NOW, MEETING),),
                            (Clash(NOW, NOW, BOOKING),)),
-        "outcome": None, "error": "bad", "weekdays_checked": ["0"],
+        "outcome": None, "error": "bad", "weekdays_checked": ["0"], "past": True,
+        "chairs": [ACCOUNT], "chips": [{"username": "an", "display_name": "An"}],
+        "room_names": {"room-1": "Phòng họp 1"}, "base_url": "",
     }
     state = {"current": {"start": "09:00", "end": "10:00", "date": "14/03/2025",
                          "title": "Giao ban"}, "next": None, "poll_ms": 5000}
@@ -49,6 +51,8 @@ def test_scheduling_pages_render(lang: str) -> None:
         "kiosk.html": {"room": Config().rooms[0], "state": state, "auto_join": True,
                        "kiosk_strings": i18n.strings_with_prefix(lang, "kiosk.js.")},
         "calendar_feed.html": {"feed_url": "/feeds/x.ics", "has_feed": True},
+        "meeting_edit.html": {**form, "meeting": MEETING, "series": [MEETING]},
+        "groups.html": {"groups": [], "error": "bad", "done": "ok", "values": {}},
     }
     for name, extra in pages.items():
         html = env.get_template(name).render(**_context(lang, missing), **extra)

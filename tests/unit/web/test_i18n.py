@@ -63,7 +63,7 @@ def test_our_own_error_messages_are_translated() -> None:
 
 
 def test_unknown_error_details_stay_english_only_in_english() -> None:
-    detail = "No meeting with id 'x'."
+    detail = "A sentence the catalogue has never held."
     assert i18n.translate_error("en", "not_found", "Not found", detail) == ("Not found", detail)
     title, shown = i18n.translate_error("vi", "not_found", "Not found", detail)
     assert (title, shown) == ("Không tìm thấy", i18n.translate("vi", "error.not_found.detail"))

@@ -4,8 +4,10 @@
 // Times travel as local wall-clock text (YYYY-MM-DDTHH:MM); the server reads them in
 // the configured time zone and answers with its offset.
 
-const FIRST_HOUR = 7;
-const LAST_HOUR = 20;
+// The hours shown: 07:00 to 20:00, widened to the earliest start and the latest end of
+// the week's bookings, so a meeting at 06:00 or 21:00 is drawn at its true size.
+let FIRST_HOUR = 7;
+let LAST_HOUR = 20;
 const HOUR_PX = 48;
 
 const root = document.getElementById("calendar-app");
@@ -45,6 +47,41 @@ async function api(method, path, body) {
 
 // ---------------------------------------------------------------- the grid
 
+/** The hour span that holds every booking of the week, at least 07:00–20:00. */
+function fitHours() {
+  FIRST_HOUR = 7;
+  LAST_HOUR = 20;
+  for (const booking of bookings) {
+    const start = Math.floor(minutesOf(booking.start) / 60);
+    const sameDay = dateOf(booking.end) === dateOf(booking.start);
+    const end = sameDay ? Math.ceil(minutesOf(booking.end) / 60) : 24;
+    FIRST_HOUR = Math.min(FIRST_HOUR, start);
+    LAST_HOUR = Math.max(LAST_HOUR, end);
+  }
+}
+
+/** One column of hour labels beside the week, level with the rooms' slots. */
+function buildRuler() {
+  const ruler = document.querySelector(".week-hours");
+  const first = document.querySelector(".room-slots");
+  if (!ruler || !first) return;
+  const spacer = document.createElement("div");
+  spacer.className = "week-corner";
+  spacer.style.height = `${first.getBoundingClientRect().top - ruler.getBoundingClientRect().top}px`;
+  const hours = document.createElement("div");
+  hours.className = "ruler-hours";
+  hours.style.height = `${(LAST_HOUR - FIRST_HOUR) * HOUR_PX}px`;
+  for (let hour = FIRST_HOUR; hour < LAST_HOUR; hour += 1) {
+    const label = document.createElement("span");
+    label.className = "ruler-hour";
+    label.dataset.testid = "hour-label";
+    label.textContent = `${pad(hour)}:00`;
+    label.style.top = `${(hour - FIRST_HOUR) * HOUR_PX}px`;
+    hours.append(label);
+  }
+  ruler.replaceChildren(spacer, hours);
+}
+
 function buildSlots() {
   for (const column of document.querySelectorAll('[data-testid="room-column"]')) {
     const slots = column.querySelector(".room-slots");
@@ -56,7 +93,7 @@ function buildSlots() {
       slot.className = "slot";
       slot.dataset.testid = "slot";
       slot.dataset.hour = pad(hour);
-      slot.textContent = `${pad(hour)}:00`;
+      slot.setAttribute("aria-label", `${pad(hour)}:00`);
       slot.style.top = `${(hour - FIRST_HOUR) * HOUR_PX}px`;
       slot.style.height = `${HOUR_PX}px`;
       slot.addEventListener("click", () => openNew(column.dataset.room, column.dataset.date, hour));
@@ -104,12 +141,15 @@ async function load() {
   const result = await api("GET", `/api/bookings?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
   const error = $("calendar-error");
   if (!result.ok) {
-    error.textContent = result.payload.detail || say("load_failed");
+    error.textContent = result.payload.message || result.payload.detail || say("load_failed");
     error.hidden = false;
     return;
   }
   error.hidden = true;
   bookings = result.payload.bookings;
+  fitHours();
+  buildSlots();
+  buildRuler();
   showBookings();
   root.dataset.loaded = "1";
 }
@@ -129,6 +169,8 @@ function clearConflict() {
 function openNew(roomId, date, hour) {
   editing = null;
   clearConflict();
+  $("booking-meeting").hidden = true;
+  for (const name of ["title", "date", "start", "end"]) field(name).disabled = false;
   $("booking-heading").textContent = say("new_booking");
   field("title").value = "";
   field("room_id").value = roomId;
@@ -145,7 +187,12 @@ function openNew(roomId, date, hour) {
 function openExisting(booking) {
   editing = booking;
   clearConflict();
-  $("booking-heading").textContent = say("edit_booking", { id: booking.id });
+  const ofMeeting = Boolean(booking.meeting_id);
+  $("booking-heading").textContent = ofMeeting
+    ? say("meeting_booking", { title: booking.title }) : say("edit_booking", { id: booking.id });
+  $("booking-meeting").hidden = !ofMeeting;
+  $("booking-meeting-link").href = ofMeeting ? `/meetings/${booking.meeting_id}/edit` : "#";
+  for (const name of ["title", "date", "start", "end"]) field(name).disabled = ofMeeting;
   field("title").value = booking.title;
   field("room_id").value = booking.room_id;
   field("date").value = dateOf(booking.start);
@@ -180,7 +227,8 @@ function showProblem(result, recurring) {
   const problem = result.payload;
   const heading = document.createElement("p");
   heading.className = "conflict-heading";
-  heading.textContent = problem.clashes ? say("conflict") : (problem.detail || say("save_failed"));
+  heading.textContent = problem.clashes ? say("conflict")
+    : (problem.message || problem.detail || say("save_failed"));
   conflictBox.append(heading);
   if (problem.clashes) {
     const list = document.createElement("ul");

@@ -4,6 +4,7 @@
 // drawn with uPlot (vendored in /static/vendor/uplot).
 
 import uPlot from "../vendor/uplot/uPlot.esm.js";
+import { chartOptions } from "./charts.js";
 
 const root = document.getElementById("it-app");
 const strings = JSON.parse(document.getElementById("i18n").textContent);
@@ -196,7 +197,7 @@ function showWorkers(workers, series) {
   $("it-workers").replaceChildren(...workers.map((w) => el("tr", {
     "data-testid": "it-worker", "data-worker": String(w.worker), "data-alive": String(w.alive),
   },
-  el("td", { text: `#${w.worker} (pid ${w.pid})` }),
+  el("td", { text: t("q_worker_process", { worker: w.worker, pid: w.pid }) }),
   el("td", {}, el("span", { className: "q-badge", "data-state": w.alive ? "good" : "poor",
     text: w.alive ? t("q_worker_alive") : t("q_worker_silent") })),
   el("td", { "data-field": "cpu", text: `${figure(w.cpu_percent)} %` }),
@@ -268,11 +269,11 @@ function drawChart(holder, chart, series, data, axes) {
   }
   for (const old of holder.querySelectorAll(".uplot")) old.remove();
   const width = Math.max(280, Math.min(560, holder.clientWidth || 480));
-  return new uPlot({
-    width, height: 170, series, legend: { live: false },
-    scales: { x: { time: true } }, tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Asia/Ho_Chi_Minh"),
-    axes: [{}, ...axes.map((a) => ({ ...a }))],
-  }, data, holder);
+  const scaled = axes.map((a) => ({ scale: "y", ...a }));
+  const lines = series.map((s, i) => (i === 0 || s.scale ? s : { ...s, scale: "y" }));
+  return new uPlot(chartOptions({
+    lang: strings.lang, tz: strings.tz, uPlot, width, height: 170, series: lines, axes: scaled,
+  }), data, holder);
 }
 
 // ---------------------------------------------------------------- start

@@ -2,6 +2,7 @@
 // round trip and MOS over the meeting), from the JSON data block of the page.
 
 import uPlot from "../vendor/uplot/uPlot.esm.js";
+import { chartOptions } from "./charts.js";
 
 const strings = JSON.parse(document.getElementById("i18n").textContent);
 const report = JSON.parse(document.getElementById("report-data").textContent);
@@ -40,10 +41,12 @@ for (const holder of document.querySelectorAll(".report-charts")) {
     figure.append(caption);
     holder.append(figure);
     const data = [times, ...used.map((k) => align(times, streams[k].t, streams[k][metric]))];
-    new uPlot({
+    new uPlot(chartOptions({
+      lang: strings.lang, tz: strings.tz, uPlot,
       width: Math.max(280, Math.min(460, figure.clientWidth || 420)), height: 160,
-      series: [{}, ...used.map((k, i) => ({ label: STREAM_TEXT[k] || k, stroke: COLOURS[i % 5] }))],
-      scales: { x: { time: true } }, tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Asia/Ho_Chi_Minh"), legend: { live: false },
-    }, data, figure);
+      series: [{}, ...used.map((k, i) => ({
+        label: STREAM_TEXT[k] || k, stroke: COLOURS[i % 5], scale: "y" }))],
+      axes: [{ scale: "y" }],
+    }), data, figure);
   }
 }
