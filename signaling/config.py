@@ -92,6 +92,10 @@ class RoomSettings:
 class MeetingSettings:
     join_window_minutes: int = 15
     """Invitees may join this many minutes before a meeting starts."""
+    guests_wait_in_lobby: bool = True
+    """Guests who come by a guest link wait in the lobby until a host admits them."""
+    chat_retention_days: int = 365
+    """Chat messages older than this are deleted by the daily job; 0 keeps them forever."""
 
 
 COMPOSE_LAYOUTS = ("grid", "speaker")
@@ -365,6 +369,8 @@ def _validate_schedule(config: Config) -> None:
         raise ConfigError(
             f"'meetings.join_window_minutes' must be between 0 and 1440, not {window}"
         )
+    if config.meetings.chat_retention_days < 0:
+        raise ConfigError("'meetings.chat_retention_days' must be 0 (keep forever) or more")
 
 
 def _validate_recording(recording: RecordingSettings) -> None:

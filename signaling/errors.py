@@ -92,3 +92,17 @@ class TooManyRequests(GiaobanError):
 
 class ConfigError(Exception):
     """A configuration file or override is invalid; the message names the key."""
+
+
+class ChatRefused(BadRequest):
+    status, title, code = 400, "Message not sent", "chat_refused"
+
+
+class GuestLinkInvalid(Forbidden):
+    """A guest link or pass that does not hold: unknown, expired, revoked or elsewhere."""
+
+    status, title, code = 403, "Guest link not valid", "guest_link_invalid"
+
+
+class LobbyDenied(Forbidden):
+    status, title, code = 403, "Not admitted", "lobby_denied"

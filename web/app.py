@@ -24,6 +24,9 @@ from signaling.accounts.sessions import SessionService
 from signaling.accounts.throttle import LoginThrottle, rules_from
 from signaling.accounts.tokens import ApiTokenService
 from signaling.config import Config
+from signaling.live.chat import ChatStore, LiveChat
+from signaling.live.guest_links import GuestLinks
+from signaling.live.lobby import Lobby
 from signaling.live.meetings import LiveMeetings
 from signaling.records.attendance import AttendanceService
 from signaling.schedule.feeds import FeedService
@@ -39,10 +42,13 @@ from web.keys import (
     ATTENDANCE,
     AUDIT,
     BOOKINGS,
+    CHAT,
     CONFIG,
     FEEDS,
+    GUESTS,
     IMPORTS,
     LIVE_MEETINGS,
+    LOBBY,
     MEETINGS,
     ROOM_DEVICES,
     SCHEDULE,
@@ -101,6 +107,11 @@ def create_app(config: Config) -> web.Application:
     recording = create_recording_services(app, sfu)
     app[LIVE_MEETINGS] = LiveMeetings(sfu, app[ATTENDANCE], config.sfu.ice_servers,
                                       recording=recording)
+    live = app[LIVE_MEETINGS].live
+    app[LOBBY] = Lobby(lambda meeting_id: meeting_id in live,
+                       guests_wait=config.meetings.guests_wait_in_lobby)
+    app[CHAT] = LiveChat(ChatStore(store), app[LOBBY].is_host)
+    app[GUESTS] = GuestLinks(store)
     setup_templates(app)
     setup_pages(app)
     setup_ws(app)
@@ -132,6 +143,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         logger.info("closed %d attendance records left open by the previous run", closed)
     await app[SFU].start()
     yield
+    await app[LOBBY].close()
     await app[LIVE_MEETINGS].close()
     await app[SFU].close()
     app[STORE].close()

@@ -21,8 +21,12 @@ ANONYMOUS: Final = "anonymous"
 ROOM: Final = "room"
 """A dedicated room's kiosk device account: whatever its stored role, it only shows its
 room's kiosk and joins the meetings booked in its room."""
+GUEST: Final = "guest"
+"""An outside guest who came by a guest link: no account and no session, so every route
+sees them as anonymous; on the socket they may take part in their one meeting."""
 PRINCIPALS: Final[tuple[str, ...]] = (*ROLES, ROOM, ANONYMOUS)
-"""Every column of the matrix: the six roles, room devices, then people not signed in."""
+"""Every column of the route matrix: the six roles, room devices, then people not
+signed in (guests among them)."""
 
 EVERYONE: Final = frozenset(PRINCIPALS)
 SIGNED_IN: Final = frozenset(ROLES)
@@ -121,16 +125,21 @@ ROUTES: Final[dict[tuple[str, str], frozenset[str]]] = {
 }
 
 MESSAGES: Final[dict[str, frozenset[str]]] = {
-    "hello": SIGNED_IN | {ROOM},
-    "join": MEETING_ROLES | {ROOM},
-    "publish": MEETING_ROLES | {ROOM},
-    "unpublish": MEETING_ROLES | {ROOM},
-    "answer": MEETING_ROLES | {ROOM},
-    "ice": MEETING_ROLES | {ROOM},
-    "mute": MEETING_ROLES | {ROOM},
-    "leave": MEETING_ROLES | {ROOM},
+    "hello": SIGNED_IN | {ROOM, GUEST},
+    "join": MEETING_ROLES | {ROOM, GUEST},
+    "publish": MEETING_ROLES | {ROOM, GUEST},
+    "unpublish": MEETING_ROLES | {ROOM, GUEST},
+    "answer": MEETING_ROLES | {ROOM, GUEST},
+    "ice": MEETING_ROLES | {ROOM, GUEST},
+    "mute": MEETING_ROLES | {ROOM, GUEST},
+    "leave": MEETING_ROLES | {ROOM, GUEST},
     "recording": MEETING_ROLES,
-    "quality_report": MEETING_ROLES | {ROOM},
+    "quality_report": MEETING_ROLES | {ROOM, GUEST},
+    "chat": MEETING_ROLES | {ROOM, GUEST},
+    # Hosts only: the object rule (signaling/live/host_rule.py) decides who is one.
+    "lock": MEETING_ROLES,
+    "lobby_admit": MEETING_ROLES,
+    "lobby_deny": MEETING_ROLES,
 }
 
 PASSWORD_CHANGE_ROUTES: Final = frozenset({
@@ -145,6 +154,8 @@ socket opens, so that the page hears why, but refuses every message (`may_send`)
 def principal(account: Account | None) -> str:
     if account is None:
         return ANONYMOUS
+    if account.kind == "guest":
+        return GUEST
     return ROOM if account.kind == "room" else account.role
 
 

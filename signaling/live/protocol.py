@@ -6,7 +6,7 @@ validated dataclass; anything else is answered with an `error` message and the
 connection goes on.
 
 Client -> server: hello, join, publish, unpublish, answer, ice, mute, recording, leave,
-quality_report.
+quality_report; chat, lock and lobby messages (protocol_chat_lobby.py).
 Server -> client: welcome, joined, published, offer, participant_joined,
 participant_left, track_published, track_unpublished, mute_changed, active_speaker,
 recording_state, quality, error.
@@ -23,6 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeAlias
 
 from signaling.errors import InvalidMessage
+from signaling.live.protocol_chat_lobby import (
+    CHAT_LOBBY_MESSAGES,
+    ChatLobbyClientMessage,
+    ChatLobbyServerMessage,
+)
 from signaling.quality.client_reports import (
     MAX_REPORT_BYTES,
     ClientSummary,
@@ -240,11 +245,11 @@ class QualityReport:
 
 
 ClientMessage: TypeAlias = (Hello | Join | Publish | Unpublish | Answer | Ice | Mute | Recording
-                            | Leave | QualityReport)
+                            | Leave | QualityReport | ChatLobbyClientMessage)
 
 CLIENT_MESSAGES: dict[str, Any] = {
     m.type: m for m in (Hello, Join, Publish, Unpublish, Answer, Ice, Mute, Recording, Leave,
-                        QualityReport)
+                        QualityReport, *CHAT_LOBBY_MESSAGES)
 }
 
 
@@ -426,7 +431,7 @@ class Error:
 ServerMessage: TypeAlias = (
     Welcome | Joined | Published | Offer | ParticipantJoined | ParticipantLeft
     | TrackPublished | TrackUnpublished | MuteChanged | ActiveSpeakerChanged | RecordingState
-    | Quality | Error
+    | Quality | Error | ChatLobbyServerMessage
 )
 
 

@@ -155,7 +155,7 @@ def attendance_csv(presence: Iterable[Presence], tz: object) -> str:
     for person in presence:
         for joined, left in person.stays:
             writer.writerow([
-                person.username, _safe_cell(person.display_name),
+                person.username, safe_cell(person.display_name),
                 joined.astimezone(tz).isoformat(timespec="seconds"),  # type: ignore[arg-type]
                 "" if left is None else left.astimezone(tz).isoformat(  # type: ignore[arg-type]
                     timespec="seconds"),
@@ -163,6 +163,6 @@ def attendance_csv(presence: Iterable[Presence], tz: object) -> str:
     return out.getvalue()
 
 
-def _safe_cell(text: str) -> str:
+def safe_cell(text: str) -> str:
     """Keep spreadsheets from running a cell as a formula."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -47,6 +47,10 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "mute": {"kind": "audio", "muted": True},
     "recording": {"action": "start"},
     "quality_report": {},
+    "chat": {"text": "walk"},
+    "lock": {"locked": False},
+    "lobby_admit": {"entry_id": "lo-none"},
+    "lobby_deny": {"entry_id": "lo-none"},
     "leave": {},
 }
 MARKER = json.dumps({"type": "walk-marker"})
