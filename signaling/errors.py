@@ -98,10 +98,11 @@ class ChatRefused(BadRequest):
     status, title, code = 400, "Message not sent", "chat_refused"
 
 
-class GuestLinkInvalid(Forbidden):
-    """A guest link or pass that does not hold: unknown, expired, revoked or elsewhere."""
+class GuestLinkInvalid(NotFound):
+    """A guest link or pass that does not hold (unknown, expired or revoked): to whoever
+    holds it, the link leads nowhere."""
 
-    status, title, code = 403, "Guest link not valid", "guest_link_invalid"
+    status, title, code = 404, "Guest link not valid", "guest_link_invalid"
 
 
 class LobbyDenied(Forbidden):

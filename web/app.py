@@ -58,6 +58,7 @@ from web.keys import (
     STORE,
     THROTTLE,
 )
+from web.pages.guest import setup_guest_pages
 from web.pages.quality import setup_quality
 from web.pages.records import create_recording_services, setup_recordings
 from web.pages.views import setup_pages, setup_templates
@@ -119,6 +120,7 @@ def create_app(config: Config) -> web.Application:
     setup_schedule(app)
     setup_recordings(app)
     setup_quality(app)
+    setup_guest_pages(app)
     app.cleanup_ctx.append(_lifecycle)
     if config.http.tls:
         app.on_response_prepare.append(strict_transport_security)

@@ -51,6 +51,10 @@ ROUTES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", "/ws"): EVERYONE,
     # The unguessable token in the address is the credential of a calendar feed.
     ("GET", "/feeds/{token}.ics"): EVERYONE,
+    # A guest link's page, and giving a name there for a pass to its one meeting; the
+    # link's token is the credential (signaling/live/guest_links.py).
+    ("GET", "/g/{token}"): EVERYONE,
+    ("POST", "/api/guests/{token}"): EVERYONE,
     # Every signed-in account.
     ("POST", "/logout"): SIGNED_IN | {ROOM},
     ("GET", "/meetings"): SIGNED_IN,

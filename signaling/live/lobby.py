@@ -78,7 +78,7 @@ class Lobby:
                  keep_place_s: float = KEEP_PLACE_S) -> None:
         self._is_live = is_live
         self.guests_wait = guests_wait
-        self._keep_place_s = keep_place_s
+        self.keep_place_s = keep_place_s
         self._meetings: dict[str, MeetingLobby] = {}
         self._tasks = BackgroundTasks()
 
@@ -169,7 +169,7 @@ class Lobby:
             return
         entry.waiter = None
         loop = asyncio.get_running_loop()
-        entry.expiry = loop.call_later(self._keep_place_s, self._expire, entry)
+        entry.expiry = loop.call_later(self.keep_place_s, self._expire, entry)
 
     def _expire(self, entry: LobbyEntry) -> None:
         entry.expiry = None

@@ -13,9 +13,11 @@ from tests.integration.peers import Publisher, Subscriber
 
 class MeetingClient:
     def __init__(self, base_url: str, session_token: str, username: str, index: int,
-                 publisher: Publisher | None = None) -> None:
+                 publisher: Publisher | None = None, cookie: str = "giaoban_session") -> None:
         self.base_url = base_url
         self.token = session_token
+        self.cookie = cookie
+        """The cookie the token goes in: a session, or a guest's pass (giaoban_guest)."""
         self.username = username
         self.index = index
         self.publisher = publisher or Publisher(index=index)
@@ -29,7 +31,7 @@ class MeetingClient:
         self.participant_id: str | None = None
 
     async def connect(self) -> None:
-        self._http = aiohttp.ClientSession(cookies={"giaoban_session": self.token})
+        self._http = aiohttp.ClientSession(cookies={self.cookie: self.token})
         self._ws = await self._http.ws_connect(self.base_url + "/ws")
         self._reader = asyncio.create_task(self._read())
         await self.send({"type": "hello", "version": 1})
