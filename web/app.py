@@ -60,6 +60,7 @@ from web.keys import (
 )
 from web.pages.guest import setup_guest_pages
 from web.pages.quality import setup_quality
+from web.pages.record_chat import setup_record_chat
 from web.pages.records import create_recording_services, setup_recordings
 from web.pages.views import setup_pages, setup_templates
 from web.schedule_routes import setup_schedule
@@ -121,6 +122,7 @@ def create_app(config: Config) -> web.Application:
     setup_recordings(app)
     setup_quality(app)
     setup_guest_pages(app)
+    setup_record_chat(app)
     app.cleanup_ctx.append(_lifecycle)
     if config.http.tls:
         app.on_response_prepare.append(strict_transport_security)

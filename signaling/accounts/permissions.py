@@ -92,6 +92,8 @@ ROUTES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", "/m/{meeting_id}/record"): SIGNED_IN,
     ("POST", "/m/{meeting_id}/record/minutes"): SIGNED_IN,
     ("GET", "/m/{meeting_id}/record/attendance.csv"): SIGNED_IN,
+    ("GET", "/m/{meeting_id}/record/chat.txt"): SIGNED_IN,
+    ("GET", "/m/{meeting_id}/record/chat.csv"): SIGNED_IN,
     ("POST", "/m/{meeting_id}/record/jobs/{job_id}/retry"): SIGNED_IN,
     ("GET", "/api/meetings/{meeting_id}/compose-jobs"): SIGNED_IN,
     ("GET", "/recordings/{recording_id}"): SIGNED_IN,

@@ -42,6 +42,7 @@ from web.keys import (
     RECORDINGS,
     STORE,
 )
+from web.pages.record_chat import record_chat
 from web.pages.views import organizer_name, render
 
 logger = logging.getLogger(__name__)
@@ -113,8 +114,10 @@ def job_json(job: ComposeJob) -> dict[str, Any]:
             "attempts": job.attempts, "created_at": job.created_at.isoformat()}
 
 
-def _names(request: web.Request) -> dict[str, str]:
-    return {a.username: a.display_name for a in request.app[ACCOUNTS].list()}
+def _names(request: web.Request, meeting: Meeting) -> dict[str, str]:
+    """Display names by username: every account's, and the names the guests gave."""
+    return {**{a.username: a.display_name for a in request.app[ACCOUNTS].list()},
+            **request.app[ATTENDANCE].guest_names(meeting.id)}
 
 
 # ---------------------------------------------------------------- handlers
@@ -125,7 +128,7 @@ async def record_page(request: web.Request) -> web.StreamResponse:
     account = require_account(request)
     app = request.app
     now = dt.datetime.now(dt.UTC)
-    presence = summarize(app[ATTENDANCE].for_meeting(meeting.id), _names(request), now)
+    presence = summarize(app[ATTENDANCE].for_meeting(meeting.id), _names(request, meeting), now)
     recordings = [r for r in app[RECORDINGS].list(meeting.id) if r.status != "deleted"]
     jobs = app[RECORDINGS].jobs(meeting.id)
     return render(
@@ -142,6 +145,7 @@ async def record_page(request: web.Request) -> web.StreamResponse:
         policy=app[RECORDINGS].policy(meeting.id),
         minutes=app[MINUTES].get(meeting.id),
         can_manage=app[RECORD_ACCESS].may_manage(meeting, account),
+        chat=record_chat(app, meeting, account),
     )
 
 
@@ -161,7 +165,8 @@ async def save_minutes(request: web.Request) -> web.StreamResponse:
 async def attendance_export(request: web.Request) -> web.StreamResponse:
     meeting = _meeting_for_record(request)
     now = dt.datetime.now(dt.UTC)
-    presence = summarize(request.app[ATTENDANCE].for_meeting(meeting.id), _names(request), now)
+    presence = summarize(request.app[ATTENDANCE].for_meeting(meeting.id),
+                         _names(request, meeting), now)
     body = "\ufeff" + attendance_csv(presence, request.app[CONFIG].tz)
     return web.Response(
         text=body, content_type="text/csv", charset="utf-8",

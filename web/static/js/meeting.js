@@ -1,7 +1,11 @@
 // The meeting page: device preview, the call's tiles and buttons, leaving and rejoining.
-// Connection logic lives in call.js, the wire protocol in protocol.js.
+// Connection logic lives in call.js, the wire protocol in protocol.js; chat, the lobby
+// and the guest's name in chat.js, lobby.js and guest.js.
 
 import { Call } from "./call.js";
+import { ChatPanel } from "./chat.js";
+import { setupGuest } from "./guest.js";
+import { LobbyPanel } from "./lobby.js";
 import {
   fillDeviceSelect, listDevices, mediaSupported, openTrack, screenShareSupported,
 } from "./devices.js";
@@ -42,6 +46,8 @@ const el = {
   recordingIndicator: $("recording-indicator"),
   recordButton: $("record-button"),
   toasts: $("toasts"),
+  waiting: $("lobby-waiting"),
+  waitingText: $("lobby-waiting-text"),
 };
 
 function t(key, params = {}) {
@@ -96,9 +102,31 @@ const call = new Call({
       for (const p of message.participants || []) qualities.set(p.participant_id, p.state);
       paintQualities();
     },
-    onError: (message) => toast(errorText(message), true),
+    onChat: (line) => chat.add(line),
+    onChatHistory: (lines) => chat.history(lines),
+    onLobby: (listing) => lobby.show(listing),
+    onLockState: (state) => lobby.lockState(state),
+    onError: (message) => toast((message.request === "chat" && chat.errorText(message)) || errorText(message), true),
     onPublishRefused: (err) => toast(errorText(err), true),
   },
+});
+
+const TIME_FORMAT = new Intl.DateTimeFormat(strings.lang === "en" ? "en-GB" : "vi-VN",
+  { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Ho_Chi_Minh" });
+const chat = new ChatPanel({
+  el: {
+    button: $("chat-button"), panel: $("chat-panel"), list: $("chat-list"), form: $("chat-form"),
+    input: $("chat-input"), toHosts: $("chat-to-hosts"),
+  },
+  t,
+  send: (message) => call.sendRoom(message),
+  time: (iso) => TIME_FORMAT.format(new Date(iso)),
+});
+const lobby = new LobbyPanel({
+  el: { panel: $("lobby-panel"), list: $("lobby-list"), admitAll: $("lobby-admit-all"), lockButton: $("lock-button") },
+  t,
+  send: (message) => call.sendRoom(message),
+  notify: (text) => toast(text),
 });
 
 /** Each participant's network quality as the server judged it, by participant_id. */
@@ -199,8 +227,13 @@ function showDeviceMessage(text) {
 function onPhase(phase, detail) {
   const previous = root.dataset.state;
   root.dataset.state = phase;
+  el.waiting.hidden = phase !== "waiting";
   if (phase === "joining") {
     showBanner(t("joining"));
+  } else if (phase === "waiting") {
+    hideBanner();
+    el.call.hidden = true;
+    el.waitingText.textContent = detail && detail.reason === "locked" ? t("waiting_locked") : t("waiting_guest");
   } else if (phase === "reconnecting") {
     reporter.stop();
     qualities.clear();
@@ -211,6 +244,7 @@ function onPhase(phase, detail) {
     }));
   } else if (phase === "joined") {
     hideBanner();
+    el.call.hidden = false;
     reporter.start();
     if (previous === "reconnecting") toast(t("reconnected"));
   } else if (phase === "ended" && detail && SIGN_IN_AGAIN.has(detail.code)) {
@@ -244,6 +278,8 @@ function showCall() {
 
 function showEnded(phase, detail) {
   el.recordingIndicator.hidden = true;
+  lobby.reset();
+  el.prejoin.hidden = true;
   participants.clear();
   stage.clearRemote();
   stopLocalMedia();
@@ -478,6 +514,19 @@ function start() {
     return;
   }
   el.joinButton.addEventListener("click", () => join());
+  if (root.dataset.guest) {
+    setupGuest({
+      root,
+      el: { nameInput: $("guest-name"), unitInput: $("guest-unit"), button: $("guest-request-button") },
+      t,
+      showError: showDeviceMessage,
+      onReady: (guest) => {
+        page.username = guest.username;
+        page.displayName = guest.name;
+        join();
+      },
+    });
+  }
   el.rejoinButton.addEventListener("click", () => join());
   el.leaveButton.addEventListener("click", () => call.leave());
   el.micButton.addEventListener("click", () => toggleMute("audio"));
