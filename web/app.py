@@ -35,6 +35,7 @@ from signaling.schedule.service import ScheduleService
 from signaling.store import Store
 from web.access_log import ACCESS_LOGGER
 from web.accounts_web import setup_accounts
+from web.api.guest_links import setup_guest_links_api
 from web.auth import auth_middleware, error_middleware, name_the_server
 from web.keys import (
     ACCOUNTS,
@@ -123,6 +124,7 @@ def create_app(config: Config) -> web.Application:
     setup_quality(app)
     setup_guest_pages(app)
     setup_record_chat(app)
+    setup_guest_links_api(app)
     app.cleanup_ctx.append(_lifecycle)
     if config.http.tls:
         app.on_response_prepare.append(strict_transport_security)

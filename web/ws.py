@@ -143,7 +143,8 @@ class Connection:
             self.participant = None
             await live_meetings.leave(participant)
             await self.ws.close()
-        elif isinstance(message, (cl.Chat, cl.Lock, cl.LobbyAdmit, cl.LobbyDeny)):
+        elif isinstance(message, (cl.Chat, cl.Lock, cl.LobbyAdmit, cl.LobbyDeny,
+                                  cl.GuestLinkRequest)):
             await ws_room.handle(self, participant, message)
 
     async def close(self) -> None:

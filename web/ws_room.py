@@ -17,7 +17,8 @@ from signaling.live.host_rule import is_host
 from signaling.live.lobby import LobbyEntry
 from signaling.live.participants import Participant, live_meeting_of
 from signaling.schedule.meetings import JoinWindowClosed, Meeting
-from web.keys import CHAT, LIVE_MEETINGS, LOBBY, MEETINGS, RECORD_ACCESS
+from web.keys import CHAT, GUESTS, LIVE_MEETINGS, LOBBY, MEETINGS, RECORD_ACCESS
+from web.origin import public_base
 
 
 class Connection(Protocol):
@@ -115,6 +116,12 @@ async def handle(connection: Connection, participant: Participant,
     if isinstance(message, cl.Lock):
         await app[LOBBY].set_locked(participant.meeting_id, message.locked,
                                     list(live_meeting.participants.values()))
+    elif isinstance(message, cl.GuestLinkRequest):
+        meeting = live_meeting.meeting
+        link, token = app[GUESTS].create(meeting.id, meeting.end, connection.account.username)
+        await participant.tell(cl.GuestLinkCreated(
+            url=f"{public_base(connection.request)}/g/{token}",
+            expires_at=link.expires_at.isoformat()))
     else:
         await app[LOBBY].decide(participant.meeting_id, message.entry_id,
                                 admit=isinstance(message, cl.LobbyAdmit))

@@ -55,6 +55,11 @@ ROUTES: Final[dict[tuple[str, str], frozenset[str]]] = {
     # link's token is the credential (signaling/live/guest_links.py).
     ("GET", "/g/{token}"): EVERYONE,
     ("POST", "/api/guests/{token}"): EVERYONE,
+    # Guest links of a meeting: its hosts and those who may change it (the object rule
+    # is in web/api/guest_links.py).
+    ("GET", "/api/meetings/{meeting_id}/guest-links"): SIGNED_IN,
+    ("POST", "/api/meetings/{meeting_id}/guest-links"): SIGNED_IN,
+    ("POST", "/api/meetings/{meeting_id}/guest-links/{link_id}/revoke"): SIGNED_IN,
     # Every signed-in account.
     ("POST", "/logout"): SIGNED_IN | {ROOM},
     ("GET", "/meetings"): SIGNED_IN,
@@ -146,6 +151,7 @@ MESSAGES: Final[dict[str, frozenset[str]]] = {
     "lock": MEETING_ROLES,
     "lobby_admit": MEETING_ROLES,
     "lobby_deny": MEETING_ROLES,
+    "guest_link": MEETING_ROLES,
 }
 
 PASSWORD_CHANGE_ROUTES: Final = frozenset({

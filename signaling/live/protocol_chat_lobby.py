@@ -1,7 +1,8 @@
 """The /ws messages of chat, the lobby and the lock (protocol v1, with protocol.py).
 
-Client -> server: chat, lock, lobby_admit, lobby_deny.
-Server -> client: chat_message, chat_history, lobby_waiting, lobby, lock_state.
+Client -> server: chat, lock, lobby_admit, lobby_deny, guest_link.
+Server -> client: chat_message, chat_history, lobby_waiting, lobby, lock_state,
+guest_link_created.
 """
 
 from __future__ import annotations
@@ -93,8 +94,19 @@ class LobbyDeny:
         return cls(entry_id=_entry(d))
 
 
-ChatLobbyClientMessage: TypeAlias = Chat | Lock | LobbyAdmit | LobbyDeny
-CHAT_LOBBY_MESSAGES: tuple[Any, ...] = (Chat, Lock, LobbyAdmit, LobbyDeny)
+@dataclass(frozen=True, slots=True)
+class GuestLinkRequest:
+    """A host asks for a new guest link, valid until the meeting's planned end."""
+
+    type: ClassVar[str] = "guest_link"
+
+    @classmethod
+    def parse(cls, d: dict[str, Any]) -> GuestLinkRequest:
+        return cls()
+
+
+ChatLobbyClientMessage: TypeAlias = Chat | Lock | LobbyAdmit | LobbyDeny | GuestLinkRequest
+CHAT_LOBBY_MESSAGES: tuple[Any, ...] = (Chat, Lock, LobbyAdmit, LobbyDeny, GuestLinkRequest)
 
 
 # ---------------------------------------------------------------- server -> client
@@ -164,5 +176,14 @@ class LockState:
     """True for hosts, who may lock and unlock, admit and turn away."""
 
 
+@dataclass(frozen=True, slots=True)
+class GuestLinkCreated:
+    """To the host who asked: the new guest link (its address is shown only now)."""
+
+    type: ClassVar[str] = "guest_link_created"
+    url: str
+    expires_at: str
+
+
 ChatLobbyServerMessage: TypeAlias = (ChatMessageSent | ChatHistory | LobbyWaiting | LobbyList
-                                     | LockState)
+                                     | LockState | GuestLinkCreated)

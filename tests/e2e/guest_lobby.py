@@ -64,6 +64,11 @@ async def scenario(work: Path, base: str, meeting: str, link: str) -> dict[str, 
             await sign_in_and_join(host, base, meeting, HOST[3])
             ok, _ = await poll([host], lambda b, s: s["phase"] == "joined", 20)
             checks["host_joined"] = ok
+            # A host may also make a link from the meeting page.
+            await host.page.click('[data-testid="guest-link-button"]')
+            await host.page.wait_for_selector('[data-testid="guest-link-url"]', state="visible")
+            made = await host.page.input_value('[data-testid="guest-link-url"]')
+            checks["host_makes_guest_link"] = made.startswith(f"{base}/g/gl_") and made != link
 
             page = guest.page
             await page.goto(link)

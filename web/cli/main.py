@@ -224,9 +224,10 @@ def cmd_meetings_create(args: argparse.Namespace, config: Config) -> int:
     end = parse_when(args.end, tz) if args.end is not None else None
     store = _open_store(config)
     try:
-        meeting = MeetingService(store, tz, meeting_rooms(store, config.rooms, tz)).create(
-            args.title, args.organizer, start=start, end=end, invitees=args.invite
-        )
+        meeting = MeetingService(
+            store, tz, meeting_rooms(store, config.rooms, tz),
+            default_recording_policy=config.recording.default_policy,
+        ).create(args.title, args.organizer, start=start, end=end, invitees=args.invite)
     finally:
         store.close()
     if args.json:

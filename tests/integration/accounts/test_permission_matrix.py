@@ -52,6 +52,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "lock": {"locked": False},
     "lobby_admit": {"entry_id": "lo-none"},
     "lobby_deny": {"entry_id": "lo-none"},
+    "guest_link": {},
     "leave": {},
 }
 MARKER = json.dumps({"type": "walk-marker"})
@@ -123,7 +124,7 @@ async def test_every_route_as_every_role_and_anonymous(site: Site) -> None:
     token, _ = app[API_TOKENS].create(TARGET, "walk", "walk")
     values = {"meeting_id": meeting, "username": TARGET, "token_id": token.id,
               "room_id": app[CONFIG].rooms[0].id, "booking_id": "999999", "token": "unknown",
-              "job_id": "999999", "recording_id": "no-such-recording"}
+              "job_id": "999999", "recording_id": "no-such-recording", "link_id": "gl-none"}
     checked = 0
     async with aiohttp.ClientSession() as http:
         for method, path in sorted(app_routes(app)):
@@ -320,7 +321,8 @@ async def test_no_route_shows_or_changes_a_private_meeting_to_an_outsider(site: 
     before = footprint(site, meeting)
     values = {"meeting_id": meeting, "username": bystander(site), "token_id": "999999",
               "room_id": app[CONFIG].rooms[0].id, "booking_id": str(booking.id),
-              "token": "unknown", "job_id": "999999", "recording_id": "no-such-recording"}
+              "token": "unknown", "job_id": "999999", "recording_id": "no-such-recording",
+              "link_id": "gl-none"}
     for who in OUTSIDERS:
         def check(method: str, path: str, status: int, text: str, who: str = who) -> None:
             context = f"{who} {method} {path} -> {status}"
@@ -348,7 +350,8 @@ async def test_no_route_changes_who_reaches_a_meeting_that_is_over(site: Site) -
         before = footprint(site, meeting, full)
         values = {"meeting_id": meeting, "username": bystander(site), "token_id": "999999",
                   "room_id": app[CONFIG].rooms[0].id, "booking_id": "999999",
-                  "token": "unknown", "job_id": "999999", "recording_id": "no-such-recording"}
+                  "token": "unknown", "job_id": "999999", "recording_id": "no-such-recording",
+              "link_id": "gl-none"}
         def check(method: str, path: str, status: int, _: str, who: str = who,
                   meeting: str = meeting, full: bool = full,
                   before: tuple[object, ...] = before) -> None:
@@ -410,7 +413,7 @@ async def test_a_guest_reaches_no_route_but_what_anyone_may(site: Site) -> None:
     before = footprint(site, secret_meeting)
     values = {"meeting_id": secret_meeting, "username": bystander(site), "token_id": "999999",
               "room_id": app[CONFIG].rooms[0].id, "booking_id": "999999", "token": token,
-              "job_id": "999999", "recording_id": "no-such-recording"}
+              "job_id": "999999", "recording_id": "no-such-recording", "link_id": "gl-none"}
     checked = 0
     async with aiohttp.ClientSession() as http:
         for method, path in sorted(app_routes(app)):
@@ -471,4 +474,4 @@ async def test_every_socket_message_as_a_guest(site: Site) -> None:
         else:
             assert code == "forbidden", f"a guest sent {kind} against the matrix: {code}"
     assert {k for k, v in outcome.items() if v == "forbidden"} == {
-        "recording", "lock", "lobby_admit", "lobby_deny"}
+        "recording", "lock", "lobby_admit", "lobby_deny", "guest_link"}

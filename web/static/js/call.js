@@ -57,7 +57,7 @@ export class Call {
    * @param {object} options.hooks         onPhase, onJoined, onParticipantJoined,
    *   onParticipantLeft, onTrack, onTrackUnpublished, onMuteChanged, onActiveSpeaker, onError,
    *   onPublishRefused, onReconnecting, onQuality; onChat, onChatHistory, onLobby,
-   *   onLockState (chat.js, lobby.js)
+   *   onLockState, onGuestLink (chat.js, lobby.js)
    */
   constructor({ url, meetingId, localTracks, localMuted, hooks }) {
     this.url = url;
@@ -187,6 +187,7 @@ export class Call {
     client.on("chat_history", (m) => this._hook("onChatHistory", m.messages || []));
     client.on("lobby", (m) => this._hook("onLobby", m));
     client.on("lock_state", (m) => this._hook("onLockState", m));
+    client.on("guest_link_created", (m) => this._hook("onGuestLink", m));
     client.on("error", (m) => {
       if (gen !== this.generation) return;
       if (m.fatal && m.extra && m.extra.rejoin) this._lost(m); // media path gone: join again

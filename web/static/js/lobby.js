@@ -5,7 +5,8 @@ import { messages } from "./protocol.js";
 export class LobbyPanel {
   /**
    * @param {object} options
-   * @param {object} options.el   panel, list, admitAll, lockButton
+   * @param {object} options.el   panel, list, admitAll, lockButton, guestLinkButton,
+   *   guestLinkBox, guestLinkUrl
    * @param {(key: string, params?: object) => string} options.t
    * @param {(message: object) => boolean} options.send
    * @param {(text: string) => void} options.notify
@@ -18,13 +19,22 @@ export class LobbyPanel {
     this.locked = null;
     el.admitAll.addEventListener("click", () => this.send(messages.lobbyAdmit(null)));
     el.lockButton.addEventListener("click", () => this.send(messages.lock(!this.locked)));
+    el.guestLinkButton.addEventListener("click", () => this.send(messages.guestLink()));
+  }
+
+  /** A new guest link for this meeting, to copy and send to the guest. */
+  guestLink(created) {
+    this.el.guestLinkBox.hidden = false;
+    this.el.guestLinkUrl.value = created.url;
+    this.el.panel.hidden = false;
+    this.el.guestLinkUrl.select();
   }
 
   /** Everyone waiting (sent to hosts on every change). */
   show(listing) {
     const entries = listing.entries || [];
     this.el.list.replaceChildren(...entries.map((entry) => this.entry(entry)));
-    this.el.panel.hidden = entries.length === 0;
+    this.el.panel.hidden = entries.length === 0 && this.el.guestLinkBox.hidden;
     if (listing.knocked) this.notify(this.t("lobby_knock", { name: listing.knocked }));
   }
 
@@ -58,6 +68,7 @@ export class LobbyPanel {
     this.locked = Boolean(state.locked);
     const button = this.el.lockButton;
     button.hidden = !state.can_control;
+    this.el.guestLinkButton.hidden = !state.can_control;
     button.setAttribute("aria-pressed", String(this.locked));
     button.textContent = this.locked ? this.t("unlock") : this.t("lock");
     if (was !== null && was !== this.locked) {
@@ -70,5 +81,7 @@ export class LobbyPanel {
     this.el.panel.hidden = true;
     this.el.list.replaceChildren();
     this.el.lockButton.hidden = true;
+    this.el.guestLinkButton.hidden = true;
+    this.el.guestLinkBox.hidden = true;
   }
 }

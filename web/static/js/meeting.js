@@ -106,6 +106,7 @@ const call = new Call({
     onChatHistory: (lines) => chat.history(lines),
     onLobby: (listing) => lobby.show(listing),
     onLockState: (state) => lobby.lockState(state),
+    onGuestLink: (created) => lobby.guestLink(created),
     onError: (message) => toast((message.request === "chat" && chat.errorText(message)) || errorText(message), true),
     onPublishRefused: (err) => toast(errorText(err), true),
   },
@@ -123,7 +124,10 @@ const chat = new ChatPanel({
   time: (iso) => TIME_FORMAT.format(new Date(iso)),
 });
 const lobby = new LobbyPanel({
-  el: { panel: $("lobby-panel"), list: $("lobby-list"), admitAll: $("lobby-admit-all"), lockButton: $("lock-button") },
+  el: {
+    panel: $("lobby-panel"), list: $("lobby-list"), admitAll: $("lobby-admit-all"), lockButton: $("lock-button"),
+    guestLinkButton: $("guest-link-button"), guestLinkBox: $("guest-link-box"), guestLinkUrl: $("guest-link-url"),
+  },
   t,
   send: (message) => call.sendRoom(message),
   notify: (text) => toast(text),

@@ -34,6 +34,7 @@ export const messages = {
   lock: (locked) => ({ type: "lock", locked: Boolean(locked) }),
   lobbyAdmit: (entryId) => ({ type: "lobby_admit", entry_id: entryId == null ? null : String(entryId) }),
   lobbyDeny: (entryId) => ({ type: "lobby_deny", entry_id: entryId == null ? null : String(entryId) }),
+  guestLink: () => ({ type: "guest_link" }),
 };
 
 /** An `error` message from the server, or a lost connection, as an exception. */
