@@ -464,7 +464,8 @@ async def test_every_socket_message_as_a_guest(site: Site) -> None:
                     reply = json.loads(await ws.receive_str(timeout=10))
                     if reply["type"] == "error" and reply["request"] == kind:
                         by_matrix = reply.get("extra", {}).get("rule") == "message_forbidden"
-                        outcome[kind] = "forbidden" if by_matrix else reply["code"]
+                        outcome[kind] = ("forbidden" if by_matrix
+                                         else f"{reply['code']} (object rule)")
                     if reply["type"] == "error" and reply["code"] == "invalid_message" \
                             and reply["request"] is None:
                         break
