@@ -70,8 +70,8 @@ async def join(connection: Connection, meeting_id: str) -> None:
     connection.meeting = meeting
     connection.host = host_of(app, meeting, connection.account)
     lobby = app[LOBBY]
-    reason = lobby.must_wait(meeting.id, guest=connection.guest is not None,
-                             host=connection.host)
+    reason = lobby.must_wait(meeting.id, connection.account.username,
+                             guest=connection.guest is not None, host=connection.host)
     if reason is None:
         await enter(connection)
         return
@@ -90,6 +90,7 @@ async def enter(connection: Connection) -> None:
                                                 close=connection.ws.close)
     connection.participant = participant
     lobby = app[LOBBY]
+    lobby.entered(meeting.id, participant.username)
     if connection.host:
         lobby.host_joined(meeting.id, participant)
         await participant.tell(lobby.listing(meeting.id))

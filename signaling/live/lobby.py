@@ -68,6 +68,9 @@ class MeetingLobby:
     """By entry id, in the order they knocked."""
     hosts: list[Participant] = field(default_factory=list)
     locked: bool = False
+    entered: set[str] = field(default_factory=set)
+    """Who has been in the meeting since it went live: coming back (a reload, a lost
+    connection) they are no newcomers, and go straight in."""
 
 
 class Lobby:
@@ -95,6 +98,10 @@ class Lobby:
             lobby.locked = False  # the meeting ended: its next session starts unlocked
         return lobby.locked
 
+    def entered(self, meeting_id: str, key: str) -> None:
+        """`key` (a username, `guest:<id>` for a guest) is in the meeting now."""
+        self._of(meeting_id).entered.add(key)
+
     async def set_locked(self, meeting_id: str, locked: bool,
                          everyone: list[Participant]) -> None:
         self._of(meeting_id).locked = locked
@@ -104,9 +111,13 @@ class Lobby:
             await participant.tell(cl.LockState(locked=locked,
                                                 can_control=participant in hosts))
 
-    def must_wait(self, meeting_id: str, guest: bool, host: bool) -> str | None:
-        """Why this newcomer waits ('guest', 'locked'), or None to let them in."""
-        if host:
+    def must_wait(self, meeting_id: str, key: str, guest: bool, host: bool) -> str | None:
+        """Why this newcomer waits ('guest', 'locked'), or None to let them in: hosts,
+        and those already let in while the meeting is live, go straight in."""
+        lobby = self._of(meeting_id)
+        if not self._is_live(meeting_id):
+            lobby.entered.clear()
+        if host or key in lobby.entered:
             return None
         if guest and self.guests_wait:
             return "guest"

@@ -17,7 +17,7 @@ from signaling.store import to_db, utcnow
 from tests.integration.client import MeetingClient
 from tests.integration.conftest import Site, StartSite, site_config, wait_until
 from tests.integration.room.helpers import give_name, guest_client, guest_link
-from web.keys import ACCOUNTS, ATTENDANCE, GUESTS, LIVE_MEETINGS, STORE
+from web.keys import ACCOUNTS, ATTENDANCE, GUESTS, LIVE_MEETINGS, LOBBY, STORE
 
 
 @pytest.fixture
@@ -51,6 +51,14 @@ async def test_with_every_seat_taken_a_guest_waits_is_admitted_and_recorded(
         knock = await host.expect("lobby", after=mark)
         assert knock["knocked"] == "Trần Văn Khách (Sở Y tế)"
         assert knock["entries"][0]["guest"] is True
+        # A reload: the same pass on a new socket takes back the same place.
+        await guest.close()
+        guest = MeetingClient(site.base_url, guest.token, guest.username, 1,
+                              cookie="giaoban_guest")
+        await guest.connect()
+        await guest.send({"type": "join", "meeting_id": meeting})
+        assert (await guest.expect("lobby_waiting"))["entry_id"] == waiting["entry_id"]
+        assert len(app[LOBBY].listing(meeting).entries) == 1
         await host.send({"type": "lobby_admit", "entry_id": waiting["entry_id"]})
         joined = await guest.expect("joined")
         assert "chu-tri" in {p["username"] for p in joined["participants"]}

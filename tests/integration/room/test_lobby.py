@@ -55,6 +55,12 @@ async def test_lock_sends_an_invitee_to_the_lobby_until_a_host_admits_them(site:
         assert {p["username"] for p in joined["participants"]} == {"chu-tri", "an", "binh"}
         await binh.expect("chat_history")
 
+        # Let in once, they are no newcomer: back after a lost connection, straight in.
+        await binh.close()
+        binh = site.client("binh", tokens["binh"], 2)
+        await binh.connect()
+        await binh.join(meeting)
+
         # Turned away: told so, and never in the meeting.
         await chi.connect()
         await chi.send({"type": "join", "meeting_id": meeting})
