@@ -27,6 +27,8 @@ sees them as anonymous; on the socket they may take part in their one meeting.""
 PRINCIPALS: Final[tuple[str, ...]] = (*ROLES, ROOM, ANONYMOUS)
 """Every column of the route matrix: the six roles, room devices, then people not
 signed in (guests among them)."""
+MESSAGE_PRINCIPALS: Final[tuple[str, ...]] = (*ROLES, ROOM, GUEST, ANONYMOUS)
+"""The columns of the socket message matrix, where guests have their own."""
 
 EVERYONE: Final = frozenset(PRINCIPALS)
 SIGNED_IN: Final = frozenset(ROLES)
@@ -195,9 +197,10 @@ def may_send(account: Account | None, message_type: str) -> bool:
     return principal(account) in MESSAGES.get(message_type, frozenset())
 
 
-def matrix_rows(entries: Iterable[tuple[str, frozenset[str]]]) -> list[tuple[str, list[bool]]]:
+def matrix_rows(entries: Iterable[tuple[str, frozenset[str]]],
+                columns: tuple[str, ...] = PRINCIPALS) -> list[tuple[str, list[bool]]]:
     """Rows for the docs page: a label and one tick per principal."""
-    return [(label, [who in allowed for who in PRINCIPALS]) for label, allowed in entries]
+    return [(label, [who in allowed for who in columns]) for label, allowed in entries]
 
 
 def route_rows() -> list[tuple[str, list[bool]]]:
@@ -207,4 +210,4 @@ def route_rows() -> list[tuple[str, list[bool]]]:
 
 
 def message_rows() -> list[tuple[str, list[bool]]]:
-    return matrix_rows(MESSAGES.items())
+    return matrix_rows(MESSAGES.items(), MESSAGE_PRINCIPALS)
