@@ -87,7 +87,14 @@ class Connection:
             logger.info("%s: cannot send %s: %s", self.account.username, message.type, exc)
 
     async def enter(self) -> None:
-        await ws_room.enter(self)
+        """Let in from the lobby; a refusal then (the media server unavailable, say)
+        answers their join, so their page hears it and tries again."""
+        try:
+            await ws_room.enter(self)
+        except GiaobanError as exc:
+            logger.info("%s: entering from the lobby failed: %s", self.account.username,
+                        exc.detail)
+            await self.tell(error_message(exc, "join"))
 
     async def turn_away(self) -> None:
         self.waiting = None
