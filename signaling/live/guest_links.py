@@ -69,6 +69,11 @@ class Guest:
         return f"{self.name} ({self.unit})" if self.unit else self.name
 
 
+def guest_id_of(username: str) -> str | None:
+    """The guest behind a participant's username (`guest:<id>`), or None for staff."""
+    return username.removeprefix(GUEST_PREFIX) if username.startswith(GUEST_PREFIX) else None
+
+
 def guest_account(guest: Guest) -> Account:
     """The guest as the socket sees them: no role of their own (kind decides), no seat."""
     return Account(username=guest.username, display_name=guest.label, role="official",
@@ -199,8 +204,9 @@ class GuestLinks:
         return guest
 
     def remove_guest(self, guest_id: str) -> None:
-        """A host removed this guest: their pass, and the link they came by, stop working
-        for this meeting."""
+        """A host removed this guest (`guest_id_of(participant.username)`): their pass,
+        and the link they came by, stop working for this meeting; the watcher then
+        takes them out (web/guard.py)."""
         guest = self.guest(guest_id)
         with self._store.transaction() as db:
             db.execute("UPDATE guests SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
