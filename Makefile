@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 CONFIG ?= configs/example.toml
-SYSTEM_PACKAGES := chromium redis-server iproute2 janus
+SYSTEM_PACKAGES := chromium redis-server iproute2 janus coturn firefox-esr nodejs nginx-light strace
+FIREFOX_DRIVER := tests/e2e/firefox
 
-.PHONY: run test venv dev system-packages lint typecheck bench mutation clean
+.PHONY: run test venv dev system-packages firefox-driver lint typecheck bench mutation clean
 
 $(BIN)/giaoban: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +22,10 @@ $(VENV)/.dev: $(BIN)/giaoban
 
 dev: $(VENV)/.dev
 
-# Installs the Debian packages the tests drive (real Chromium, real redis-server, Janus
-# as the benchmark's baseline), only when one is missing.
+# Installs the Debian packages the tests drive (real Chromium, Firefox ESR and Node to
+# drive it, real redis-server, coturn, nginx in front of the server, strace to record the
+# server's every outgoing connection, Janus as the benchmark's baseline), only when one
+# is missing.
 system-packages:
 	@missing=""; \
 	for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -33,10 +36,21 @@ system-packages:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
+# The Node packages (puppeteer-core) that drive Firefox ESR over WebDriver BiDi in the
+# browser scenarios, exactly as package-lock.json pins them; no browser is downloaded.
+# Debian's nodejs comes without npm (its own package); other builds of nodejs bring it.
+$(FIREFOX_DRIVER)/node_modules/.installed: $(FIREFOX_DRIVER)/package.json $(FIREFOX_DRIVER)/package-lock.json
+	@command -v npm >/dev/null || { SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm; }
+	cd $(FIREFOX_DRIVER) && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+firefox-driver: system-packages $(FIREFOX_DRIVER)/node_modules/.installed
+
 run: venv
 	$(BIN)/giaoban serve --config $(CONFIG)
 
-test: dev system-packages
+test: dev system-packages firefox-driver
 	$(BIN)/ruff check sfu signaling rooms web tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest tests

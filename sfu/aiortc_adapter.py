@@ -203,6 +203,22 @@ def negotiated_codecs(transceiver: RTCRtpTransceiver) -> list[RTCRtpCodecParamet
     return list(transceiver._codecs)
 
 
+def order_codecs(transceiver: RTCRtpTransceiver, rank: Callable[[str], tuple[int, int]]
+                 ) -> None:
+    """Reorder the codecs negotiated from a remote offer by `rank` of their MIME type
+    (stable; each RTX follows its codec), before the answer is made from them: the
+    answer lists them in this order, and the browser sends the first."""
+    codecs = list(transceiver._codecs)
+    rtx = [c for c in codecs if c.mimeType.lower() == "video/rtx"]
+    media = sorted((c for c in codecs if c not in rtx), key=lambda c: rank(c.mimeType))
+    ordered: list[RTCRtpCodecParameters] = []
+    for codec in media:
+        ordered.append(codec)
+        ordered += [r for r in rtx if r.parameters.get("apt") == codec.payloadType]
+    ordered += [r for r in rtx if r not in ordered]
+    transceiver._codecs = ordered
+
+
 class SenderFeedback:
     """What a subscriber's RTCP says about one sender: NACKs, REMB, reception report.
 

@@ -165,6 +165,14 @@ class SubscribeOffer:
     """Every live consumer of the transport, with the m-line that carries it."""
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerResult:
+    undeliverable: list[ConsumerMid]
+    """Consumers that became undeliverable with this answer: the subscriber rejected
+    their section or left it inactive (its browser cannot decode that codec). They
+    carry nothing; the others flow."""
+
+
 # ---------------------------------------------------------------- events
 
 
@@ -235,6 +243,9 @@ class StreamStats:
     paused: bool
     dropped_waiting_keyframe: int = 0
     """Outbound video: packets withheld because the subscriber had no keyframe yet."""
+    undeliverable: bool = False
+    """Outbound: the subscriber's browser rejected this stream's codec, so nothing is
+    sent to it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,7 +332,11 @@ class SfuClient(Protocol):
 
     async def create_offer(self, transport_id: TransportId) -> SubscribeOffer: ...
 
-    async def apply_answer(self, transport_id: TransportId, answer_sdp: str) -> None: ...
+    async def apply_answer(self, transport_id: TransportId, answer_sdp: str) -> AnswerResult:
+        """Apply a subscriber's answer; a rejected or inactive section is accepted and
+        its consumer is reported undeliverable. After a refused answer, the next
+        `create_offer` replaces the offer that was refused."""
+        ...
 
     async def add_ice_candidate(self, transport_id: TransportId, candidate: str,
                                 sdp_mid: str | None, sdp_mline_index: int | None) -> None: ...

@@ -74,3 +74,16 @@ def is_keyframe_start(mime_type: str, payload: bytes) -> bool:
     if mime == "video/h264":
         return h264_is_keyframe_start(payload)
     return True  # audio, or a codec without keyframes: never gate it
+
+
+def steering_rank(mime_type: str, video_codecs: list[str],
+                  undecodable: set[str]) -> tuple[int, int]:
+    """Where a publisher's video codec goes in the SFU's answer (lowest first).
+
+    Codecs some participant cannot decode (`undecodable`, lowercase MIME types) go
+    after those everyone can; then the order of `video_codecs` (names such as "VP8");
+    codecs it does not name go last. The publisher sends the first codec of the answer.
+    """
+    mime = mime_type.lower()
+    names = [f"video/{name}".lower() for name in video_codecs]
+    return (int(mime in undecodable), names.index(mime) if mime in names else len(names))

@@ -14,6 +14,11 @@ class IceServer:
     username: str = ""
     credential: str = ""
 
+    @property
+    def is_turn(self) -> bool:
+        """Whether one of its URLs is a TURN relay."""
+        return any(url.startswith(("turn:", "turns:")) for url in self.urls)
+
 
 @dataclass(frozen=True, slots=True)
 class SfuSettings:
@@ -21,7 +26,14 @@ class SfuSettings:
     """IP addresses the SFU binds and puts in its ICE host candidates; empty = every
     non-loopback interface address."""
     ice_servers: list[IceServer] = field(default_factory=list)
-    """STUN/TURN servers; empty means none at all (never a public STUN server)."""
+    """STUN/TURN servers; empty means none at all (never a public STUN server). Pages get
+    them all; the SFU's own connections use only the STUN ones."""
+    turn_secret: str = ""
+    """Shared secret of the TURN REST scheme (coturn's `static-auth-secret`): each page
+    gets short-lived TURN credentials of its own. Kept in the server process: never sent
+    to a worker or a page."""
+    turn_credential_seconds: int = 12 * 3600
+    """How long the TURN credentials a page gets when it joins stay valid."""
     workers: int = 0
     """SFU worker processes; 0 = one per core."""
     in_process: bool = False
@@ -40,9 +52,17 @@ class SfuSettings:
     """A connection whose other end stops answering ICE consent checks (RFC 7675) for
     about this long is closed, and its participant is told to rejoin. Shorter notices a
     vanished browser sooner; longer rides out a longer network outage without a rejoin."""
+    video_codecs: list[str] = field(default_factory=lambda: ["VP8", "H264"])
+    """The video codecs the SFU's answers to publishers list, in this order (a publisher
+    sends the first one); a codec some participant cannot decode goes after the ones
+    everyone can."""
     worker_wait_seconds: int = 10
     """A new meeting router asked for while no worker runs (the supervisor restarting
     the only one) waits this long for a worker before the join is refused."""
+
+
+VIDEO_CODECS = ("VP8", "H264")
+"""The video codecs the SFU forwards (it finds their keyframes), by their SDP names."""
 
 
 def port_range(text: str) -> tuple[int, int] | None:

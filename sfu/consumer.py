@@ -28,7 +28,8 @@ class Consumer:
     __slots__ = ("id", "transport_id", "producer_id", "transceiver", "kind", "clock_rate",
                  "_upstream", "_mime", "_rewriter", "_writer", "_payload_type", "active",
                  "closed", "waiting_for_keyframe", "packets", "bytes",
-                 "dropped_waiting_keyframe", "keyframes", "keyframe_requests", "feedback")
+                 "dropped_waiting_keyframe", "keyframes", "keyframe_requests", "feedback",
+                 "undeliverable")
 
     def __init__(self, consumer_id: ConsumerId, transport_id: TransportId, upstream: Upstream,
                  transceiver: RTCRtpTransceiver, numbering: SequenceRewriter) -> None:
@@ -47,6 +48,9 @@ class Consumer:
         """True once the subscriber's transport is connected and the sender started."""
         self.closed = False
         self.waiting_for_keyframe = self.kind == "video"
+        self.undeliverable = False
+        """The subscriber's browser rejected this consumer's section (it cannot decode
+        the codec): it is never activated and sends nothing."""
         # counters for stats
         self.packets = 0
         self.bytes = 0
@@ -61,11 +65,17 @@ class Consumer:
         return self.transceiver.mid
 
     @property
+    def codec(self) -> str:
+        """The MIME type of what it forwards, e.g. video/H264."""
+        return self._mime
+
+    @property
     def remb_bps(self) -> int | None:
         return self.feedback.remb_bps
 
     def ready_to_activate(self) -> bool:
-        return not self.active and not self.closed and adapter.sender_ready(self.transceiver.sender)
+        return (not self.active and not self.closed and not self.undeliverable
+                and adapter.sender_ready(self.transceiver.sender))
 
     def activate(self) -> None:
         """Start forwarding; video waits for (and asks for) a keyframe first."""

@@ -10,6 +10,7 @@ from collections.abc import Callable, Collection
 
 from . import aiortc_adapter as adapter
 from .api import (
+    AnswerResult,
     EventListener,
     PublishResult,
     SfuEvent,
@@ -155,8 +156,8 @@ class Engine:
     async def create_offer(self, transport_id: TransportId) -> SubscribeOffer:
         return await self._router("transport", transport_id).create_offer(transport_id)
 
-    async def apply_answer(self, transport_id: TransportId, answer_sdp: str) -> None:
-        await self._router("transport", transport_id).apply_answer(transport_id, answer_sdp)
+    async def apply_answer(self, transport_id: TransportId, answer_sdp: str) -> AnswerResult:
+        return await self._router("transport", transport_id).apply_answer(transport_id, answer_sdp)
 
     async def add_ice_candidate(self, transport_id: TransportId, candidate: str,
                                 sdp_mid: str | None, sdp_mline_index: int | None) -> None:

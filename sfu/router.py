@@ -12,6 +12,7 @@ from typing import Literal, TypeAlias
 from . import aiortc_adapter as adapter
 from .api import (
     ActiveSpeaker,
+    AnswerResult,
     ConsumerMid,
     LowDiskError,
     OwnTrackError,
@@ -158,7 +159,8 @@ class Router:
     async def publish(self, transport_id: TransportId, offer_sdp: str,
                       mids: Collection[str] | None = None) -> PublishResult:
         transport = self.transport(transport_id)
-        answer = await transport.answer_offer(offer_sdp)
+        answer = await transport.answer_offer(offer_sdp, self.undecodable,
+                                              self.settings.video_codecs)
         known = {p.mid for p in self.producers.values() if p.transport_id == transport_id}
         created: list[ProducerInfo] = []
         for transceiver in transport.receiving_transceivers():
@@ -179,6 +181,17 @@ class Router:
                         producer.kind, producer.codec.mimeType, transport_id)
             self._emit(TrackPublished(self.id, producer.info))
         return PublishResult(answer_sdp=answer, producers=created)
+
+    def undecodable(self) -> set[str]:
+        """The video codecs (lowercase MIME types) some participant cannot decode: its
+        publish offer leaves them out, or its browser rejected them as a subscriber."""
+        steered = {f"video/{name}".lower() for name in self.settings.video_codecs}
+        found: set[str] = set()
+        for transport in self.transports.values():
+            found |= transport.cannot_decode
+            if transport.decodes is not None:
+                found |= steered - transport.decodes
+        return found
 
     def producer(self, producer_id: ProducerId) -> Producer:
         producer = self.producers.get(producer_id)
@@ -240,10 +253,22 @@ class Router:
                      if c.transport_id == transport_id and c.mid is not None]
         return SubscribeOffer(offer_sdp=sdp, consumers=consumers)
 
-    async def apply_answer(self, transport_id: TransportId, answer_sdp: str) -> None:
+    async def apply_answer(self, transport_id: TransportId, answer_sdp: str) -> AnswerResult:
         transport = self.transport(transport_id)
-        await transport.apply_answer(answer_sdp)
+        silent = {id(t) for t in await transport.apply_answer(answer_sdp)}
+        newly: list[ConsumerMid] = []
+        for consumer in self.consumers.values():
+            if consumer.transport_id != transport_id or consumer.closed:
+                continue
+            undeliverable = id(consumer.transceiver) in silent
+            if undeliverable and not consumer.undeliverable:
+                transport.cannot_decode.add(consumer.codec.lower())
+                newly.append(ConsumerMid(consumer.id, consumer.producer_id, str(consumer.mid)))
+                logger.info("router %s: consumer %s (%s) undeliverable: transport %s "
+                            "rejected it", self.id, consumer.id, consumer.codec, transport_id)
+            consumer.undeliverable = undeliverable
         self._schedule_activation(transport)
+        return AnswerResult(undeliverable=newly)
 
     def _schedule_activation(self, transport: Transport) -> None:
         """Start consumers as soon as aiortc has started their senders.
@@ -264,7 +289,8 @@ class Router:
             if transport.connection_state == "connected":
                 pending = False
                 for consumer in self.consumers.values():
-                    if consumer.transport_id != transport.id or consumer.active:
+                    if (consumer.transport_id != transport.id or consumer.active
+                            or consumer.undeliverable):
                         continue
                     if consumer.ready_to_activate():
                         consumer.activate()

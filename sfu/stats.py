@@ -91,4 +91,5 @@ class StatsSampler:
             rtt_ms=None if rtt_s is None else rtt_s * 1000,
             nacks=consumer.feedback.nacks, plis=consumer.keyframe_requests,
             keyframes=consumer.keyframes, paused=paused,
-            dropped_waiting_keyframe=consumer.dropped_waiting_keyframe)
+            dropped_waiting_keyframe=consumer.dropped_waiting_keyframe,
+            undeliverable=consumer.undeliverable)

@@ -24,8 +24,9 @@ from aiortc import (
 )
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
-from aiortc.sdp import SessionDescription, candidate_from_sdp
+from aiortc.sdp import MediaDescription, SessionDescription, candidate_from_sdp
 
+from . import aiortc_adapter as adapter
 from .aiortc_ports import UdpPortsExhausted, bind_from_range
 from .aiortc_receive import guard_rtcp, install_fast_receive
 from .api import (
@@ -37,21 +38,25 @@ from .api import (
     TransportRole,
     WrongRoleError,
 )
+from .codecs import steering_rank
 from .config import SfuSettings, port_range
 from .ids import RouterId, TransportId
 from .rewrite import SequenceRewriter
+from .sdp_sections import complete_rejected, keeps_layout, layout
 
 logger = logging.getLogger(__name__)
 
 MAX_SDP_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, AssertionError)
 
 
-def check_description(sdp: str, what: str) -> None:
-    """Refuse a description aiortc would accept but that cannot carry media.
+def check_description(sdp: str, what: str) -> list[MediaDescription]:
+    """Refuse a description aiortc would accept but that cannot carry media; return
+    its audio and video sections.
 
     aiortc parses almost any text starting with v=0 as an empty session; a browser's
     description always has audio/video sections with ICE credentials and a DTLS
-    fingerprint.
+    fingerprint. In an answer, a rejected section (port 0) has neither and carries
+    nothing; at least one section must be accepted.
     """
     try:
         parsed = SessionDescription.parse(sdp)
@@ -60,11 +65,26 @@ def check_description(sdp: str, what: str) -> None:
     media = [m for m in parsed.media if m.kind in ("audio", "video")]
     if not media:
         raise InvalidSdpError(f"the {what} has no audio or video section")
-    for m in media:
+    checked = [m for m in media if not (what == "answer" and m.port == 0)]
+    if not checked:
+        raise InvalidSdpError(f"the {what} rejects every audio and video section")
+    for m in checked:
         if m.ice is None or not m.ice.usernameFragment or not m.ice.password:
             raise InvalidSdpError(f"the {what}'s {m.kind} section has no ICE credentials")
         if m.dtls is None or not m.dtls.fingerprints:
             raise InvalidSdpError(f"the {what}'s {m.kind} section has no DTLS fingerprint")
+    return media
+
+
+def keeping(mime_type: str) -> Callable[[str], tuple[int, int]]:
+    """A codec rank that puts `mime_type` first and leaves the rest as they are."""
+    return lambda mime: (int(mime.lower() != mime_type), 0)
+
+
+def steering(video_codecs: list[str], undecodable: set[str]
+             ) -> Callable[[str], tuple[int, int]]:
+    """A codec rank by `sfu.codecs.steering_rank`."""
+    return lambda mime: steering_rank(mime, video_codecs, undecodable)
 
 
 class SilentTrack(MediaStreamTrack):
@@ -83,9 +103,10 @@ class SilentTrack(MediaStreamTrack):
 
 
 def rtc_configuration(settings: SfuSettings) -> RTCConfiguration:
-    # Always an explicit list: aiortc falls back to a public STUN server otherwise.
-    servers = [RTCIceServer(urls=s.urls, username=s.username or None,
-                            credential=s.credential or None) for s in settings.ice_servers]
+    # Always an explicit list: aiortc falls back to a public STUN server otherwise. The
+    # SFU is reached directly; TURN relays are for the browsers.
+    servers = [RTCIceServer(urls=stun) for s in settings.ice_servers
+               if (stun := [url for url in s.urls if url.startswith("stun:")])]
     return RTCConfiguration(iceServers=servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
 
 
@@ -117,6 +138,15 @@ class Transport:
         self._numbering: dict[int, SequenceRewriter] = {}
         """Per sending transceiver: its SSRC keeps one numbering across consumers."""
         self._released: list[RTCRtpTransceiver] = []
+        self._rejected: set[str] = set()
+        """Subscribe mids the browser rejected once: never reused for another stream."""
+        self._refused = False
+        """The last answer was refused: the next offer may replace the one it answered."""
+        self.decodes: set[str] | None = None
+        """Publish role: the video codecs (lowercase MIME types) the browser's offer
+        lists, which it can decode too; None until it offers video."""
+        self.cannot_decode: set[str] = set()
+        """Subscribe role: the codecs whose sections the browser rejected."""
         self._lock = asyncio.Lock()
         self._closing: asyncio.Future[None] | None = None
         self.pc.on("connectionstatechange", self._state_changed)
@@ -140,20 +170,56 @@ class Transport:
 
     # ------------------------------------------------------------ publish role
 
-    async def answer_offer(self, offer_sdp: str) -> str:
-        """Apply the publisher's offer and return the answer (with host candidates)."""
+    async def answer_offer(self, offer_sdp: str,
+                           undecodable: Callable[[], set[str]] = set,
+                           video_codecs: list[str] | None = None) -> str:
+        """Apply the publisher's offer and return the answer (with host candidates).
+
+        Each new video section's codecs are answered in the order of `video_codecs`,
+        those in `undecodable()` (someone cannot decode them) last.
+        """
         self._require_role("publish")
-        check_description(offer_sdp, "offer")
+        media = check_description(offer_sdp, "offer")
         async with self._lock:
+            remote = self.pc.remoteDescription
+            before = layout(remote.sdp) if remote is not None else []
+            if not keeps_layout(before, layout(offer_sdp)):
+                raise InvalidSdpError("the offer drops, moves or changes the kind of a media "
+                                      "section of the earlier offer")
+            sending = {str(t.mid): codecs[0].mimeType.lower()
+                       for t in self.pc.getTransceivers()
+                       if t.mid is not None and (codecs := adapter.negotiated_codecs(t))}
             try:
                 await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
             except MAX_SDP_ERRORS as exc:
                 raise InvalidSdpError(f"the offer could not be applied: {exc}") from exc
             except Exception as exc:  # aiortc's InvalidStateError, OperationError
                 raise InvalidSdpError(f"the offer was refused: {exc}") from exc
-            answer = await self.pc.createAnswer()
-            await self._set_local(answer)
+            video = [m for m in media if m.kind == "video"]
+            if video:
+                self.decodes = {c.mimeType.lower() for m in video for c in m.rtp.codecs}
+            self._steer(sending, undecodable() if video_codecs is not None else set(),
+                        video_codecs)
+            try:
+                answer = await self.pc.createAnswer()
+                await self._set_local(answer)
+            except MAX_SDP_ERRORS as exc:
+                raise InvalidSdpError(f"the offer cannot be answered: {exc}") from exc
             return str(self.pc.localDescription.sdp)
+
+    def _steer(self, sending: dict[str, str], undecodable: set[str],
+               video_codecs: list[str] | None) -> None:
+        """Order each video section's codecs for the answer: a section already
+        answered keeps the codec it sends (`sending`, by mid), whatever order the new
+        offer lists; a new one is steered by `video_codecs` (when given)."""
+        for transceiver in self.pc.getTransceivers():
+            if transceiver.kind != "video" or transceiver.mid is None:
+                continue
+            kept = sending.get(str(transceiver.mid))
+            if kept is not None:
+                adapter.order_codecs(transceiver, keeping(kept))
+            elif video_codecs is not None:
+                adapter.order_codecs(transceiver, steering(video_codecs, undecodable))
 
     async def _set_local(self, description: RTCSessionDescription) -> None:
         """Apply our own offer or answer; its ICE gathering binds this transport's socket."""
@@ -207,28 +273,43 @@ class Transport:
         async with self._lock:
             if self.closed:
                 raise TransportClosedError(f"transport {self.id} is closed")
-            if self.pc.signalingState != "stable":
+            if self.pc.signalingState != "stable" and not self._refused:
                 raise NegotiationInProgressError(
                     "the previous offer has not been answered yet")
             offer = await self.pc.createOffer()
             await self._set_local(offer)
+            self._refused = False
             return str(self.pc.localDescription.sdp)
 
-    async def apply_answer(self, answer_sdp: str) -> None:
+    async def apply_answer(self, answer_sdp: str) -> list[RTCRtpTransceiver]:
+        """Apply the browser's answer; returns the sending transceivers it rejected or
+        left inactive, which carry nothing. A refused answer leaves the offer waiting
+        for a good answer, or for the next offer to replace it."""
         self._require_role("subscribe")
         async with self._lock:
             if self.pc.signalingState != "have-local-offer":
                 raise NoOfferError("there is no offer waiting for an answer")
-            check_description(answer_sdp, "answer")
             try:
-                await self.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
+                check_description(answer_sdp, "answer")
+                completed, rejected = complete_rejected(answer_sdp,
+                                                        str(self.pc.localDescription.sdp))
+                await self.pc.setRemoteDescription(RTCSessionDescription(completed, "answer"))
+            except InvalidSdpError:
+                self._refused = True
+                raise
             except MAX_SDP_ERRORS as exc:
+                self._refused = True
                 raise InvalidSdpError(f"the answer could not be applied: {exc}") from exc
             except Exception as exc:
+                self._refused = True
                 raise InvalidSdpError(f"the answer was refused: {exc}") from exc
+            self._refused = False
+            self._rejected |= rejected
             # The browser has now seen the released transceivers go inactive.
-            self._free.extend(self._released)
+            self._free.extend(t for t in self._released if t.mid not in self._rejected)
             self._released.clear()
+            return [t for t in self.pc.getTransceivers() if t.direction == "sendonly"
+                    and t.currentDirection not in ("sendonly", "sendrecv")]
 
     # ------------------------------------------------------------ both roles
 

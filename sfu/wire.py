@@ -208,7 +208,11 @@ def decode_error(error: Any) -> SfuError:
 
 
 def encode_settings(settings: SfuSettings) -> dict[str, Any]:
+    """What a worker is started with. TURN credentials and the TURN secret stay behind:
+    workers use no relay, and a command line is visible to every user of the machine."""
     value: dict[str, Any] = to_json(settings)
+    value.pop("turn_secret", None)
+    value["ice_servers"] = [{"urls": s["urls"]} for s in value.get("ice_servers", [])]
     return value
 
 

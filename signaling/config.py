@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sfu.config import IceServer, RecorderSettings, SfuSettings, port_range
+from sfu.config import VIDEO_CODECS, IceServer, RecorderSettings, SfuSettings, port_range
 from signaling.errors import ConfigError
+from signaling.forwarded import trusted_networks
 from signaling.quality.settings import QualitySettings, validate_quality
 from signaling.records.policy import RECORDING_POLICIES
 
@@ -46,6 +47,9 @@ class HttpSettings:
     """The address people reach the server at (e.g. https://giaoban.bo.gov.vn); links in
     invitations and feeds are built from it, and pages from it may open the sockets.
     Empty: http://host:port from this section."""
+    trusted_proxies: list[str] = field(default_factory=list)
+    """Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For and
+    X-Forwarded-Proto are believed; empty: those headers are ignored from everyone."""
 
     @property
     def tls(self) -> bool:
@@ -93,7 +97,6 @@ class MeetingSettings:
     join_window_minutes: int = 15
     """Invitees may join this many minutes before a meeting starts."""
     guests_wait_in_lobby: bool = True
-    """Guests who come by a guest link wait in the lobby until a host admits them."""
     chat_retention_days: int = 365
     """Chat messages older than this are deleted by the daily job; 0 keeps them forever."""
 
@@ -321,6 +324,10 @@ def validate(config: Config) -> None:
     if http.session_max_hours < 1:
         raise ConfigError("'http.session_max_hours' must be at least 1")
     _validate_tls(http)
+    try:
+        trusted_networks(http.trusted_proxies)
+    except ValueError as exc:
+        raise ConfigError(f"'http.trusted_proxies': {exc}") from None
     _validate_sfu(config.sfu)
     validate_quality(config.quality)
     if config.licence.seats < 1:
@@ -366,9 +373,8 @@ def _validate_tls(http: HttpSettings) -> None:
 def _validate_schedule(config: Config) -> None:
     window = config.meetings.join_window_minutes
     if not 0 <= window <= 24 * 60:
-        raise ConfigError(
-            f"'meetings.join_window_minutes' must be between 0 and 1440, not {window}"
-        )
+        raise ConfigError("'meetings.join_window_minutes' must be between 0 and 1440, "
+                          f"not {window}")
     if config.meetings.chat_retention_days < 0:
         raise ConfigError("'meetings.chat_retention_days' must be 0 (keep forever) or more")
 
@@ -404,6 +410,16 @@ def _validate_sfu(sfu: SfuSettings) -> None:
                 raise ConfigError(
                     f"'sfu.ice_servers[{i}].urls': {url!r} must start with stun:, turn: or turns:"
                 )
+        static = bool(server.username) + bool(server.credential)
+        if server.is_turn and static < 2 and (static or not sfu.turn_secret):
+            # Browsers refuse a TURN server without both (and so every join).
+            raise ConfigError(f"'sfu.ice_servers[{i}]': a TURN server needs both username and "
+                              "credential, or neither with 'sfu.turn_secret' set")
+    if sfu.turn_secret and not any(s.is_turn for s in sfu.ice_servers):
+        raise ConfigError("'sfu.turn_secret' is set but no server in 'sfu.ice_servers' "
+                          "has a turn: or turns: URL to use it with")
+    if not 60 <= sfu.turn_credential_seconds <= 7 * 86400:
+        raise ConfigError("'sfu.turn_credential_seconds' must be between 60 and 604800")
     if sfu.workers < 0:
         raise ConfigError("'sfu.workers' must be 0 (one per core) or more")
     if sfu.keyframe_retry_ms < 100:
@@ -420,6 +436,11 @@ def _validate_sfu(sfu: SfuSettings) -> None:
         raise ConfigError("'sfu.consent_timeout_seconds' must be between 5 and 300")
     if not 0 <= sfu.worker_wait_seconds <= 120:
         raise ConfigError("'sfu.worker_wait_seconds' must be between 0 and 120")
+    known = ", ".join(VIDEO_CODECS)
+    if not sfu.video_codecs or len(set(sfu.video_codecs)) != len(sfu.video_codecs) \
+            or any(name not in VIDEO_CODECS for name in sfu.video_codecs):
+        raise ConfigError(f"'sfu.video_codecs' must list {known}, or one of them, each once, "
+                          f"not {sfu.video_codecs!r}")
 
 
 __all__ = [

@@ -1,10 +1,9 @@
 """The durable store: one SQLite file in WAL mode, with numbered schema migrations.
 
 Migrations live in signaling/migrations as NNNN_name.sql, numbered from 0001 in
-ascending order; a number may be skipped (numbers are set aside for work under way), but
-none may repeat. Each one runs in its own transaction and is recorded in
-schema_migrations by its number, so a migration that fails leaves the database at the
-previous version, and one filling a gap later is still applied.
+ascending order; a number may be left unused (a gap), never used twice. Each one runs
+in its own transaction and is recorded in schema_migrations, so a migration that fails
+leaves the database at the previous version.
 
 One Store holds one connection, shared between the event loop and worker threads
 (password hashing runs in threads). A re-entrant lock serialises every use of it, so
@@ -85,12 +84,14 @@ def load_migrations() -> list[Migration]:
             )
         found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
     found.sort(key=lambda m: m.version)
-    if found and found[0].version != 1:
-        raise MigrationError(f"migrations start at 0001, not at {found[0].name}")
-    for previous, migration in zip(found, found[1:], strict=False):
-        if migration.version == previous.version:
+    previous = 0
+    for migration in found:
+        if migration.version <= previous:
             raise MigrationError(
-                f"migrations must not repeat a number: {previous.name} and {migration.name}")
+                f"migrations must be numbered from 0001 upwards, each number once; "
+                f"found {migration.name} after number {previous:04d}"
+            )
+        previous = migration.version
     return found
 
 

@@ -19,6 +19,7 @@ from sfu.pool import WorkerPool
 from sfu.status import STATUS_FILE, WorkerStatus
 from signaling.accounts.accounts import AccountService
 from signaling.accounts.audit import AuditLog
+from signaling.accounts.csv_import import MAX_BYTES as CSV_MAX_BYTES
 from signaling.accounts.csv_import import AccountImport
 from signaling.accounts.sessions import SessionService
 from signaling.accounts.throttle import LoginThrottle, rules_from
@@ -26,6 +27,7 @@ from signaling.accounts.tokens import ApiTokenService
 from signaling.config import Config
 from signaling.live.chat import ChatStore, LiveChat
 from signaling.live.guest_links import GuestLinks
+from signaling.live.ice_servers import IceServers
 from signaling.live.lobby import Lobby
 from signaling.live.meetings import LiveMeetings
 from signaling.records.attendance import AttendanceService
@@ -37,6 +39,7 @@ from web.access_log import ACCESS_LOGGER
 from web.accounts_web import setup_accounts
 from web.api.guest_links import setup_guest_links_api
 from web.auth import auth_middleware, error_middleware, name_the_server
+from web.client_address import client_middleware
 from web.keys import (
     ACCOUNTS,
     API_TOKENS,
@@ -70,9 +73,14 @@ from web.ws import setup_ws
 
 logger = logging.getLogger(__name__)
 
+MAX_FORM_BYTES = 4 * CSV_MAX_BYTES
+"""The largest request body: a CSV import of the largest size the import takes, even
+sent back form-encoded (each non-ASCII byte takes three) when it is applied."""
+
 
 def create_app(config: Config) -> web.Application:
-    app = web.Application(middlewares=[error_middleware, auth_middleware])
+    app = web.Application(middlewares=[client_middleware, error_middleware, auth_middleware],
+                          client_max_size=MAX_FORM_BYTES)
     app.on_response_prepare.append(name_the_server)
     app[CONFIG] = config
     config.data_path.mkdir(parents=True, exist_ok=True)
@@ -108,8 +116,9 @@ def create_app(config: Config) -> web.Application:
 
     sfu.add_listener(on_load)
     recording = create_recording_services(app, sfu)
-    app[LIVE_MEETINGS] = LiveMeetings(sfu, app[ATTENDANCE], config.sfu.ice_servers,
-                                      recording=recording)
+    ice_servers = IceServers(config.sfu.ice_servers, config.sfu.turn_secret,
+                             config.sfu.turn_credential_seconds)
+    app[LIVE_MEETINGS] = LiveMeetings(sfu, app[ATTENDANCE], ice_servers, recording=recording)
     live = app[LIVE_MEETINGS].live
     app[LOBBY] = Lobby(lambda meeting_id: meeting_id in live,
                        guests_wait=config.meetings.guests_wait_in_lobby)

@@ -29,6 +29,8 @@ from signaling.errors import (
     Unauthorized,
 )
 from web import i18n
+from web.client_address import forwarded_https
+from web.content_policy import content_security_policy
 from web.keys import ACCOUNTS, API_TOKENS, CONFIG, SESSIONS, TEMPLATES
 
 if TYPE_CHECKING:
@@ -55,11 +57,6 @@ OWN_CREDENTIAL_PATHS: Final = frozenset({"/metrics"})
 bearer token, which is not an account's API token)."""
 
 SECURITY_HEADERS: Final = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; "
-        "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss:; "
-        "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
-    ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
@@ -142,11 +139,16 @@ def redirect(location: str | URL) -> web.Response:
     return web.Response(status=302, headers={"Location": str(location)})
 
 
+def cookies_secure(request: web.Request) -> bool:
+    """Cookies are Secure as configured (always with TLS), and when a trusted proxy says
+    the browser reached it over https."""
+    return request.app[CONFIG].http.cookies_secure or forwarded_https(request)
+
+
 def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
-    http = request.app[CONFIG].http
     response.set_cookie(
         SESSION_COOKIE, token, path="/", httponly=True, samesite="Lax",
-        secure=http.cookies_secure,
+        secure=cookies_secure(request),
     )
 
 
@@ -288,6 +290,7 @@ def _finish(request: web.Request, response: web.StreamResponse) -> None:
     """Cookies and headers every response gets, unless it was already sent (WebSocket)."""
     if response.prepared:
         return
+    response.headers.setdefault("Content-Security-Policy", content_security_policy(request))
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     if request.get(_CLEAR_SESSION) and SESSION_COOKIE not in response.cookies:
@@ -296,11 +299,11 @@ def _finish(request: web.Request, response: web.StreamResponse) -> None:
     if new_csrf:
         response.set_cookie(
             CSRF_COOKIE, new_csrf, path="/", httponly=True, samesite="Strict",
-            secure=request.app[CONFIG].http.cookies_secure,
+            secure=cookies_secure(request),
         )
     chosen = i18n.normalize_language(request.query.get("lang"))
     if chosen and chosen != request.cookies.get(LANG_COOKIE):
         response.set_cookie(
             LANG_COOKIE, chosen, path="/", max_age=LANG_COOKIE_MAX_AGE, samesite="Lax",
-            secure=request.app[CONFIG].http.cookies_secure,
+            secure=cookies_secure(request),
         )

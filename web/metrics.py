@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 from signaling.errors import Forbidden, Unauthorized
 from signaling.live.meetings import LiveMeetings
 from signaling.quality.monitor import QualityMonitor
+from web.client_address import client_address
 from web.keys import CONFIG, LIVE_MEETINGS, METRICS_REGISTRY, QUALITY
 
 
@@ -95,7 +96,7 @@ def may_read_metrics(request: web.Request) -> None:
             raise Forbidden("The metrics token is wrong")
         return
     try:
-        loopback = ipaddress.ip_address(request.remote or "").is_loopback
+        loopback = ipaddress.ip_address(client_address(request)).is_loopback
     except ValueError:
         loopback = False
     if not loopback:

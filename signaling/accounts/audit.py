@@ -11,7 +11,9 @@ import csv
 import io
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +23,19 @@ from signaling.store import Store, from_db, to_db, utcnow
 CLI_ACTOR = "cli"
 """The actor of changes made with the `giaoban` command on the server itself."""
 PAGE_SIZE = 200
-CSV_COLUMNS = ("id", "at", "actor", "action", "target", "before", "after")
+CSV_COLUMNS = ("id", "at", "actor", "address", "action", "target", "before", "after")
+_ADDRESS: ContextVar[str] = ContextVar("audit_address", default="")
+"""The network address the action being handled comes from ("" on the server itself)."""
+
+
+@contextmanager
+def acting_from(address: str) -> Iterator[None]:
+    """Entries recorded within (also in threads started from here) name this address."""
+    token = _ADDRESS.set(address)
+    try:
+        yield
+    finally:
+        _ADDRESS.reset(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +44,9 @@ class AuditEntry:
     at: datetime
     actor: str
     """Username of the administrator, or "cli"."""
+    address: str
+    """The address the actor acted from (the client's, behind a trusted proxy); "" for
+    the command line."""
     action: str
     """A dotted name such as "account.create" or "account.role"."""
     target: str
@@ -44,9 +61,9 @@ def record(
 ) -> None:
     """Append one entry; call it inside the transaction that makes the change."""
     db.execute(
-        "INSERT INTO audit_log (at, actor, action, target, before_json, after_json)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (to_db(utcnow()), actor, action, target, _dump(before), _dump(after)),
+        "INSERT INTO audit_log (at, actor, address, action, target, before_json, after_json)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (to_db(utcnow()), actor, _ADDRESS.get(), action, target, _dump(before), _dump(after)),
     )
 
 
@@ -63,7 +80,8 @@ def _load(text: str | None) -> dict[str, Any] | None:
 
 def _entry(row: sqlite3.Row) -> AuditEntry:
     return AuditEntry(
-        id=int(row["id"]), at=from_db(row["at"]), actor=row["actor"], action=row["action"],
+        id=int(row["id"]), at=from_db(row["at"]), actor=row["actor"], address=row["address"],
+        action=row["action"],
         target=row["target"], before=_load(row["before_json"]), after=_load(row["after_json"]),
     )
 
@@ -94,6 +112,6 @@ class AuditLog:
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
         for row in self._store.fetch_all("SELECT * FROM audit_log ORDER BY id"):
-            writer.writerow([row["id"], row["at"], row["actor"], row["action"], row["target"],
-                             row["before_json"] or "", row["after_json"] or ""])
+            writer.writerow([row["id"], row["at"], row["actor"], row["address"], row["action"],
+                             row["target"], row["before_json"] or "", row["after_json"] or ""])
         return out.getvalue()

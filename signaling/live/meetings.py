@@ -22,13 +22,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sfu.api import SfuClient
-from sfu.config import IceServer
 from sfu.ids import ProducerId, RouterId, TransportId
 from signaling.accounts.accounts import Account
 from signaling.ids import MeetingId, ParticipantId
 from signaling.live import protocol as p
 from signaling.live.background import BackgroundTasks
 from signaling.live.events import SfuEventRouting
+from signaling.live.ice_servers import IceServers
 from signaling.live.losses import MediaLoss
 from signaling.live.membership import Membership
 from signaling.live.negotiation import Negotiation
@@ -46,7 +46,7 @@ class LiveMeetings:
     """Every live meeting on this node."""
 
     def __init__(self, sfu: SfuClient, attendance: AttendanceService,
-                 ice_servers: list[IceServer],
+                 ice_servers: IceServers,
                  recording: RecordingControl | None = None) -> None:
         self._registry = LiveRegistry()
         self._tasks = BackgroundTasks()

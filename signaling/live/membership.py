@@ -16,16 +16,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from typing import Any
 
 from sfu.api import SfuClient, SfuError
-from sfu.config import IceServer
 from sfu.ids import ProducerId
 from signaling.accounts.accounts import Account
 from signaling.errors import Forbidden
 from signaling.ids import MeetingId, ParticipantId
 from signaling.live import protocol as p
 from signaling.live.background import BackgroundTasks
+from signaling.live.ice_servers import IceServers
 from signaling.live.negotiation import Negotiation
 from signaling.live.participants import Close, LiveMeeting, Participant, Send
 from signaling.live.publishing import Publishing
@@ -41,22 +40,15 @@ REPLACED = "replaced"
 """Error code telling a page its person joined the same meeting again elsewhere."""
 
 
-def ice_servers_json(servers: list[IceServer]) -> list[dict[str, Any]]:
-    """The ICE servers as the `joined` message lists them."""
-    return [{"urls": s.urls, **({"username": s.username} if s.username else {}),
-             **({"credential": s.credential} if s.credential else {})}
-            for s in servers]
-
-
 class Membership:
     def __init__(self, sfu: SfuClient, registry: LiveRegistry, attendance: AttendanceService,
-                 ice_servers: list[IceServer], recording: LiveRecording,
+                 ice_servers: IceServers, recording: LiveRecording,
                  negotiation: Negotiation, publishing: Publishing,
                  tasks: BackgroundTasks) -> None:
         self._sfu = sfu
         self._registry = registry
         self._attendance = attendance
-        self._ice_servers = ice_servers_json(ice_servers)
+        self._ice_servers = ice_servers
         self._recording = recording
         self._negotiation = negotiation
         self._publishing = publishing
@@ -131,7 +123,8 @@ class Membership:
             await send(p.Joined(meeting_id=meeting.id, title=meeting.title,
                                 participant_id=participant.id,
                                 participants=[x.info for x in live_meeting.participants.values()],
-                                tracks=live_meeting.tracks(), ice_servers=self._ice_servers))
+                                tracks=live_meeting.tracks(),
+                                ice_servers=self._ice_servers.for_account(account.username)))
             await self._recording.joined(live_meeting, participant, account)
             for other in others:
                 await other.tell(p.ParticipantJoined(participant=participant.info))

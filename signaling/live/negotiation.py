@@ -44,7 +44,7 @@ class Negotiation:
 
     async def negotiate(self, participant: Participant) -> None:
         """Send the subscriber a fresh offer; one at a time, repeated while changes queue."""
-        if participant.negotiating:
+        if participant.negotiating and not participant.offer_refused:
             participant.renegotiate = True
             return
         if participant.left or participant.subscribe_transport is None:
@@ -53,6 +53,7 @@ class Negotiation:
             return
         participant.negotiating = True
         participant.renegotiate = False
+        participant.offer_refused = False
         try:
             offer = await self._sfu.create_offer(participant.subscribe_transport)
         except SfuError as exc:
@@ -79,13 +80,28 @@ class Negotiation:
         if not participant.negotiating or participant.subscribe_transport is None:
             raise BadRequest("there is no offer waiting for an answer")
         try:
-            await self._sfu.apply_answer(participant.subscribe_transport, sdp)
+            result = await self._sfu.apply_answer(participant.subscribe_transport, sdp)
         except SfuError as exc:
-            # A bad answer leaves the offer waiting for a good one.
+            # A bad answer leaves the offer waiting for a good one, or for the next
+            # change to replace it.
             if not isinstance(exc, InvalidSdpError):
                 participant.negotiating = False
+            else:
+                participant.offer_refused = True
+                if participant.renegotiate:
+                    self.renegotiate(participant)
             raise sfu_error(exc) from exc
         participant.negotiating = False
+        participant.offer_refused = False
+        live_meeting = self._registry.get(participant.meeting_id)
+        for consumer in result.undeliverable:
+            track = live_meeting.track(consumer.producer_id) if live_meeting else None
+            if track is not None:
+                logger.info("participant %s: cannot decode producer %s", participant.id,
+                            consumer.producer_id)
+                await participant.tell(p.TrackUnsupported(
+                    producer_id=track.producer_id, participant_id=track.participant_id,
+                    kind=track.kind, source=track.source))
         if participant.renegotiate:
             await self.negotiate(participant)
 

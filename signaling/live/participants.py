@@ -42,6 +42,9 @@ class Participant:
     """What this participant receives, by the producer forwarded."""
     negotiating: bool = False
     renegotiate: bool = False
+    offer_refused: bool = False
+    """The answer to the offer under way was refused: it still waits for a good answer,
+    but the next change replaces it with a new offer."""
     left: bool = False
     lost: bool = False
     """Their media path is gone: they were told to rejoin and are being taken out."""

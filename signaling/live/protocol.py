@@ -8,8 +8,8 @@ connection goes on.
 Client -> server: hello, join, publish, unpublish, answer, ice, mute, recording, leave,
 quality_report; chat, lock and lobby messages (protocol_chat_lobby.py).
 Server -> client: welcome, joined, published, offer, participant_joined,
-participant_left, track_published, track_unpublished, mute_changed, active_speaker,
-recording_state, quality, error.
+participant_left, track_published, track_unpublished, track_unsupported, mute_changed,
+active_speaker, recording_state, quality, error.
 
 A `quality_report` that is malformed or too large raises InvalidQualityReport; the
 socket drops and counts it without answering.
@@ -23,11 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeAlias
 
 from signaling.errors import InvalidMessage
-from signaling.live.protocol_chat_lobby import (
-    CHAT_LOBBY_MESSAGES,
-    ChatLobbyClientMessage,
-    ChatLobbyServerMessage,
-)
+from signaling.live import protocol_chat_lobby as cl
 from signaling.quality.client_reports import (
     MAX_REPORT_BYTES,
     ClientSummary,
@@ -245,11 +241,11 @@ class QualityReport:
 
 
 ClientMessage: TypeAlias = (Hello | Join | Publish | Unpublish | Answer | Ice | Mute | Recording
-                            | Leave | QualityReport | ChatLobbyClientMessage)
+                            | Leave | QualityReport | cl.ChatLobbyClientMessage)
 
 CLIENT_MESSAGES: dict[str, Any] = {
     m.type: m for m in (Hello, Join, Publish, Unpublish, Answer, Ice, Mute, Recording, Leave,
-                        QualityReport, *CHAT_LOBBY_MESSAGES)
+                        QualityReport, *cl.CHAT_LOBBY_MESSAGES)
 }
 
 
@@ -370,6 +366,18 @@ class TrackUnpublished:
 
 
 @dataclass(frozen=True, slots=True)
+class TrackUnsupported:
+    """This participant's browser cannot decode one of the tracks it was offered (it
+    rejected that codec): that track is not shown; the others flow."""
+
+    type: ClassVar[str] = "track_unsupported"
+    producer_id: str
+    participant_id: str
+    kind: Kind
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
 class MuteChanged:
     type: ClassVar[str] = "mute_changed"
     participant_id: str
@@ -430,8 +438,8 @@ class Error:
 
 ServerMessage: TypeAlias = (
     Welcome | Joined | Published | Offer | ParticipantJoined | ParticipantLeft
-    | TrackPublished | TrackUnpublished | MuteChanged | ActiveSpeakerChanged | RecordingState
-    | Quality | Error | ChatLobbyServerMessage
+    | TrackPublished | TrackUnpublished | TrackUnsupported | MuteChanged | ActiveSpeakerChanged
+    | RecordingState | Quality | Error | cl.ChatLobbyServerMessage
 )
 
 

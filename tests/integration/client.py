@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from typing import Any
 
 import aiohttp
@@ -13,8 +14,13 @@ from tests.integration.peers import Publisher, Subscriber
 
 class MeetingClient:
     def __init__(self, base_url: str, session_token: str, username: str, index: int,
-                 publisher: Publisher | None = None, cookie: str = "giaoban_session") -> None:
+                 publisher: Publisher | None = None, tls: ssl.SSLContext | None = None,
+                 origin: str | None = None, cookie: str = "giaoban_session") -> None:
         self.base_url = base_url
+        self.tls = tls
+        """Trusted certificates for a wss:// socket."""
+        self.origin = origin
+        """The Origin header a browser would send (none by default)."""
         self.token = session_token
         self.cookie = cookie
         """The cookie the token goes in: a session, or a guest's pass (giaoban_guest)."""
@@ -32,7 +38,9 @@ class MeetingClient:
 
     async def connect(self) -> None:
         self._http = aiohttp.ClientSession(cookies={self.cookie: self.token})
-        self._ws = await self._http.ws_connect(self.base_url + "/ws")
+        headers = {"Origin": self.origin} if self.origin else {}
+        self._ws = await self._http.ws_connect(self.base_url + "/ws", headers=headers,
+                                               ssl=self.tls if self.tls else True)
         self._reader = asyncio.create_task(self._read())
         await self.send({"type": "hello", "version": 1})
         await self.expect("welcome")

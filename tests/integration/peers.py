@@ -15,6 +15,7 @@ from aiortc import (
 )
 
 from sfu.aiortc_peer import KeyframeAsks, keyframes_only_when_asked
+from sfu.sdp_sections import Section, join, split
 from tests.integration.media import (
     PatternVideoTrack,
     ReceivedAudio,
@@ -115,3 +116,37 @@ class Subscriber:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.pc.close()
+
+
+def reject_like_firefox(answer: str, mime: str) -> str:
+    """`answer` with each section whose codec is `mime` (e.g. video/H264) rejected as
+    Firefox without that codec does: port 0, inactive, a placeholder codec, no ICE,
+    DTLS or SSRC lines, and the mid left out of the BUNDLE group."""
+    session, sections = split(answer)
+    name = mime.split("/")[1].lower()
+    rejected: set[str] = set()
+    out = []
+    for section in sections:
+        codecs = {line.split(" ", 1)[1].split("/")[0].lower()
+                  for line in section.attrs(("a=rtpmap:",))}
+        if name in codecs and section.mid is not None:
+            rejected.add(section.mid)
+            section = Section([f"m={section.kind} 0 UDP/TLS/RTP/SAVPF 120", "c=IN IP4 0.0.0.0",
+                               "a=inactive", f"a=mid:{section.mid}", "a=rtpmap:120 VP8/90000"])
+        out.append(section)
+    session = [" ".join(w for w in line.split(" ") if w not in rejected)
+               if line.startswith("a=group:BUNDLE") else line for line in session]
+    return join(session, out)
+
+
+@dataclass
+class H264Refuser(Subscriber):
+    """A subscriber whose browser cannot decode H.264: it rejects every H.264 section
+    of the offers it answers."""
+
+    answers: list[str] = field(default_factory=list)
+
+    async def answer(self, offer_sdp: str) -> str:
+        edited = reject_like_firefox(await super().answer(offer_sdp), "video/H264")
+        self.answers.append(edited)
+        return edited

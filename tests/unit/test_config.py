@@ -128,6 +128,16 @@ def test_wrong_type_is_named(tmp_path: Path, text: str, message: str) -> None:
         ('[[sfu.ice_servers]]\nurls = ["http://x"]\n', "'sfu.ice_servers[0].urls'"),
         ("[sfu]\nconsent_timeout_seconds = 4\n", "'sfu.consent_timeout_seconds'"),
         ("[sfu]\nworker_wait_seconds = -1\n", "'sfu.worker_wait_seconds'"),
+        ('[sfu]\nturn_secret = "s"\n', "'sfu.turn_secret'"),
+        ('[sfu]\nturn_secret = "s"\n[[sfu.ice_servers]]\nurls = ["stun:10.0.0.9"]\n',
+         "'sfu.turn_secret'"),
+        ("[sfu]\nturn_credential_seconds = 59\n", "'sfu.turn_credential_seconds'"),
+        ('[[sfu.ice_servers]]\nurls = ["turn:10.0.0.9"]\n', "'sfu.ice_servers[0]'"),
+        ('[sfu]\nturn_secret = "s"\n[[sfu.ice_servers]]\nurls = ["turn:10.0.0.9"]\n'
+         'username = "giaoban"\n', "'sfu.ice_servers[0]'"),
+        ("[sfu]\nvideo_codecs = []\n", "'sfu.video_codecs'"),
+        ('[sfu]\nvideo_codecs = ["VP9"]\n', "'sfu.video_codecs'"),
+        ('[sfu]\nvideo_codecs = ["VP8", "VP8"]\n', "'sfu.video_codecs'"),
         (
             '[[rooms]]\nid = "a"\nname = "A"\n[[rooms]]\nid = "a"\nname = "B"\n',
             "'rooms[1].id'",
@@ -219,3 +229,22 @@ def test_example_file_documents_every_quality_key() -> None:
     for f in dataclasses.fields(QualitySettings):
         assert f"\n{f.name} = " in section, f.name
     assert load_config(REPO / "configs" / "example.toml", env={}).quality == QualitySettings()
+
+
+def test_a_turn_secret_with_a_turn_server_loads_and_may_come_from_the_environment(
+        tmp_path: Path) -> None:
+    text = '[sfu]\nturn_credential_seconds = 3600\n[[sfu.ice_servers]]\nurls = ["turn:10.0.0.9"]\n'
+    config = load_config(write(tmp_path, text), env={"GIAOBAN_SFU_TURN_SECRET": "from-env"})
+    assert config.sfu.turn_secret == "from-env"
+    assert config.sfu.turn_credential_seconds == 3600
+    assert load_config(None, env={}).sfu.turn_credential_seconds == 12 * 3600
+    static = '[[sfu.ice_servers]]\nurls = ["turn:10.0.0.9"]\nusername = "u"\ncredential = "c"\n'
+    assert load_config(write(tmp_path, static), env={}).sfu.ice_servers[0].credential == "c"
+
+
+def test_video_codecs_default_and_order(tmp_path: Path) -> None:
+    assert load_config(None, env={}).sfu.video_codecs == ["VP8", "H264"]
+    config = load_config(write(tmp_path, '[sfu]\nvideo_codecs = ["H264", "VP8"]\n'), env={})
+    assert config.sfu.video_codecs == ["H264", "VP8"]
+    assert load_config(None, env={"GIAOBAN_SFU_VIDEO_CODECS": "H264"}).sfu.video_codecs == [
+        "H264"]

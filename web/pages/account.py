@@ -10,6 +10,7 @@ from signaling.accounts import permissions
 from signaling.accounts.passwords import PasswordRejected
 from signaling.errors import BadRequest, GiaobanError
 from web.auth import redirect, require_account, set_session_cookie
+from web.client_address import client_address
 from web.guard import end_participation
 from web.keys import ACCOUNTS, SESSIONS, THROTTLE
 from web.pages.forms import error_for, field, form_fields
@@ -34,7 +35,7 @@ async def password_submit(request: web.Request) -> web.StreamResponse:
     form = await form_fields(request)
     next_path = safe_next(field(form, "next"))
     current, new = field(form, "current_password"), field(form, "new_password")
-    throttle, address = request.app[THROTTLE], request.remote or ""
+    throttle, address = request.app[THROTTLE], client_address(request)
     try:
         if new != field(form, "repeat_password"):
             raise PasswordRejected("The two new passwords differ.", rule="mismatch")

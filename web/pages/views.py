@@ -25,6 +25,7 @@ from web.auth import (
     require_account,
     set_session_cookie,
 )
+from web.client_address import client_address
 from web.keys import ACCOUNTS, CONFIG, MEETINGS, SESSIONS, TEMPLATES, THROTTLE
 
 if TYPE_CHECKING:
@@ -145,7 +146,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     password = str(form.get("password", ""))
     next_path = safe_next(str(form.get("next", "")))
     lang = request_language(request)
-    throttle, address = request.app[THROTTLE], request.remote or ""
+    throttle, address = request.app[THROTTLE], client_address(request)
     try:
         if not username or not password:
             raise Unauthorized("Missing username or password")

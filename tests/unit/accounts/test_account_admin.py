@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from signaling.accounts.accounts import AccountService
-from signaling.accounts.audit import AuditLog
+from signaling.accounts.audit import AuditLog, acting_from
 from signaling.accounts.passwords import PasswordRejected
 from signaling.accounts.sessions import SessionService
 from signaling.accounts.tokens import ApiTokenService
@@ -81,7 +81,8 @@ def test_first_admin_must_change_a_generated_password(store: Store) -> None:
 
 
 def test_audit_keeps_before_and_after(accounts: AccountService, store: Store) -> None:
-    accounts.update("hoa", display_name="Phạm Thị Hoa", role="official", actor="admin")
+    with acting_from("10.10.0.7"):
+        accounts.update("hoa", display_name="Phạm Thị Hoa", role="official", actor="admin")
     accounts.set_active("hoa", False, "admin")
     accounts.set_active("hoa", False, "admin")  # no change, no entry
     entries = [e for e in AuditLog(store).entries() if e.target == "hoa"]
@@ -93,9 +94,10 @@ def test_audit_keeps_before_and_after(accounts: AccountService, store: Store) ->
     assert update.after is not None and update.after["role"] == "official"
     assert deactivate.after is not None and deactivate.after["active"] is False
     assert create.before is None
+    assert [e.address for e in entries] == ["", "10.10.0.7", ""]  # where each actor was
     text = AuditLog(store).to_csv()
-    assert text.splitlines()[0] == "id,at,actor,action,target,before,after"
-    assert "account.deactivate,hoa" in text
+    assert text.splitlines()[0] == "id,at,actor,address,action,target,before,after"
+    assert "account.deactivate,hoa" in text and ",admin,10.10.0.7,account.update,hoa," in text
 
 
 def test_api_tokens_are_hashed_and_revocable(accounts: AccountService, store: Store) -> None:

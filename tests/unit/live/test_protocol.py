@@ -61,3 +61,8 @@ def test_server_messages_encode_with_their_type() -> None:
     text = p.encode(p.MuteChanged(participant_id="pa-1", kind="video", muted=True))
     assert json.loads(text) == {"type": "mute_changed", "participant_id": "pa-1",
                                 "kind": "video", "muted": True}
+    unsupported = p.encode(p.TrackUnsupported(producer_id="p-1", participant_id="pa-2",
+                                              kind="video", source="camera"))
+    assert json.loads(unsupported) == {"type": "track_unsupported", "producer_id": "p-1",
+                                       "participant_id": "pa-2", "kind": "video",
+                                       "source": "camera"}

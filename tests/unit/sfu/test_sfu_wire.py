@@ -14,9 +14,11 @@ import pytest
 
 from sfu import api, wire
 from sfu.api import SFU_ERRORS, SfuError, SfuErrorKind, StatsSample, TrackPublished
+from sfu.config import IceServer, SfuSettings
 from sfu.engine import Engine
 from sfu.methods import METHODS, REMOTE_METHODS, Method
 from sfu.pool import WorkerPool
+from sfu.transport import rtc_configuration
 
 
 def over_the_wire(value: Any) -> Any:
@@ -163,3 +165,24 @@ def test_a_malformed_event_is_refused() -> None:
         wire.decode_event({"event": "TransportClosed", "data": {"router_id": "r"}})
     with pytest.raises(wire.WireError, match="unknown event"):
         wire.decode_event({"event": "Nope", "data": {}})
+
+
+def test_turn_secrets_stay_out_of_a_workers_settings() -> None:
+    servers = [IceServer(urls=["turn:10.0.0.9:3478"]),
+               IceServer(urls=["turn:10.0.0.9:3479"], username="giaoban", credential="fixed-pw")]
+    settings = SfuSettings(ice_servers=servers, turn_secret="north-wind-7c1f0a",
+                           turn_credential_seconds=600)
+    encoded = json.dumps(wire.encode_settings(settings))
+    assert "north-wind-7c1f0a" not in encoded and "fixed-pw" not in encoded
+    decoded = wire.decode_settings(json.loads(encoded))
+    assert decoded == dataclasses.replace(settings, turn_secret="", ice_servers=[
+        servers[0], IceServer(urls=["turn:10.0.0.9:3479"])])
+
+
+def test_the_sfu_itself_uses_only_stun_servers() -> None:
+    settings = SfuSettings(ice_servers=[
+        IceServer(urls=["turn:10.0.0.9:3478"], username="u", credential="c"),
+        IceServer(urls=["stun:10.0.0.9:3478", "turns:10.0.0.9:5349"])])
+    servers = rtc_configuration(settings).iceServers or []
+    assert [(s.urls, s.username, s.credential) for s in servers] == [
+        (["stun:10.0.0.9:3478"], None, None)]

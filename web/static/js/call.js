@@ -170,6 +170,7 @@ export class Call {
     client.on("track_unpublished", (m) => {
       if (m.participant_id !== this.participantId) this._hook("onTrackUnpublished", m.producer_id, m.participant_id);
     });
+    client.on("track_unsupported", (m) => this._hook("onTrackUnsupported", m));
     client.on("mute_changed", (m) => {
       if (m.participant_id !== this.participantId) this._hook("onMuteChanged", m.participant_id, m.kind, m.muted);
     });
@@ -269,7 +270,11 @@ export class Call {
       if (described && gen === this.generation) this.client.ice(role, event.candidate);
     };
     pc.onconnectionstatechange = () => {
-      if (pc.connectionState === "failed" && gen === this.generation) this._lost(`${role} failed`);
+      // ICE found no path (a firewall, an unreachable relay) or lost it: the page says
+      // the audio and video connection is gone, not the connection to the server.
+      if (pc.connectionState === "failed" && gen === this.generation) {
+        this._lost({ code: "media_lost", message: `${role} connection failed` });
+      }
     };
     return { pc, markDescribed: () => { described = true; } };
   }

@@ -88,6 +88,7 @@ const call = new Call({
     },
     onTrack: attachTrack,
     onTrackUnpublished,
+    onTrackUnsupported,
     onMuteChanged: (id, kind, muted) => {
       const info = participants.get(id);
       if (!info) return;
@@ -363,6 +364,21 @@ function attachTrack(info, track) {
   }
   const tile = showParticipant(info.participant_id, track);
   tile.dataset.producerId = info.producer_id;
+  tile.querySelector(".indicator-unsupported").hidden = true;
+}
+
+/** This browser cannot decode one of the videos it was offered: say so where it belongs. */
+function onTrackUnsupported(info) {
+  if (info.kind !== "video" || !participants.has(info.participant_id)) return;
+  if (info.source === "screen") {
+    const name = participants.get(info.participant_id).display_name;
+    toast(t("screen_unsupported", { name }), true);
+    return;
+  }
+  const tile = showParticipant(info.participant_id);
+  const note = tile.querySelector(".indicator-unsupported");
+  note.textContent = t("video_unsupported");
+  note.hidden = false;
 }
 
 function onTrackUnpublished(producerId, participantId) {
