@@ -112,6 +112,12 @@ async def scenario(work: Path, base: str, meeting: str, link: str) -> dict[str, 
             checks["chat_on_host_page"] = text in (await line.inner_text())
             links = await line.locator("a").evaluate_all("(a) => a.map((e) => e.href)")
             checks["only_own_links_clickable"] = links == [f"{base}/today"]
+            markup = "<b>không in đậm</b>"
+            await page.fill('[data-testid="chat-input"]', markup)
+            await page.click('[data-testid="chat-send"]')
+            shown = host.page.locator('[data-testid="chat-message"]', has_text=markup)
+            await shown.wait_for(state="attached", timeout=10_000)
+            checks["chat_shown_as_text"] = await shown.locator("b").count() == 0
             await host.page.click('[data-testid="chat-button"]')
             await host.page.screenshot(path=str(work / "host-chat.png"))
 
@@ -121,7 +127,7 @@ async def scenario(work: Path, base: str, meeting: str, link: str) -> dict[str, 
             record = host.page.locator(
                 f'[data-testid="record-chat"] [data-testid="chat-message"]'
                 f'[data-author="{GUEST_NAME}"]')
-            checks["record_shows_chat"] = await record.count() == 1
+            checks["record_shows_chat"] = await record.count() == 2
             guest_row = host.page.locator('[data-testid="attendance-row"][data-guest="1"]')
             checks["record_marks_guest"] = GUEST_NAME in await guest_row.inner_text()
             await host.page.screenshot(path=str(work / "record.png"), full_page=True)
