@@ -249,6 +249,17 @@ class StreamStats:
 
 
 @dataclass(frozen=True, slots=True)
+class SpeakerFigures:
+    """A router's active-speaker detector: its own counts and its current choice."""
+
+    ticks: int = 0
+    """Ticks that read the audio levels."""
+    announcements: int = 0
+    """Changes of speaker reported (each one an `ActiveSpeaker` event)."""
+    current: ProducerId | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StatsSample:
     """Every stream of one router at one moment; emitted every few seconds."""
 
@@ -256,6 +267,7 @@ class StatsSample:
     at: float
     """Unix time of the sample."""
     streams: tuple[StreamStats, ...]
+    speaker: SpeakerFigures = SpeakerFigures()
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from .api import (
     RecordingStarted,
     RecordingStopped,
     SfuEvent,
+    SpeakerFigures,
     StatsSample,
     SubscribeOffer,
     TrackPublished,
@@ -104,8 +105,12 @@ class Router:
 
     def stats(self, periodic: bool = False) -> StatsSample:
         """Every stream's figures; only the periodic sampler moves the rate window on."""
+        detector = self._speaker
+        speaker = SpeakerFigures(detector.ticks, detector.announcements,
+                                 None if detector.current is None
+                                 else ProducerId(detector.current))
         return self._sampler.sample(list(self.producers.values()),
-                                    list(self.consumers.values()), periodic)
+                                    list(self.consumers.values()), periodic, speaker)
 
     # ------------------------------------------------------------ transports
 

@@ -12,6 +12,9 @@ loudness (127 - level, so louder is higher), smooths it, and decides:
 - the current speaker stays highlighted through short pauses, until someone else
   takes over or everyone has been silent for `SILENCE_S`;
 - a change is reported at most once per `MIN_INTERVAL_S` (about twice a second).
+
+The detector counts its ticks and the changes it reported (`announcements`), which the
+router's stats carry.
 """
 
 from __future__ import annotations
@@ -41,11 +44,14 @@ class SpeakerDetector:
     _held: int = 0
     _silent_since: float | None = None
     _last_change: float = float("-inf")
+    ticks: int = 0
+    announcements: int = 0
 
     def tick(self, loudness: Mapping[str, float | None], now: float) -> object:
         """Feed one tick: the mean loudness of each live audio producer since the last
         tick (None when it sent no levels). Returns the new speaker id, None when
         nobody speaks any more, or UNCHANGED."""
+        self.ticks += 1
         for key in list(self.smoothed):
             if key not in loudness:
                 del self.smoothed[key]
@@ -86,4 +92,5 @@ class SpeakerDetector:
         self.current = speaker
         self._challenger, self._held = None, 0
         self._last_change = now
+        self.announcements += 1
         return speaker

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from .api import StatsSample, StreamStats
+from .api import SpeakerFigures, StatsSample, StreamStats
 from .consumer import Consumer
 from .ids import RouterId
 from .producer import Producer
@@ -34,7 +34,8 @@ class StatsSampler:
         self._periodic = True
 
     def sample(self, producers: list[Producer], consumers: list[Consumer],
-               periodic: bool = True) -> StatsSample:
+               periodic: bool = True,
+               speaker: SpeakerFigures | None = None) -> StatsSample:
         """Read every stream; a periodic sample also moves the rate window on."""
         self._periodic = periodic
         now = time.monotonic()
@@ -44,7 +45,8 @@ class StatsSampler:
         if periodic:
             live = {s.stream_id for s in streams}
             self._previous = {k: v for k, v in self._previous.items() if k in live}
-        return StatsSample(router_id=self.router_id, at=time.time(), streams=tuple(streams))
+        return StatsSample(router_id=self.router_id, at=time.time(), streams=tuple(streams),
+                           speaker=speaker or SpeakerFigures())
 
     def _rates(self, key: str, now: float, total_bytes: int, expected: int,
                lost: int) -> tuple[float, float]:

@@ -6,12 +6,9 @@ invalid value raises ConfigError with a message naming the key.
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import os
 import tomllib
-import types
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sfu.config import VIDEO_CODECS, IceServer, RecorderSettings, SfuSettings, port_range
+from signaling.config_loading import apply_env, build, env_name
 from signaling.errors import ConfigError
 from signaling.forwarded import trusted_networks
 from signaling.quality.settings import QualitySettings, validate_quality
@@ -80,6 +78,9 @@ class LoginSettings:
     """Failed sign-ins from one source address within the window before it is locked."""
     window_minutes: int = 15
     lockout_minutes: int = 15
+    max_sessions_per_account: int = 10
+    """Signed-in browsers one account may hold; a new sign-in beyond it ends the account's
+    oldest sessions."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,8 @@ class RoomSettings:
 class MeetingSettings:
     join_window_minutes: int = 15
     """Invitees may join this many minutes before a meeting starts."""
+    mute_on_entry_above: int = 8
+    """From this many participants on, each newcomer joins with the microphone off."""
     guests_wait_in_lobby: bool = True
     chat_retention_days: int = 365
     """Chat messages older than this are deleted by the daily job; 0 keeps them forever."""
@@ -189,107 +192,10 @@ def load_config(path: str | os.PathLike[str] | None = None,
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {p} is not valid TOML: {exc}") from exc
-    config = _build(Config, raw, prefix="")
-    config = _apply_env(config, os.environ if env is None else env)
+    config: Config = build(Config, raw, prefix="")
+    config = apply_env(config, os.environ if env is None else env)
     validate(config)
     return config
-
-
-def _build(cls: type[Any], raw: Mapping[str, Any], prefix: str) -> Any:
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{prefix.rstrip('.') or 'config'}: expected a table")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    for key in raw:
-        if key not in fields:
-            known = ", ".join(sorted(fields))
-            raise ConfigError(f"unknown key '{prefix}{key}' (known keys here: {known})")
-    values: dict[str, Any] = {}
-    for name in fields:
-        if name in raw:
-            values[name] = _convert(hints[name], raw[name], f"{prefix}{name}")
-    try:
-        return cls(**values)
-    except TypeError as exc:
-        raise ConfigError(f"{prefix.rstrip('.') or 'config'}: {exc}") from exc
-
-
-def _convert(hint: Any, value: Any, key: str) -> Any:
-    origin = typing.get_origin(hint)
-    if dataclasses.is_dataclass(hint):
-        return _build(typing.cast(type[Any], hint), value, key + ".")
-    if origin is list:
-        (item,) = typing.get_args(hint)
-        if not isinstance(value, list):
-            raise ConfigError(f"'{key}' must be a list")
-        return [_convert(item, v, f"{key}[{i}]") for i, v in enumerate(value)]
-    if origin in (typing.Union, types.UnionType):
-        raise ConfigError(f"'{key}': unsupported type")
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"'{key}' must be true or false, not {value!r}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"'{key}' must be a whole number, not {value!r}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"'{key}' must be a number, not {value!r}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"'{key}' must be a string, not {value!r}")
-        return value
-    raise ConfigError(f"'{key}': unsupported type {hint!r}")
-
-
-def env_name(key: str) -> str:
-    return "GIAOBAN_" + key.replace(".", "_").upper()
-
-
-def _apply_env(config: Config, env: Mapping[str, str]) -> Config:
-    """Apply GIAOBAN_<SECTION>_<KEY> overrides to scalar keys and lists of strings."""
-    return typing.cast(Config, _override(config, env, ""))
-
-
-def _override(obj: Any, env: Mapping[str, str], prefix: str) -> Any:
-    hints = typing.get_type_hints(type(obj))
-    changes: dict[str, Any] = {}
-    for f in dataclasses.fields(obj):
-        key = prefix + f.name
-        hint = hints[f.name]
-        current = getattr(obj, f.name)
-        if dataclasses.is_dataclass(hint):
-            changes[f.name] = _override(current, env, key + ".")
-            continue
-        name = env_name(key)
-        if name not in env:
-            continue
-        text = env[name]
-        if hint is str:
-            changes[f.name] = text
-        elif hint is bool:
-            if text.lower() not in ("1", "0", "true", "false", "yes", "no"):
-                raise ConfigError(f"{name} ('{key}') must be true or false, not {text!r}")
-            changes[f.name] = text.lower() in ("1", "true", "yes")
-        elif hint is int:
-            try:
-                changes[f.name] = int(text)
-            except ValueError:
-                raise ConfigError(
-                    f"{name} ('{key}') must be a whole number, not {text!r}"
-                ) from None
-        elif hint is float:
-            try:
-                changes[f.name] = float(text)
-            except ValueError:
-                raise ConfigError(f"{name} ('{key}') must be a number, not {text!r}") from None
-        elif hint == list[str]:
-            changes[f.name] = [part.strip() for part in text.split(",") if part.strip()]
-        else:
-            raise ConfigError(f"{name}: '{key}' cannot be set from the environment")
-    return dataclasses.replace(obj, **changes) if changes else obj
 
 
 # ---------------------------------------------------------------- validation
@@ -333,7 +239,7 @@ def validate(config: Config) -> None:
     if config.licence.seats < 1:
         raise ConfigError(f"'licence.seats' must be at least 1, not {config.licence.seats}")
     for key in ("account_max_failures", "account_total_max_failures", "address_max_failures",
-                "window_minutes", "lockout_minutes"):
+                "window_minutes", "lockout_minutes", "max_sessions_per_account"):
         value = getattr(config.login, key)
         if value < 1:
             raise ConfigError(f"'login.{key}' must be at least 1, not {value}")
@@ -371,11 +277,12 @@ def _validate_tls(http: HttpSettings) -> None:
 
 
 def _validate_schedule(config: Config) -> None:
-    window = config.meetings.join_window_minutes
-    if not 0 <= window <= 24 * 60:
-        raise ConfigError("'meetings.join_window_minutes' must be between 0 and 1440, "
-                          f"not {window}")
-    if config.meetings.chat_retention_days < 0:
+    meetings = config.meetings
+    for key, value, top in (("join_window_minutes", meetings.join_window_minutes, 24 * 60),
+                            ("mute_on_entry_above", meetings.mute_on_entry_above, 10_000)):
+        if not 0 <= value <= top:
+            raise ConfigError(f"'meetings.{key}' must be between 0 and {top}, not {value}")
+    if meetings.chat_retention_days < 0:
         raise ConfigError("'meetings.chat_retention_days' must be 0 (keep forever) or more")
 
 

@@ -88,7 +88,8 @@ def create_app(config: Config) -> web.Application:
     app[STORE] = store
     app[ACCOUNTS] = AccountService(store, config.licence.seats)
     app[SESSIONS] = SessionService(store, idle=timedelta(minutes=config.http.session_idle_minutes),
-                                   absolute=timedelta(hours=config.http.session_max_hours))
+                                   absolute=timedelta(hours=config.http.session_max_hours),
+                                   max_per_account=config.login.max_sessions_per_account)
     app[AUDIT] = AuditLog(store)
     app[API_TOKENS] = ApiTokenService(store, app[ACCOUNTS])
     app[THROTTLE] = LoginThrottle(store, rules_from(config.login))
@@ -118,7 +119,10 @@ def create_app(config: Config) -> web.Application:
     recording = create_recording_services(app, sfu)
     ice_servers = IceServers(config.sfu.ice_servers, config.sfu.turn_secret,
                              config.sfu.turn_credential_seconds)
-    app[LIVE_MEETINGS] = LiveMeetings(sfu, app[ATTENDANCE], ice_servers, recording=recording)
+    app[LIVE_MEETINGS] = LiveMeetings(
+        sfu, app[ATTENDANCE], ice_servers, recording=recording,
+        secretaries_of=app[ACCOUNTS].secretaries_of,
+        mute_on_entry_above=config.meetings.mute_on_entry_above)
     live = app[LIVE_MEETINGS].live
     app[LOBBY] = Lobby(lambda meeting_id: meeting_id in live,
                        guests_wait=config.meetings.guests_wait_in_lobby)

@@ -20,7 +20,7 @@ TOO_MANY_SOCKETS = "Too many open meeting pages for this account; close one and 
 MAX_SOCKETS_PER_ACCOUNT = 8
 """Open /ws sockets of one account: a few tabs on a laptop and a phone."""
 CHAT_TOO_FAST = "You are sending chat messages too fast; wait a moment and send it again"
-BROADCAST = frozenset({"mute", "recording"})
+BROADCAST = frozenset({"mute", "recording", "raise_hand"})
 """Messages the server passes on to everyone in the meeting."""
 CHAT_BURST, CHAT_PER_SECOND = 5, 3.0
 """Chat messages one participant may send at once, and then each second."""

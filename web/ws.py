@@ -25,6 +25,7 @@ from signaling.errors import (
     TooManyRequests,
     Unauthorized,
 )
+from signaling.live import host_protocol as hp
 from signaling.live import protocol as p
 from signaling.live import protocol_chat_lobby as cl
 from signaling.live.guest_links import Guest
@@ -146,6 +147,12 @@ class Connection:
             await live_meetings.mute(participant, message.kind, message.muted)
         elif isinstance(message, p.Recording):
             await live_meetings.set_recording(participant, self.account, message.action == "start")
+        elif isinstance(message, hp.RaiseHand):
+            await live_meetings.raise_hand(participant, message.raised)
+        elif isinstance(message, hp.UnmuteAnswer):
+            await live_meetings.answer_unmute(participant, message.accepted)
+        elif isinstance(message, hp.HOST_CONTROLS):
+            await live_meetings.host_control(participant, message)
         elif isinstance(message, p.Leave):
             self.participant = None
             await live_meetings.leave(participant)

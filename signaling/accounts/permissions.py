@@ -154,7 +154,29 @@ MESSAGES: Final[dict[str, frozenset[str]]] = {
     "lobby_admit": MEETING_ROLES,
     "lobby_deny": MEETING_ROLES,
     "guest_link": MEETING_ROLES,
+    "raise_hand": MEETING_ROLES | {ROOM, GUEST},
+    "unmute_answer": MEETING_ROLES | {ROOM, GUEST},
+    # Host controls: besides the role, the sender must chair the meeting
+    # (signaling/accounts/hosts.py); a room's device never does.
+    "mute_participant": MEETING_ROLES,
+    "mute_all": MEETING_ROLES,
+    "ask_unmute": MEETING_ROLES,
+    "stop_video": MEETING_ROLES,
+    "lower_hand": MEETING_ROLES,
+    "lower_all_hands": MEETING_ROLES,
+    "remove_participant": MEETING_ROLES,
+    "spotlight": MEETING_ROLES,
+    "end_meeting": MEETING_ROLES,
+    "make_cohost": MEETING_ROLES,
 }
+
+HOST_MESSAGES: Final = frozenset({
+    "mute_participant", "mute_all", "ask_unmute", "stop_video", "lower_hand",
+    "lower_all_hands", "remove_participant", "spotlight", "end_meeting", "make_cohost",
+})
+"""Messages only a host of the meeting may send; `make_cohost` only an owner (a host
+who is not a co-host)."""
+OWNER_MESSAGES: Final = frozenset({"make_cohost"})
 
 PASSWORD_CHANGE_ROUTES: Final = frozenset({
     ("GET", "/"), ("GET", "/login"), ("POST", "/login"), ("GET", "/healthz"),
@@ -195,6 +217,14 @@ def may_send(account: Account | None, message_type: str) -> bool:
     if account is None or account.must_change_password:
         return False
     return principal(account) in MESSAGES.get(message_type, frozenset())
+
+
+def may_control(message_type: str, host: bool, owner: bool) -> bool:
+    """The object rule of host controls: whether a participant who chairs (`host`), or
+    chairs as more than a co-host (`owner`), may send this message in their meeting."""
+    if message_type in OWNER_MESSAGES:
+        return owner
+    return host or message_type not in HOST_MESSAGES
 
 
 def matrix_rows(entries: Iterable[tuple[str, frozenset[str]]],

@@ -1,7 +1,8 @@
 """Browser sessions: an opaque token in a cookie, only its SHA-256 in the database.
 
 A session expires when unused for `idle` or when older than `absolute`, and at once
-when its account is deactivated.
+when its account is deactivated. An account holds at most `max_per_account` sessions:
+a sign-in beyond that ends the account's oldest ones (by sign-in time).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from signaling.ids import SessionToken, Username
 from signaling.store import Store, from_db, to_db, utcnow
 
 log = logging.getLogger(__name__)
+
+DEFAULT_MAX_PER_ACCOUNT = 10
+"""Sessions one account may hold when the configuration does not say."""
 
 TOUCH_INTERVAL = timedelta(minutes=1)
 """last_seen is written at most this often, to spare the database a write per request."""
@@ -46,14 +50,18 @@ class SessionService:
         idle: timedelta,
         absolute: timedelta,
         now: Callable[[], datetime] = utcnow,
+        max_per_account: int = DEFAULT_MAX_PER_ACCOUNT,
     ) -> None:
+        if max_per_account < 1:
+            raise ValueError("an account must be allowed at least one session")
         self._store = store
         self.idle = idle
         self.absolute = absolute
         self._now = now
+        self.max_per_account = max_per_account
 
     def create(self, username: str) -> Session:
-        """Start a session for an active account."""
+        """Start a session for an active account, ending its oldest beyond the cap."""
         token = SessionToken(secrets.token_urlsafe(32))
         csrf = secrets.token_urlsafe(24)
         now = self._now()
@@ -69,7 +77,16 @@ class SessionService:
                 " VALUES (?, ?, ?, ?, ?)",
                 (token_hash(token), row["username"], csrf, to_db(now), to_db(now)),
             )
+            ended = db.execute(
+                "DELETE FROM sessions WHERE username = ? AND token_hash NOT IN ("
+                " SELECT token_hash FROM sessions WHERE username = ?"
+                " ORDER BY created_at DESC, rowid DESC LIMIT ?)",
+                (row["username"], row["username"], self.max_per_account),
+            ).rowcount
         log.info("session started for %s", row["username"])
+        if ended:
+            log.info("%d oldest session(s) of %s ended: at most %d per account",
+                     ended, row["username"], self.max_per_account)
         return Session(token, Username(row["username"]), csrf, now, now)
 
     def get(self, token: str) -> Session:

@@ -6,6 +6,8 @@ the background tasks, the recording) and hands each request to the collaborator 
 facet:
 
     membership.py   joining and leaving, the router's start and close, attendance
+    hosts.py        host controls (mute, stop video, remove, spotlight, end, co-hosts);
+                    chairs.py who chairs and what hosts decided, hands.py raised hands
     publishing.py   tracks published, forwarded to every other participant, muting
     negotiation.py  the subscribe offer/answer cycle, ICE candidates
     recording.py    recording requests and state (a no-op when recording is off)
@@ -13,7 +15,7 @@ facet:
     losses.py       participants whose media path is gone: told to rejoin, taken out
     snapshot.py     frozen copies for observers
 
-A new facet (hosts, raised hands, chat, the lobby) gets its own module the same way.
+A new facet (chat, the lobby) gets its own module the same way.
 The SFU is reached only through `SfuClient`; SDP stays an opaque string here.
 """
 
@@ -25,9 +27,13 @@ from sfu.api import SfuClient
 from sfu.ids import ProducerId, RouterId, TransportId
 from signaling.accounts.accounts import Account
 from signaling.ids import MeetingId, ParticipantId
+from signaling.live import host_protocol as hp
 from signaling.live import protocol as p
 from signaling.live.background import BackgroundTasks
+from signaling.live.chairs import Chairs, SecretariesOf
 from signaling.live.events import SfuEventRouting
+from signaling.live.hands import Hands
+from signaling.live.hosts import HostControls
 from signaling.live.ice_servers import IceServers
 from signaling.live.losses import MediaLoss
 from signaling.live.membership import Membership
@@ -47,16 +53,23 @@ class LiveMeetings:
 
     def __init__(self, sfu: SfuClient, attendance: AttendanceService,
                  ice_servers: IceServers,
-                 recording: RecordingControl | None = None) -> None:
+                 recording: RecordingControl | None = None,
+                 secretaries_of: SecretariesOf | None = None,
+                 mute_on_entry_above: int = 8) -> None:
         self._registry = LiveRegistry()
         self._tasks = BackgroundTasks()
         self._recording = recording_for(recording)
         self._negotiation = Negotiation(sfu, self._registry, self._tasks)
         losses = MediaLoss(self._tasks, lambda part, reason: self.leave(part, reason))
         self._publishing = Publishing(sfu, self._negotiation, self._recording, losses)
+        self._chairs = Chairs(secretaries_of)
+        self._hands = Hands()
+        self._hosts = HostControls(self._registry, self._chairs, self._publishing, self._hands,
+                                   lambda part, reason: self.leave(part, reason))
         self._membership = Membership(sfu, self._registry, attendance, ice_servers,
                                       self._recording, self._negotiation, self._publishing,
-                                      self._tasks)
+                                      self._tasks, self._chairs, self._hosts.participant_left,
+                                      mute_on_entry_above)
         events = SfuEventRouting(self._registry, losses, self._recording, self._tasks)
         self._remove_listener = sfu.add_listener(events.on_event)
 
@@ -91,7 +104,20 @@ class LiveMeetings:
         await self._publishing.unpublish(participant, producer_id)
 
     async def mute(self, participant: Participant, kind: p.Kind, muted: bool) -> None:
+        self._hosts.check_unmute(participant, kind, muted)
         await self._publishing.mute(participant, kind, muted)
+
+    # ------------------------------------------------------------ hands and hosts
+
+    async def raise_hand(self, participant: Participant, raised: bool) -> None:
+        await self._hands.raise_hand(participant, raised)
+
+    async def answer_unmute(self, participant: Participant, accepted: bool) -> None:
+        await self._hosts.answer_unmute(participant, accepted)
+
+    async def host_control(self, participant: Participant, message: hp.HostControl) -> None:
+        """A host control from this participant; refused unless they chair the meeting."""
+        await self._hosts.handle(participant, message)
 
     # ------------------------------------------------------------ negotiation
 

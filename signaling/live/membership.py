@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 
 from sfu.api import SfuClient, SfuError
 from sfu.ids import ProducerId
@@ -24,6 +25,8 @@ from signaling.errors import Forbidden
 from signaling.ids import MeetingId, ParticipantId
 from signaling.live import protocol as p
 from signaling.live.background import BackgroundTasks
+from signaling.live.chairs import Chairs
+from signaling.live.hands import queue_of
 from signaling.live.ice_servers import IceServers
 from signaling.live.negotiation import Negotiation
 from signaling.live.participants import Close, LiveMeeting, Participant, Send
@@ -40,11 +43,16 @@ REPLACED = "replaced"
 """Error code telling a page its person joined the same meeting again elsewhere."""
 
 
+LeftHook = Callable[[LiveMeeting, Participant], Awaitable[None]]
+"""Called with the meeting's lock held once a participant is out (not when replaced)."""
+
+
 class Membership:
     def __init__(self, sfu: SfuClient, registry: LiveRegistry, attendance: AttendanceService,
                  ice_servers: IceServers, recording: LiveRecording,
                  negotiation: Negotiation, publishing: Publishing,
-                 tasks: BackgroundTasks) -> None:
+                 tasks: BackgroundTasks, chairs: Chairs, left: LeftHook,
+                 mute_on_entry_above: int = 8) -> None:
         self._sfu = sfu
         self._registry = registry
         self._attendance = attendance
@@ -53,6 +61,9 @@ class Membership:
         self._negotiation = negotiation
         self._publishing = publishing
         self._tasks = tasks
+        self._chairs = chairs
+        self._left = left
+        self._mute_on_entry_above = mute_on_entry_above
         self._starting: dict[MeetingId, asyncio.Lock] = {}
         self._leaving: set[asyncio.Future[None]] = set()
 
@@ -62,6 +73,7 @@ class Membership:
                    close: Close | None = None) -> Participant:
         if meeting.state == "cancelled":
             raise Forbidden("This meeting has been cancelled")
+        self._chairs.check_join(meeting, account)
         for attempt in (1, 2):
             live_meeting = await self._live_meeting(meeting)
             try:
@@ -110,11 +122,18 @@ class Membership:
                 meeting_id=meeting.id,
                 username=account.username, display_name=account.display_name, send=send,
                 publish_transport=publish, subscribe_transport=subscribe,
-                live_meeting=live_meeting, close=close)
+                live_meeting=live_meeting, close=close,
+                host_reason=self._chairs.reason(meeting, account))
             if previous is not None:
+                participant.audio_held = previous.audio_held
+                participant.audio_muted = previous.audio_muted
                 await self._replace(live_meeting, previous)
             self._registry.add_transports(participant)
             others = list(live_meeting.participants.values())
+            mic_off = participant.audio_held or (previous is None
+                                                 and len(others) >= self._mute_on_entry_above)
+            if mic_off:
+                participant.audio_muted = True
             live_meeting.participants[participant.id] = participant
             if previous is None:
                 self._attendance.joined(meeting.id, account.username, participant.id)
@@ -124,7 +143,10 @@ class Membership:
                                 participant_id=participant.id,
                                 participants=[x.info for x in live_meeting.participants.values()],
                                 tracks=live_meeting.tracks(),
-                                ice_servers=self._ice_servers.for_account(account.username)))
+                                ice_servers=self._ice_servers.for_account(account.username),
+                                host=participant.host, owner=participant.owner,
+                                hands=queue_of(live_meeting), spotlight=live_meeting.spotlight,
+                                mic_off_on_entry=mic_off, audio_held=participant.audio_held))
             await self._recording.joined(live_meeting, participant, account)
             for other in others:
                 await other.tell(p.ParticipantJoined(participant=participant.info))
@@ -196,6 +218,7 @@ class Membership:
                 await other.tell(p.ParticipantLeft(participant_id=participant.id,
                                                    username=participant.username))
             live_meeting.managers.discard(participant.id)
+            await self._left(live_meeting, participant)
             if not live_meeting.participants:
                 self._registry.forget(live_meeting)
                 await self._recording.meeting_over(live_meeting)

@@ -10,10 +10,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sfu.ids import ConsumerId, ProducerId, RouterId, TransportId
+from signaling.accounts.hosts import HostReason, may_name_cohosts
 from signaling.errors import BadRequest
 from signaling.ids import MeetingId, ParticipantId
+from signaling.live import host_protocol as hp
 from signaling.live import protocol as p
 from signaling.schedule.meetings import Meeting
 
@@ -51,12 +54,28 @@ class Participant:
     leaving: asyncio.Future[None] | None = None
     live_meeting: LiveMeeting | None = None
     """The live meeting joined (a meeting gets a new one if its router is lost)."""
+    host_reason: HostReason | None = None
+    """Why they chair the meeting (signaling/accounts/hosts.py); None: they do not."""
+    audio_held: bool = False
+    """A host muted them: they may not unmute until a host asks."""
+    unmute_asked: bool = False
+    """A host asked them to unmute and they have not answered yet."""
+
+    @property
+    def host(self) -> bool:
+        return self.host_reason is not None
+
+    @property
+    def owner(self) -> bool:
+        """Chairs as more than a co-host: may name co-hosts."""
+        return may_name_cohosts(self.host_reason)
 
     @property
     def info(self) -> p.ParticipantInfo:
         return p.ParticipantInfo(participant_id=self.id, username=self.username,
                                  display_name=self.display_name,
-                                 audio_muted=self.audio_muted, video_muted=self.video_muted)
+                                 audio_muted=self.audio_muted, video_muted=self.video_muted,
+                                 host=self.host)
 
     async def tell(self, message: p.ServerMessage) -> None:
         """Send unless they left; a socket that cannot take it is logged, not raised."""
@@ -86,6 +105,10 @@ class LiveMeeting:
     """Its router died with its SFU worker; the meeting goes on in a new live meeting."""
     managers: set[ParticipantId] = field(default_factory=set)
     """Participants who may start and stop the recording."""
+    hands: dict[ParticipantId, datetime] = field(default_factory=dict)
+    """Raised hands and when, first raised first (signaling/live/hands.py)."""
+    spotlight: hp.SpotlightInfo | None = None
+    """Shown large for everyone until a host releases it."""
 
     def tracks(self) -> list[p.TrackInfo]:
         return [t for part in self.participants.values() for t in part.tracks.values()]

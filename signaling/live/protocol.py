@@ -6,10 +6,12 @@ validated dataclass; anything else is answered with an `error` message and the
 connection goes on.
 
 Client -> server: hello, join, publish, unpublish, answer, ice, mute, recording, leave,
-quality_report; chat, lock and lobby messages (protocol_chat_lobby.py).
+quality_report, the hands and host controls (host_protocol.py); chat, lock and
+lobby messages (protocol_chat_lobby.py).
 Server -> client: welcome, joined, published, offer, participant_joined,
 participant_left, track_published, track_unpublished, track_unsupported, mute_changed,
-active_speaker, recording_state, quality, error.
+active_speaker, recording_state, quality, error, and those of
+signaling/live/host_protocol.py.
 
 A `quality_report` that is malformed or too large raises InvalidQualityReport; the
 socket drops and counts it without answering.
@@ -23,7 +25,12 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeAlias
 
 from signaling.errors import InvalidMessage
+from signaling.live import host_protocol as hp
 from signaling.live import protocol_chat_lobby as cl
+from signaling.live.wire_fields import bool_field as _bool
+from signaling.live.wire_fields import choice_field as _choice
+from signaling.live.wire_fields import int_field as _int
+from signaling.live.wire_fields import text_field as _str
 from signaling.quality.client_reports import (
     MAX_REPORT_BYTES,
     ClientSummary,
@@ -47,40 +54,6 @@ TRANSPORT_ROLES: tuple[str, ...] = ("publish", "subscribe")
 
 
 # ---------------------------------------------------------------- field checks
-
-
-def _str(d: dict[str, Any], key: str, *, max_len: int = 256, optional: bool = False) -> Any:
-    value = d.get(key)
-    if value is None and optional:
-        return None
-    if not isinstance(value, str):
-        raise InvalidMessage(f"'{key}' must be a string")
-    if len(value) > max_len:
-        raise InvalidMessage(f"'{key}' is longer than {max_len} characters")
-    return value
-
-
-def _choice(d: dict[str, Any], key: str, choices: tuple[str, ...]) -> Any:
-    value = d.get(key)
-    if value not in choices:
-        raise InvalidMessage(f"'{key}' must be one of {', '.join(choices)}")
-    return value
-
-
-def _bool(d: dict[str, Any], key: str) -> bool:
-    value = d.get(key)
-    if not isinstance(value, bool):
-        raise InvalidMessage(f"'{key}' must be true or false")
-    return value
-
-
-def _int(d: dict[str, Any], key: str, *, optional: bool = False) -> Any:
-    value = d.get(key)
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidMessage(f"'{key}' must be a whole number")
-    return value
 
 
 def _sdp(d: dict[str, Any]) -> str:
@@ -241,11 +214,13 @@ class QualityReport:
 
 
 ClientMessage: TypeAlias = (Hello | Join | Publish | Unpublish | Answer | Ice | Mute | Recording
-                            | Leave | QualityReport | cl.ChatLobbyClientMessage)
+                            | Leave | QualityReport | hp.HostMessage
+                            | cl.ChatLobbyClientMessage)
 
 CLIENT_MESSAGES: dict[str, Any] = {
     m.type: m for m in (Hello, Join, Publish, Unpublish, Answer, Ice, Mute, Recording, Leave,
-                        QualityReport, *cl.CHAT_LOBBY_MESSAGES)
+                        QualityReport, *hp.HOST_CLIENT_MESSAGES,
+                        *cl.CHAT_LOBBY_MESSAGES)
 }
 
 
@@ -283,6 +258,8 @@ class ParticipantInfo:
     display_name: str
     audio_muted: bool = False
     video_muted: bool = False
+    host: bool = False
+    """Chairs the meeting (signaling/accounts/hosts.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +300,17 @@ class Joined:
     participants: list[ParticipantInfo]
     tracks: list[TrackInfo]
     ice_servers: list[dict[str, Any]]
+    host: bool = False
+    """This participant chairs the meeting."""
+    owner: bool = False
+    """This participant may name co-hosts."""
+    hands: list[hp.HandInfo] = field(default_factory=list)
+    spotlight: hp.SpotlightInfo | None = None
+    mic_off_on_entry: bool = False
+    """The microphone starts off: the meeting is large (`[meetings] mute_on_entry_above`),
+    or a host muted this person before they joined again."""
+    audio_held: bool = False
+    """A host muted this person: they may unmute only when a host asks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,7 +427,8 @@ class Error:
 ServerMessage: TypeAlias = (
     Welcome | Joined | Published | Offer | ParticipantJoined | ParticipantLeft
     | TrackPublished | TrackUnpublished | TrackUnsupported | MuteChanged | ActiveSpeakerChanged
-    | RecordingState | Quality | Error | cl.ChatLobbyServerMessage
+    | RecordingState | Quality | Error | hp.HostServerMessage
+    | cl.ChatLobbyServerMessage
 )
 
 

@@ -70,6 +70,8 @@ class Meeting:
     series_id: SeriesId | None = None
     occurrence_start: datetime | None = None
     """In a series: the start the rule gives this occurrence (its RECURRENCE-ID), UTC."""
+    cohosts: tuple[Username, ...] = ()
+    """Invitees the organizer named to chair the meeting with them."""
 
     @property
     def join_url(self) -> str:
@@ -143,6 +145,7 @@ class MeetingService:
         on_behalf_of: str | None = None,
         recording_policy: str | None = None,
         series_id: SeriesId | None = None,
+        cohosts: Sequence[str] = (),
     ) -> Meeting:
         """Schedule a meeting; start defaults to now, end to one hour after start.
 
@@ -155,6 +158,8 @@ class MeetingService:
             raise BadRequest("The meeting must end after it starts.")
         organizer_name = Username(organizer.strip().lower())
         guests = self._clean_invitees(invitees, organizer_name)
+        chairs = check_cohosts([c for c in cohosts if c.strip().lower() != organizer_name],
+                               guests)
         clean_agenda = check_agenda(agenda)
         policy = check_recording_policy(recording_policy or self.default_recording_policy)
         leader = Username(on_behalf_of.strip().lower()) if on_behalf_of else None
@@ -171,8 +176,9 @@ class MeetingService:
                  to_db(start_utc) if series_id else None, meeting_id),
             )
             db.executemany(
-                "INSERT INTO meeting_invitees (meeting_id, username, position) VALUES (?, ?, ?)",
-                [(meeting_id, name, i) for i, name in enumerate(guests)],
+                "INSERT INTO meeting_invitees (meeting_id, username, position, cohost)"
+                " VALUES (?, ?, ?, ?)",
+                [(meeting_id, name, i, int(name in chairs)) for i, name in enumerate(guests)],
             )
         log.info("meeting %s created by %s", meeting_id, organizer_name)
         return self.get(meeting_id)
@@ -267,13 +273,16 @@ class MeetingService:
                 f"SELECT {_COLUMNS} FROM meetings {where} ORDER BY start_at, id", params
             ).fetchall()
             invited: dict[str, builtins.list[Username]] = {row["id"]: [] for row in rows}
+            chairs: dict[str, builtins.list[Username]] = {row["id"]: [] for row in rows}
             for inv in db.execute(
-                "SELECT meeting_id, username FROM meeting_invitees"
+                "SELECT meeting_id, username, cohost FROM meeting_invitees"
                 f" WHERE meeting_id IN (SELECT id FROM meetings {where})"
                 " ORDER BY meeting_id, position",
                 params,
             ):
                 invited[inv["meeting_id"]].append(Username(inv["username"]))
+                if inv["cohost"]:
+                    chairs[inv["meeting_id"]].append(Username(inv["username"]))
             spans = {row["id"]: Span(from_db(row["start_at"]), from_db(row["end_at"]))
                      for row in rows}
             rooms = self._rooms.rooms_of(db, spans) if spans else {}
@@ -294,6 +303,7 @@ class MeetingService:
                 series_id=SeriesId(row["series_id"]) if row["series_id"] else None,
                 occurrence_start=(from_db(row["occurrence_start_at"])
                                   if row["occurrence_start_at"] else None),
+                cohosts=tuple(chairs[row["id"]]),
             )
             for row in rows
         ]
@@ -362,6 +372,18 @@ class MeetingService:
             f"This meeting opens for joining at {opens:%H:%M} on {opens:%d/%m/%Y}",
             opens_at=opens.isoformat(),
         )
+
+
+def check_cohosts(cohosts: Sequence[str], invitees: Sequence[str]) -> tuple[Username, ...]:
+    """The co-hosts, cleaned: each one must be among the invitees."""
+    if isinstance(cohosts, str):
+        raise TypeError("cohosts must be a sequence of usernames, not one string")
+    chairs = tuple(dict.fromkeys(Username(c.strip().lower()) for c in cohosts if c.strip()))
+    strangers = [c for c in chairs if c not in invitees]
+    if strangers:
+        raise BadRequest(f"Co-hosts must be invited: {', '.join(strangers)} is not.",
+                         rule="cohost_not_invited", username=strangers[0])
+    return chairs
 
 
 def check_title(text: str) -> str:

@@ -30,6 +30,7 @@ from signaling.schedule.meetings import (
     Meeting,
     MeetingService,
     check_agenda,
+    check_cohosts,
     check_title,
 )
 from signaling.schedule.recurrence import (
@@ -65,6 +66,8 @@ class MeetingDraft:
     recording_policy: str | None = None
     room_id: str | None = None
     recurrence: Recurrence | None = None
+    cohosts: tuple[str, ...] = ()
+    """Invitees who chair the meeting with its organizer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,7 @@ class MeetingChanges:
     end: datetime | None = None
     invitees: tuple[str, ...] | None = None
     recording_policy: str | None = None
+    cohosts: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +197,7 @@ class ScheduleService:
             created = [
                 self.meetings.create(draft.title, actor.username, span.start, span.end,
                                      draft.invitees, draft.agenda, leader,
-                                     draft.recording_policy, series_id)
+                                     draft.recording_policy, series_id, draft.cohosts)
                 for span in spans
             ]
             if draft.room_id is not None:
@@ -274,6 +278,14 @@ class ScheduleService:
             db.executemany("INSERT INTO meeting_invitees (meeting_id, username, position,"
                            " invited_at) VALUES (?, ?, ?, ?)",
                            [(meeting.id, g, i, since.get(g, now)) for i, g in enumerate(guests)])
+        if changes.invitees is not None or changes.cohosts is not None:
+            invited = [str(r["username"]) for r in db.execute(
+                "SELECT username FROM meeting_invitees WHERE meeting_id = ?", (meeting.id,))]
+            chairs = (check_cohosts(changes.cohosts, invited) if changes.cohosts is not None
+                      else [c for c in meeting.cohosts if c in invited])
+            db.executemany("UPDATE meeting_invitees SET cohost = ? WHERE meeting_id = ?"
+                           " AND username = ?",
+                           [(int(name in chairs), meeting.id, name) for name in invited])
         self.rooms.follow(db, meeting.id, Span(start, start + length),
                           title if changes.title is not None else None)
 

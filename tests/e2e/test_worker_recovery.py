@@ -19,6 +19,7 @@ from tests.e2e.scenario import run_scenario
 def test_both_pages_come_back_after_the_only_worker_is_killed(tmp_path: Path) -> None:
     result = run_scenario("worker_recovery.py", tmp_path, "--mode", "kill", timeout=280)
     assert result["attendance"]["minister"] == [False, True]
+    assert result["checks"]["one_join_at_a_time"], result["joins_after_loss"]
     print("recovered after", result["recovered_after_s"], "s")
 
 
@@ -26,6 +27,7 @@ def test_both_pages_come_back_after_the_only_worker_is_killed(tmp_path: Path) ->
 @pytest.mark.timeout(360)
 def test_both_pages_come_back_after_the_only_worker_stalls(tmp_path: Path) -> None:
     result = run_scenario("worker_recovery.py", tmp_path, "--mode", "stop", timeout=340)
+    assert result["checks"]["one_join_at_a_time"], result["joins_after_loss"]
     for name in ("minister", "secretary", "director"):
         assert result["attendance"][name].count(True) == 1
 

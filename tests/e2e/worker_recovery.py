@@ -42,6 +42,38 @@ USERS = (
     ("secretary", "Trần Thị Bình", "secretary", "binh-secret-pass-1"),
     ("director", "Lê Văn Cường", "official", "cuong-secret-pass-1"),
 )
+SOCKET_RECORDER = """(() => {
+  // What the page says on its sockets, what it is answered and when each socket ends,
+  // for counting joins.
+  const sent = [], received = [], ended = {};
+  let sockets = 0;
+  window.__socketLog = { sent, received, ended };
+  const now = () => Math.round(performance.now());
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    if (!this.__socket) {
+      const socket = this.__socket = ++sockets;
+      this.addEventListener("message", (event) => {
+        try {
+          const m = JSON.parse(event.data);
+          received.push({ type: m.type, code: m.code || null, request: m.request || null,
+                          at: now() });
+        } catch (err) { /* not ours */ }
+      });
+      this.addEventListener("close", () => { ended[socket] = ended[socket] ?? now(); });
+    }
+    try {
+      sent.push({ type: JSON.parse(data).type, at: now(), socket: this.__socket });
+    } catch (err) { /* not ours */ }
+    return send.call(this, data);
+  };
+  const close = WebSocket.prototype.close;
+  WebSocket.prototype.close = function (...args) {
+    if (this.__socket) ended[this.__socket] = ended[this.__socket] ?? now();
+    return close.apply(this, args);
+  };
+})();"""
+SOCKET_MARK = "() => [window.__socketLog.sent.length, window.__socketLog.received.length]"
 STOP_S = 40.0
 """How long --mode stop keeps the worker stopped: longer than Chromium's ICE consent."""
 
@@ -99,6 +131,23 @@ def attendance(data_dir: Path, meeting_id: str) -> dict[str, list[bool]]:
     return out
 
 
+async def joins_since(page: Any, mark: list[int]) -> dict[str, Any]:
+    """Joins the page sent since `mark`, the refusals of a join it was answered, and
+    whether each join went out only once the previous one's socket had ended (one
+    attempt at a time: a retry after a failed attempt, never two rejoins at once)."""
+    log = await page.evaluate("() => window.__socketLog")
+    joins = [m for m in log["sent"][mark[0]:] if m["type"] == "join"]
+    ended = {int(k): v for k, v in log["ended"].items()}
+    one_at_a_time = all(
+        earlier["socket"] in ended and ended[earlier["socket"]] <= later["at"]
+        for earlier, later in zip(joins, joins[1:], strict=False))
+    return {"joins": len(joins),
+            "refused": sum(m["type"] == "error" and m["request"] == "join"
+                           for m in log["received"][mark[1]:]),
+            "one_at_a_time": one_at_a_time,
+            "at": [(m["at"], m["socket"], ended.get(m["socket"])) for m in joins]}
+
+
 def decodes(state: dict[str, Any], others: list[str]) -> bool:
     """Joined, and decoding every one of `others` (camera frames and audio packets)."""
     if state["phase"] != "joined":
@@ -113,6 +162,8 @@ async def scenario(work: Path, base: str, meeting_id: str, mode: str) -> dict[st
     names = [u[0] for u in USERS]
     async with async_playwright() as pw:
         browsers = [await open_browser(pw, work, base, u[0]) for u in USERS]
+        for b in browsers:
+            await b.context.add_init_script(SOCKET_RECORDER)
         first_two = browsers[:2]
         try:
             await asyncio.gather(*(sign_in_and_join(b, base, meeting_id, u[3])
@@ -125,6 +176,7 @@ async def scenario(work: Path, base: str, meeting_id: str, mode: str) -> dict[st
             ids_before = [await b.page.evaluate("() => window.giaoban.state.participantId")
                           for b in first_two]
             result["participants_before"] = ids_before
+            marks = [await b.page.evaluate(SOCKET_MARK) for b in first_two]
             pid = worker_pid(data)
             result["worker_pid"] = pid
             if mode == "kill":
@@ -166,6 +218,15 @@ async def scenario(work: Path, base: str, meeting_id: str, mode: str) -> dict[st
                 await b.page.evaluate("() => window.__sameDocument === true") for b in first_two])
             result["after"] = {b.username: {"phase": s["phase"], "inbound": s["inbound"]}
                                for b, s in zip(first_two, states, strict=True)}
+            # One rejoin per loss, however many of the page's connections failed: its
+            # joins went out one attempt at a time, each only once the previous one's
+            # socket had ended (a join the page gave up on, or the server refused, is
+            # retried; two rejoins at once never happen).
+            joins = {b.username: await joins_since(b.page, mark)
+                     for b, mark in zip(first_two, marks, strict=True)}
+            result["joins_after_loss"] = joins
+            checks["one_join_at_a_time"] = all(j["one_at_a_time"] and j["joins"] >= 1
+                                               for j in joins.values())
 
             # A third user joining now sees and hears both.
             third = browsers[2]

@@ -27,7 +27,8 @@ MAX_LINES = 450
 SFU_SEAM = {"sfu", "sfu.api", "sfu.ids", "sfu.config", "sfu.recording_files"}
 """What the control plane may import of the SFU: the client interface and its value types."""
 SIGNALING_CORE = {"signaling", "signaling.config", "signaling.store", "signaling.errors",
-                  "signaling.ids", "signaling.spans", "signaling.forwarded"}
+                  "signaling.ids", "signaling.spans", "signaling.forwarded",
+                  "signaling.config_loading"}
 SETTINGS = {"signaling.quality.settings", "signaling.records.policy"}
 """Facet modules of plain settings and rules that the core's configuration reads."""
 ROOMS_MAY_IMPORT = ("signaling.accounts",)

@@ -120,6 +120,7 @@ def draft_from(data: Mapping[str, Any], tz: ZoneInfo) -> MeetingDraft:
         recording_policy=text_field(data, "recording_policy"),
         room_id=text_field(data, "room_id"),
         recurrence=recurrence_field(data),
+        cohosts=names_field(data, "cohosts") or (),
     )
 
 
@@ -131,6 +132,7 @@ def changes_from(data: Mapping[str, Any], tz: ZoneInfo) -> MeetingChanges:
         end=time_field(data, "end", tz),
         invitees=names_field(data, "invitees"),
         recording_policy=text_field(data, "recording_policy"),
+        cohosts=names_field(data, "cohosts"),
     )
 
 
@@ -146,7 +148,8 @@ def meeting_json(meeting: Meeting, tz: ZoneInfo) -> dict[str, Any]:
         "id": meeting.id, "title": meeting.title, "agenda": meeting.agenda,
         "organizer": meeting.organizer, "on_behalf_of": meeting.on_behalf_of,
         "start": local_iso(meeting.start, tz), "end": local_iso(meeting.end, tz),
-        "invitees": list(meeting.invitees), "state": meeting.state,
+        "invitees": list(meeting.invitees), "cohosts": list(meeting.cohosts),
+        "state": meeting.state,
         "recording_policy": meeting.recording_policy, "room_id": meeting.room_id,
         "series_id": meeting.series_id,
         "occurrence_start": (local_iso(meeting.occurrence_start, tz)

@@ -64,4 +64,5 @@ async def permissions_page(request: web.Request) -> web.StreamResponse:
     return render(request, "docs_permissions.html", principals=permissions.PRINCIPALS,
                   message_principals=permissions.MESSAGE_PRINCIPALS,
                   route_rows=permissions.route_rows(),
-                  message_rows=permissions.message_rows())
+                  message_rows=permissions.message_rows(),
+                  host_messages=", ".join(sorted(permissions.HOST_MESSAGES)))

@@ -159,7 +159,8 @@ def form_values(form: Any) -> dict[str, Any]:
         "title": get("title"), "agenda": get("agenda"),
         "start": f"{day}T{get('start_time')}" if day and get("start_time") else "",
         "end": f"{day}T{get('end_time')}" if day and get("end_time") else "",
-        "invitees": get("invitees"), "on_behalf_of": get("on_behalf_of"),
+        "invitees": get("invitees"), "cohosts": get("cohosts"),
+        "on_behalf_of": get("on_behalf_of"),
         "recording_policy": get("recording_policy"), "room_id": get("room_id"),
     }
     if get("repeat") in ("daily", "weekly", "monthly"):

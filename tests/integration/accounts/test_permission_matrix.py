@@ -18,6 +18,7 @@ from aiohttp import web
 from signaling.accounts import permissions
 from signaling.accounts.permissions import ANONYMOUS, PRINCIPALS
 from signaling.live import protocol as p
+from signaling.live.chairs import Chairs
 from signaling.schedule.service import MeetingChanges
 from tests.integration.conftest import Site
 from web.keys import (
@@ -53,8 +54,21 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "lobby_admit": {"entry_id": "lo-none"},
     "lobby_deny": {"entry_id": "lo-none"},
     "guest_link": {},
+    "raise_hand": {"raised": True},
+    "unmute_answer": {"accepted": False},
+    "mute_participant": {"participant_id": "pa-none"},
+    "mute_all": {},
+    "ask_unmute": {"participant_id": "pa-none"},
+    "stop_video": {"participant_id": "pa-none", "source": "camera"},
+    "lower_hand": {"participant_id": "pa-none"},
+    "lower_all_hands": {},
+    "remove_participant": {"participant_id": "pa-none"},
+    "spotlight": {"participant_id": None},
+    "make_cohost": {"participant_id": "pa-none", "cohost": True},
+    "end_meeting": {},
     "leave": {},
 }
+NOT_HOST = "not_host (object rule)"
 MARKER = json.dumps({"type": "walk-marker"})
 
 
@@ -178,6 +192,12 @@ async def socket_walk(site: Site, username: str, meeting: str) -> dict[str, str 
                 await ws.send_str(json.dumps(message))
                 if kind == "leave" and allowed_to_leave:
                     break  # the server closes the socket after a leave
+                if kind == "end_meeting" and ended_by(account, meeting, app):
+                    reply = json.loads(await ws.receive_str(timeout=10))
+                    assert (reply["code"], reply["fatal"]) == ("meeting_ended", True), reply
+                    outcome[kind] = None
+                    outcome["leave"] = None  # walked in the pass as a participant
+                    return outcome
                 await ws.send_str(MARKER)
                 outcome[kind] = None
                 while True:
@@ -199,17 +219,45 @@ async def socket_walk(site: Site, username: str, meeting: str) -> dict[str, str 
     return outcome
 
 
+def ended_by(account: Any, meeting: str, app: web.Application) -> bool:
+    """Whether this account's end_meeting ends the meeting: it chairs it."""
+    found = app[MEETINGS].get(meeting)
+    chairs = Chairs(app[ACCOUNTS].secretaries_of)
+    return permissions.may_send(account, "end_meeting") and chairs.reason(found, account) \
+        is not None
+
+
 async def test_every_socket_message_as_every_role(site: Site) -> None:
+    """Every message as every role, first as a participant who does not chair (room
+    devices, and every role but administrators, who always may chair), then as a host:
+    named co-host of a second meeting (administrators, who chair any meeting)."""
+    app = site.server.app
     names, meeting = principals_with_accounts(site)
-    for role in sorted(names):
-        outcome = await socket_walk(site, names[role], meeting)
+    staff = [user(r) for r in permissions.SIGNED_IN]
+    chaired = str(app[MEETINGS].create("Walk chaired", user("admin"), invitees=staff,
+                                       cohosts=staff).id)
+    walks = [(role, meeting, False) for role in sorted(names) if role != "admin"]
+    walks += [(role, chaired, True) for role in sorted(names)
+              if role not in (permissions.ROOM, "it")]
+    for role, walked, host in walks:
+        account = app[ACCOUNTS].get(names[role])
+        assert (Chairs(app[ACCOUNTS].secretaries_of).reason(app[MEETINGS].get(walked), account)
+                is not None) == host, role
+        outcome = await socket_walk(site, names[role], walked)
         assert set(outcome) == set(MESSAGES), (role, outcome)
         for kind, code in outcome.items():
-            if role in permissions.MESSAGES[kind]:
-                assert code != "forbidden", f"{role} refused {kind} though the matrix allows it"
+            context = f"{role} ({'host' if host else 'participant'}) {kind}: {code}"
+            if role not in permissions.MESSAGES[kind]:
+                assert code == "forbidden", f"sent against the matrix: {context}"
+                continue
+            assert code != "forbidden", f"refused though the matrix allows it: {context}"
+            owner = role == "admin"  # the others chair the second meeting as co-hosts
+            if kind in permissions.HOST_MESSAGES and not permissions.may_control(
+                    kind, host, owner):
+                assert code in (NOT_HOST, "not_owner (object rule)"), context
             else:
-                assert code == "forbidden", f"{role} sent {kind} against the matrix: {code}"
-    assert site.server.app[ACCOUNTS].count_active() == len(permissions.SIGNED_IN)
+                assert code not in (NOT_HOST, "not_owner (object rule)"), context
+    assert app[ACCOUNTS].count_active() == len(permissions.SIGNED_IN)
 
 
 async def test_anonymous_socket_is_refused_before_any_message(site: Site) -> None:
@@ -475,4 +523,5 @@ async def test_every_socket_message_as_a_guest(site: Site) -> None:
         else:
             assert code == "forbidden", f"a guest sent {kind} against the matrix: {code}"
     assert {k for k, v in outcome.items() if v == "forbidden"} == {
+        k for k in outcome if permissions.GUEST not in permissions.MESSAGES[k]} >= {
         "recording", "lock", "lobby_admit", "lobby_deny", "guest_link"}

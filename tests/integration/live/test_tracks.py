@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from sfu.api import SpeakerFigures
 from signaling.ids import MeetingId
 from tests.integration.conftest import Site, wait_until
 from tests.integration.live.test_meeting_media import audio_from, frames_from, join_and_publish
@@ -111,6 +112,12 @@ async def test_mute_pauses_forwarding_and_unmute_resumes(site: Site) -> None:
         await listener.close()
 
 
+async def speaker_figures(site: Site, meeting_id: str) -> SpeakerFigures:
+    """The meeting's active-speaker detector, by its own counts."""
+    live_meeting = site.server.app[LIVE_MEETINGS].live[MeetingId(meeting_id)]
+    return (await site.server.app[SFU].stats(live_meeting.router_id)).speaker
+
+
 async def test_the_speaker_is_named_to_everyone(site: Site) -> None:
     names = ["lan", "minh", "nga"]
     tokens = {name: site.account(name) for name in names}
@@ -120,15 +127,30 @@ async def test_the_speaker_is_named_to_everyone(site: Site) -> None:
     listener = site.client("nga", tokens["nga"], 2, Publisher(index=2, silent=True))
     clients = [speaker, quiet, listener]
     try:
-        for c in clients:
+        # Everyone is in before the only voice starts, so each hears every announcement.
+        for c in (quiet, listener):
             await join_and_publish(c, meeting_id)
+        await speaker.connect()
+        await speaker.join(meeting_id)
+        published = await speaker.publish()
+        voice = next(t["producer_id"] for t in published["tracks"] if t["kind"] == "audio")
         for c in clients:
             message = await c.expect("active_speaker", timeout=10)
             assert message["participant_id"] == speaker.participant_id
-        # Named once, not on every tick: at most about two messages a second.
-        await asyncio.sleep(2)
+        # Named once, not on every tick: while the detector goes on reading the levels
+        # (eight more ticks of its own), it keeps the speaker and announces nothing more.
+        named = await speaker_figures(site, meeting_id)
+        assert named.current == voice and named.announcements == 1, named
+        later = named
+        for _ in range(120):
+            later = await speaker_figures(site, meeting_id)
+            if later.ticks >= named.ticks + 8:
+                break
+            await asyncio.sleep(0.25)
+        assert later.ticks >= named.ticks + 8, f"the detector stopped ticking: {later}"
+        assert later.current == voice and later.announcements == 1, later
         for c in clients:
-            assert sum(m["type"] == "active_speaker" for m in c.messages) <= 2
+            assert sum(m["type"] == "active_speaker" for m in c.messages) == 1, c.username
     finally:
         for c in clients:
             await c.close()

@@ -191,3 +191,26 @@ def test_purge_expired(sessions: SessionService, clock: Clock) -> None:
     assert sessions.purge_expired() == 1
     expect_plain_unauthorized(sessions, old.token)
     assert sessions.get(fresh.token).username == "bob"
+
+
+def test_the_oldest_sessions_end_beyond_the_cap(
+    store: Store, accounts: AccountService, clock: Clock
+) -> None:
+    sessions = SessionService(store, idle=IDLE, absolute=ABSOLUTE, now=clock,
+                              max_per_account=2)
+    first = sessions.create("alice")
+    bob = sessions.create("bob")
+    clock.advance(minutes=1)
+    second, third = sessions.create("alice"), sessions.create("alice")  # same instant
+    expect_plain_unauthorized(sessions, first.token)
+    assert sessions.get(second.token).username == "alice"
+    assert sessions.get(third.token).username == "alice"
+    assert sessions.get(bob.token).username == "bob"
+    fourth = sessions.create("alice")
+    expect_plain_unauthorized(sessions, second.token)
+    assert {sessions.get(t.token).username for t in (third, fourth, bob)} == {"alice", "bob"}
+
+
+def test_the_cap_is_at_least_one(store: Store) -> None:
+    with pytest.raises(ValueError):
+        SessionService(store, idle=IDLE, absolute=ABSOLUTE, max_per_account=0)

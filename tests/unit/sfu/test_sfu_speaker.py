@@ -22,6 +22,7 @@ def test_the_loudest_becomes_the_speaker_and_is_reported_once() -> None:
     _, changes = run(detector, 8, 0.0, {"a": LOUD, "b": QUIET})
     assert changes == ["a"]
     assert detector.current == "a"
+    assert (detector.ticks, detector.announcements) == (8, 1)
 
 
 def test_nobody_speaks_in_silence() -> None:

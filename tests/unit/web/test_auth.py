@@ -42,12 +42,13 @@ async def api_echo(request: web.Request) -> web.Response:
 
 @pytest.fixture
 async def make_client(store: Store, aiohttp_client: AiohttpClient) -> MakeClient:
-    async def make(**http: Any) -> TestClient[web.Request, web.Application]:
+    async def make(max_sessions: int = 10, **http: Any) -> TestClient[web.Request, web.Application]:
         config = dataclasses.replace(Config(), http=HttpSettings(**http))
         app = web.Application(middlewares=[auth.error_middleware, auth.auth_middleware])
         app[CONFIG] = config
         app[ACCOUNTS] = AccountService(store, 10)
-        app[SESSIONS] = SessionService(store, idle=timedelta(hours=1), absolute=timedelta(hours=8))
+        app[SESSIONS] = SessionService(store, idle=timedelta(hours=1), absolute=timedelta(hours=8),
+                                       max_per_account=max_sessions)
         rooms = meeting_rooms(store, config.rooms, config.tz)
         app[MEETINGS] = MeetingService(store, config.tz, rooms)
         app[THROTTLE] = LoginThrottle(store, ThrottleRules())
@@ -177,6 +178,31 @@ async def test_sign_out_revokes_the_session(make_client: MakeClient) -> None:
     response = await client.post("/logout", data={"csrf_token": token}, allow_redirects=False)
     assert response.status == 302 and response.headers["Location"] == "/login"
     assert (await client.get("/meetings", allow_redirects=False)).status == 302
+
+
+async def test_a_sign_in_beyond_the_cap_signs_the_oldest_browser_out(
+    make_client: MakeClient,
+) -> None:
+    # Each client is its own browser (own cookie jar) on one database.
+    browsers = [await make_client(max_sessions=3) for _ in range(5)]
+    other = await make_client(max_sessions=3)
+    await sign_in(other, "binh")
+    for browser in browsers[:3]:
+        assert (await sign_in(browser, "an")).status == 302
+
+    async def signed_in(browser: TestClient[web.Request, web.Application]) -> bool:
+        response = await browser.get("/meetings", allow_redirects=False)
+        return bool(response.status == 200)
+
+    assert [await signed_in(b) for b in browsers[:3]] == [True, True, True]
+    assert (await sign_in(browsers[3], "an")).status == 302
+    assert [await signed_in(b) for b in browsers[:4]] == [False, True, True, True]
+    assert (await sign_in(browsers[4], "an")).status == 302
+    assert [await signed_in(b) for b in browsers] == [False, False, True, True, True]
+    assert await signed_in(other), "another account's session was ended"
+    # The signed-out browser signs in again and the oldest remaining one goes.
+    assert (await sign_in(browsers[0], "an")).status == 302
+    assert [await signed_in(b) for b in browsers] == [True, False, False, True, True]
 
 
 async def test_api_calls_carry_the_token_in_a_header(make_client: MakeClient) -> None:

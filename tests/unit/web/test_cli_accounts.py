@@ -30,7 +30,7 @@ def test_licence_status_text_and_json(tmp_path: Path) -> None:
 
 
 def wait_for_all(procs: list[subprocess.Popen[str]], wanted: Callable[[tuple[int, int]], bool],
-                 what: str, timeout: float = 60) -> None:
+                 what: str, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while True:
         states = [blocked_in(str(proc.pid)) for proc in procs]

@@ -56,8 +56,8 @@ export class Call {
    * @param {() => {audio: boolean, video: boolean}} options.localMuted
    * @param {object} options.hooks         onPhase, onJoined, onParticipantJoined,
    *   onParticipantLeft, onTrack, onTrackUnpublished, onMuteChanged, onActiveSpeaker, onError,
-   *   onPublishRefused, onReconnecting, onQuality; onChat, onChatHistory, onLobby,
-   *   onLockState, onGuestLink (chat.js, lobby.js)
+   *   onPublishRefused, onReconnecting, onQuality, onMessage (every server message);
+   *   onChat, onChatHistory, onLobby, onLockState, onGuestLink (chat.js, lobby.js)
    */
   constructor({ url, meetingId, localTracks, localMuted, hooks }) {
     this.url = url;
@@ -115,6 +115,11 @@ export class Call {
   sendRoom(message) {
     if (this.client && this.phase === "joined") return this.client.send(message);
     return false;
+  }
+
+  /** Send another client message (hands, host controls) while in the meeting. */
+  send(message) {
+    if (this.client && this.phase === "joined") this.client.send(message);
   }
 
   /** Ask the server to start or stop recording the meeting. */
@@ -196,6 +201,7 @@ export class Call {
       else this._hook("onError", m);
     });
     client.onclose = () => { if (gen === this.generation) this._lost("socket closed"); };
+    client.onany = (m) => { if (gen === this.generation) this._hook("onMessage", m); };
 
     try {
       await client.connect();

@@ -6,6 +6,7 @@ import { Call } from "./call.js";
 import { ChatPanel } from "./chat.js";
 import { setupGuest } from "./guest.js";
 import { LobbyPanel } from "./lobby.js";
+import { Chair } from "./hosts.js";
 import {
   fillDeviceSelect, listDevices, mediaSupported, openTrack, screenShareSupported,
 } from "./devices.js";
@@ -108,6 +109,7 @@ const call = new Call({
     onLobby: (listing) => lobby.show(listing),
     onLockState: (state) => lobby.lockState(state),
     onGuestLink: (created) => lobby.guestLink(created),
+    onMessage: (message) => chair.message(message),
     onError: (message) => toast((message.request === "chat" && chat.errorText(message)) || errorText(message), true),
     onPublishRefused: (err) => toast(errorText(err), true),
   },
@@ -132,6 +134,24 @@ const lobby = new LobbyPanel({
   t,
   send: (message) => call.sendRoom(message),
   notify: (text) => toast(text),
+});
+/** The participant list, hands and host controls (hosts.js). */
+const chair = new Chair({
+  t, call, stage, toast, lang: strings.lang,
+  keys: {
+    local: LOCAL_KEY, ownScreen: OWN_SCREEN_KEY, person: (id) => personKey(id),
+    ownId: () => call.participantId,
+  },
+  local: {
+    setMuted: (kind, muted, tell = false) => setLocalMuted(kind, muted, tell),
+    stopScreen: () => {
+      delete call.producers.screen; // the server closed it already
+      stopShare();
+    },
+    hasMic: () => Boolean(local.audio),
+    hasCamera: () => Boolean(local.video),
+    sharing: () => Boolean(local.screen),
+  },
 });
 
 /** Each participant's network quality as the server judged it, by participant_id. */
@@ -258,6 +278,9 @@ function onPhase(phase, detail) {
     reporter.stop();
     qualities.clear();
     showEnded(phase, phase === "ended" && detail ? errorText(detail) : "");
+    // Removed, or the meeting ended by a host: joining again is refused (a host reopens it).
+    const code = phase === "ended" && detail ? detail.code : "";
+    el.rejoinButton.hidden = code === "removed" || (code === "meeting_ended" && !chair.host);
   }
 }
 
@@ -269,6 +292,7 @@ function onJoined(joined) {
   }
   const own = stage.find(LOCAL_KEY);
   if (own) own.dataset.participantId = joined.participant_id;
+  chair.joined(joined);
   if (root.dataset.state === "reconnecting") showBanner(t("reconnecting_now"));
 }
 
@@ -482,9 +506,18 @@ function updateButtons() {
 
 function toggleMute(kind) {
   const key = kind === "audio" ? "audioMuted" : "videoMuted";
-  local[key] = !local[key];
+  if (kind === "audio" && local.audioMuted && chair.held) {
+    toast(t("muted_by_host_wait"), true); // a host muted us: only their request unmutes
+    return;
+  }
+  setLocalMuted(kind, !local[key], true);
+}
+
+/** Mute or unmute our own microphone or camera; `tell` the others unless the server did. */
+function setLocalMuted(kind, muted, tell) {
+  local[kind === "audio" ? "audioMuted" : "videoMuted"] = muted;
   applyMuted();
-  call.setMuted(kind, local[key]);
+  if (tell) call.setMuted(kind, muted);
   updateButtons();
   showLocal();
 }

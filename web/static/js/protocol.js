@@ -64,6 +64,8 @@ export class SignalingClient {
     this.closed = false;
     /** Called once when the socket closes without close() having been called. */
     this.onclose = null;
+    /** Called with every server message no waiter took, after its handler. */
+    this.onany = null;
   }
 
   /** Register the handler of one server message type ("offer", "error", ...). */
@@ -184,9 +186,10 @@ export class SignalingClient {
       }
     }
     const handler = this.handlers.get(message.type);
-    if (handler) {
+    for (const each of [handler, this.onany]) {
+      if (!each) continue;
       try {
-        handler(message);
+        each(message);
       } catch (err) {
         console.error("handler for", message.type, "failed", err);
       }
