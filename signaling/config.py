@@ -99,6 +99,9 @@ class MeetingSettings:
     """Invitees may join this many minutes before a meeting starts."""
     mute_on_entry_above: int = 8
     """From this many participants on, each newcomer joins with the microphone off."""
+    guests_wait_in_lobby: bool = True
+    chat_retention_days: int = 365
+    """Chat messages older than this are deleted by the daily job; 0 keeps them forever."""
 
 
 COMPOSE_LAYOUTS = ("grid", "speaker")
@@ -279,6 +282,8 @@ def _validate_schedule(config: Config) -> None:
                             ("mute_on_entry_above", meetings.mute_on_entry_above, 10_000)):
         if not 0 <= value <= top:
             raise ConfigError(f"'meetings.{key}' must be between 0 and {top}, not {value}")
+    if meetings.chat_retention_days < 0:
+        raise ConfigError("'meetings.chat_retention_days' must be 0 (keep forever) or more")
 
 
 def _validate_recording(recording: RecordingSettings) -> None:

@@ -92,3 +92,18 @@ class TooManyRequests(GiaobanError):
 
 class ConfigError(Exception):
     """A configuration file or override is invalid; the message names the key."""
+
+
+class ChatRefused(BadRequest):
+    status, title, code = 400, "Message not sent", "chat_refused"
+
+
+class GuestLinkInvalid(NotFound):
+    """A guest link or pass that does not hold (unknown, expired or revoked): to whoever
+    holds it, the link leads nowhere."""
+
+    status, title, code = 404, "Guest link not valid", "guest_link_invalid"
+
+
+class LobbyDenied(Forbidden):
+    status, title, code = 403, "Not admitted", "lobby_denied"

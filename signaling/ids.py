@@ -11,6 +11,14 @@ SeriesId = NewType("SeriesId", str)
 """A recurring meeting: the rule its occurrences come from."""
 BookingId = NewType("BookingId", int)
 
+GUEST_PREFIX = "guest:"
+"""Starts the username a guest goes by in a meeting (`guest:<guest id>`); no account's
+username can hold a colon, so none can be taken for a guest's."""
+
+
+def is_guest_username(username: str) -> bool:
+    return username.startswith(GUEST_PREFIX)
+
 MAX_ROW_ID = 2**63 - 1
 """The largest id SQLite stores in an INTEGER column."""
 

@@ -26,7 +26,10 @@ from signaling.accounts.sessions import SessionService
 from signaling.accounts.throttle import LoginThrottle, rules_from
 from signaling.accounts.tokens import ApiTokenService
 from signaling.config import Config
+from signaling.live.chat import ChatStore, LiveChat
+from signaling.live.guest_links import GuestLinks
 from signaling.live.ice_servers import IceServers
+from signaling.live.lobby import Lobby
 from signaling.live.meetings import LiveMeetings
 from signaling.records.attendance import AttendanceService
 from signaling.schedule.feeds import FeedService
@@ -35,6 +38,7 @@ from signaling.schedule.service import ScheduleService
 from signaling.store import Store
 from web.access_log import ACCESS_LOGGER
 from web.accounts_web import setup_accounts
+from web.api.guest_links import setup_guest_links_api
 from web.auth import auth_middleware, error_middleware, name_the_server
 from web.client_address import client_middleware
 from web.keys import (
@@ -43,11 +47,14 @@ from web.keys import (
     ATTENDANCE,
     AUDIT,
     BOOKINGS,
+    CHAT,
     CONFIG,
     FEEDS,
     GROUPS,
+    GUESTS,
     IMPORTS,
     LIVE_MEETINGS,
+    LOBBY,
     MEETINGS,
     ROOM_DEVICES,
     SCHEDULE,
@@ -57,7 +64,9 @@ from web.keys import (
     STORE,
     THROTTLE,
 )
+from web.pages.guest import setup_guest_pages
 from web.pages.quality import setup_quality
+from web.pages.record_chat import setup_record_chat
 from web.pages.records import create_recording_services, setup_recordings
 from web.pages.views import setup_pages, setup_templates
 from web.schedule_routes import setup_schedule
@@ -117,6 +126,11 @@ def create_app(config: Config) -> web.Application:
         sfu, app[ATTENDANCE], ice_servers, recording=recording,
         secretaries_of=app[ACCOUNTS].secretaries_of,
         mute_on_entry_above=config.meetings.mute_on_entry_above)
+    live = app[LIVE_MEETINGS].live
+    app[LOBBY] = Lobby(lambda meeting_id: meeting_id in live,
+                       guests_wait=config.meetings.guests_wait_in_lobby)
+    app[CHAT] = LiveChat(ChatStore(store), app[LOBBY].is_host)
+    app[GUESTS] = GuestLinks(store)
     setup_templates(app)
     setup_pages(app)
     setup_ws(app)
@@ -124,6 +138,9 @@ def create_app(config: Config) -> web.Application:
     setup_schedule(app)
     setup_recordings(app)
     setup_quality(app)
+    setup_guest_pages(app)
+    setup_record_chat(app)
+    setup_guest_links_api(app)
     app.cleanup_ctx.append(_lifecycle)
     if config.http.tls:
         app.on_response_prepare.append(strict_transport_security)
@@ -148,6 +165,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         logger.info("closed %d attendance records left open by the previous run", closed)
     await app[SFU].start()
     yield
+    await app[LOBBY].close()
     await app[LIVE_MEETINGS].close()
     await app[SFU].close()
     app[STORE].close()

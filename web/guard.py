@@ -22,11 +22,19 @@ from yarl import URL
 
 from signaling.accounts import permissions
 from signaling.accounts.accounts import Account
-from signaling.errors import AccessRevoked, Forbidden, SessionExpired, Unauthorized
+from signaling.errors import (
+    AccessRevoked,
+    Forbidden,
+    GuestLinkInvalid,
+    SessionExpired,
+    Unauthorized,
+)
+from signaling.ids import GUEST_PREFIX, is_guest_username
 from signaling.live import protocol as p
+from signaling.live.guest_links import Guest, guest_account
 from signaling.live.participants import Participant
 from web.auth import redirect, request_account, request_session
-from web.keys import ACCOUNTS, LIVE_MEETINGS, MEETINGS, SESSIONS
+from web.keys import ACCOUNTS, GUESTS, LIVE_MEETINGS, MEETINGS, SESSIONS
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +114,18 @@ def check_message(request: web.Request, message_type: str) -> Account:
     return account
 
 
+def check_guest_message(request: web.Request, guest: Guest,
+                        message_type: str) -> tuple[Guest, Account]:
+    """The guest read afresh (GuestLinkInvalid once their pass or link ended), if a
+    guest may send this message type; Forbidden otherwise."""
+    fresh = request.app[GUESTS].check(guest.id)
+    account = guest_account(fresh)
+    if not permissions.may_send(account, message_type):
+        raise Forbidden(f"A guest may not send {message_type!r} messages",
+                        rule="message_forbidden", role=permissions.GUEST, message=message_type)
+    return fresh, account
+
+
 # ---------------------------------------------------------------- removal from meetings
 
 
@@ -132,7 +152,14 @@ async def end_attendance(app: web.Application, participant: Participant) -> None
 
 def may_still_attend(app: web.Application, participant: Participant) -> bool:
     """Whether the participant's account, read afresh, may still attend its meeting, read
-    afresh (an account that is gone is left to the signed-out sweep)."""
+    afresh (an account that is gone is left to the signed-out sweep); a guest, while
+    their pass and link hold."""
+    if is_guest_username(participant.username):
+        try:
+            app[GUESTS].check(participant.username.removeprefix(GUEST_PREFIX))
+        except GuestLinkInvalid:
+            return False
+        return True
     account = app[ACCOUNTS].find(participant.username)
     if account is None:
         return True
@@ -144,7 +171,7 @@ def may_still_attend(app: web.Application, participant: Participant) -> bool:
 async def sweep(app: web.Application) -> int:
     """Remove the live participants whose accounts are signed out, or who may no longer
     attend their meeting (no longer invited, a role that does not join); how many."""
-    live = app[LIVE_MEETINGS].live_usernames()
+    live = {u for u in app[LIVE_MEETINGS].live_usernames() if not is_guest_username(u)}
     removed = 0
     for username in app[ACCOUNTS].signed_out(live):
         removed += await end_participation(app, username, "signed out")

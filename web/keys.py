@@ -18,6 +18,9 @@ from signaling.accounts.sessions import SessionService
 from signaling.accounts.throttle import LoginThrottle
 from signaling.accounts.tokens import ApiTokenService
 from signaling.config import Config
+from signaling.live.chat import LiveChat
+from signaling.live.guest_links import GuestLinks
+from signaling.live.lobby import Lobby
 from signaling.live.meetings import LiveMeetings
 from signaling.quality.monitor import QualityMonitor
 from signaling.records.attendance import AttendanceService
@@ -58,3 +61,9 @@ COMPOSE_QUEUE = web.AppKey("compose_queue", ComposeQueue)
 QUALITY = web.AppKey("quality", QualityMonitor)
 """The media quality monitor behind /it, the tiles' indicators and /metrics."""
 METRICS_REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
+CHAT = web.AppKey("chat", LiveChat)
+"""Chat in live meetings, kept with the meeting record."""
+LOBBY = web.AppKey("lobby", Lobby)
+"""Who waits to be let into each meeting, and which meetings are locked."""
+GUESTS = web.AppKey("guests", GuestLinks)
+"""Guest links and the guests who came by them."""

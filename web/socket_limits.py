@@ -2,7 +2,8 @@
 account may hold open.
 
 Every message draws from its connection's bucket; the messages everyone else hears
-about (mute, recording) also draw from a smaller one, so one page cannot flood a meeting.
+about (mute, recording) also draw from a smaller one, and chat messages from their own,
+so one page cannot flood a meeting.
 A message over the limit is refused with a `too_many_requests` error and goes no further.
 """
 
@@ -18,8 +19,11 @@ TOO_FAST = "Too many messages; slow down"
 TOO_MANY_SOCKETS = "Too many open meeting pages for this account; close one and try again"
 MAX_SOCKETS_PER_ACCOUNT = 8
 """Open /ws sockets of one account: a few tabs on a laptop and a phone."""
+CHAT_TOO_FAST = "You are sending chat messages too fast; wait a moment and send it again"
 BROADCAST = frozenset({"mute", "recording", "raise_hand"})
 """Messages the server passes on to everyone in the meeting."""
+CHAT_BURST, CHAT_PER_SECOND = 5, 3.0
+"""Chat messages one participant may send at once, and then each second."""
 
 
 @dataclass
@@ -53,10 +57,12 @@ class MessageLimits:
     now: Callable[[], float] = time.monotonic
     every: Bucket = field(init=False)
     broadcast: Bucket = field(init=False)
+    chat: Bucket = field(init=False)
 
     def __post_init__(self) -> None:
         self.every = Bucket(100, 20, self.now)
         self.broadcast = Bucket(10, 2, self.now)
+        self.chat = Bucket(CHAT_BURST, CHAT_PER_SECOND, self.now)
 
     def check_any(self) -> None:
         """TooManyRequests when one more message of any kind, valid or not, is too many."""
@@ -67,6 +73,8 @@ class MessageLimits:
         """TooManyRequests when one more message passed on to everyone is too many."""
         if message_type in BROADCAST and not self.broadcast.take():
             raise TooManyRequests(TOO_FAST, rule="socket_rate")
+        if message_type == "chat" and not self.chat.take():
+            raise TooManyRequests(CHAT_TOO_FAST, rule="chat_rate", per_second=CHAT_PER_SECOND)
 
 
 class SocketCount:

@@ -18,18 +18,26 @@ from signaling.errors import (
     BadRequest,
     Forbidden,
     GiaobanError,
+    GuestLinkInvalid,
     InvalidMessage,
+    LobbyDenied,
     SessionExpired,
     TooManyRequests,
     Unauthorized,
 )
 from signaling.live import host_protocol as hp
 from signaling.live import protocol as p
+from signaling.live import protocol_chat_lobby as cl
+from signaling.live.guest_links import Guest
+from signaling.live.lobby import LobbyEntry
 from signaling.live.participants import Participant
 from signaling.quality.client_reports import InvalidQualityReport
+from signaling.schedule.meetings import Meeting
+from web import ws_room
 from web.auth import SESSION_COOKIE, request_account
-from web.guard import check_message, end_attendance, may_still_attend
-from web.keys import LIVE_MEETINGS, MEETINGS
+from web.guard import check_guest_message, check_message, end_attendance, may_still_attend
+from web.guest_pass import GUEST_COOKIE, socket_guest
+from web.keys import LIVE_MEETINGS, LOBBY
 from web.origin import CROSS_ORIGIN, same_origin
 from web.pages.quality import drop_report, take_report
 from web.socket_limits import MessageLimits, SocketCount
@@ -37,6 +45,7 @@ from web.socket_limits import MessageLimits, SocketCount
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_S = 15.0
+TURNED_AWAY = "A host did not let you into this meeting"
 SOCKETS = web.AppKey("open_sockets", SocketCount)
 """Open /ws sockets per account (web/socket_limits.py)."""
 
@@ -50,18 +59,56 @@ def error_message(exc: GiaobanError, request_type: str | None = None,
 class Connection:
     """State of one socket: handshake done, and the participant once joined."""
 
-    def __init__(self, request: web.Request, ws: web.WebSocketResponse, account: Account) -> None:
+    def __init__(self, request: web.Request, ws: web.WebSocketResponse, account: Account,
+                 guest: Guest | None = None) -> None:
         self.request = request
         self.ws = ws
         self.account = account
+        self.guest = guest
+        """Set for a guest who came by a guest link (then `account` is of kind guest)."""
         self.greeted = False
         self.participant: Participant | None = None
+        self.meeting: Meeting | None = None
+        self.host = False
+        self.waiting: LobbyEntry | None = None
+        """Their place in the lobby while they wait."""
         self.limits = MessageLimits()
 
     async def send(self, message: p.ServerMessage) -> None:
         if self.ws.closed:
             raise ConnectionError("socket closed")
         await self.ws.send_str(p.encode(message))
+
+    # ------------------------------------------------------------ waiting in the lobby
+
+    async def tell(self, message: p.ServerMessage) -> None:
+        try:
+            await self.send(message)
+        except (ConnectionError, RuntimeError) as exc:
+            logger.info("%s: cannot send %s: %s", self.account.username, message.type, exc)
+
+    async def enter(self) -> None:
+        """Let in from the lobby; a refusal then (the media server unavailable, say)
+        answers their join, so their page hears it and tries again."""
+        try:
+            await ws_room.enter(self)
+        except GiaobanError as exc:
+            logger.info("%s: entering from the lobby failed: %s", self.account.username,
+                        exc.detail)
+            await self.tell(error_message(exc, "join"))
+
+    async def turn_away(self) -> None:
+        self.waiting = None
+        await self.tell(error_message(LobbyDenied(TURNED_AWAY), "join", fatal=True))
+        await self.ws.close()
+
+    def check(self, message_type: str) -> Account:
+        """The account (or guest) read afresh, if it may send this message type."""
+        if self.guest is not None:
+            self.guest, self.account = check_guest_message(self.request, self.guest,
+                                                           message_type)
+            return self.account
+        return check_message(self.request, message_type)
 
     async def handle(self, message: p.ClientMessage) -> None:
         live_meetings = self.request.app[LIVE_MEETINGS]
@@ -77,11 +124,9 @@ class Connection:
                         message)
             return
         if isinstance(message, p.Join):
-            if self.participant is not None:
+            if self.participant is not None or self.waiting is not None:
                 raise BadRequest("this connection has already joined a meeting")
-            meeting = self.request.app[MEETINGS].open_for(message.meeting_id, self.account)
-            self.participant = await live_meetings.join(meeting, self.account, self.send,
-                                                        close=self.ws.close)
+            await ws_room.join(self, message.meeting_id)
             return
         participant = self.participant
         if participant is None:
@@ -112,8 +157,13 @@ class Connection:
             self.participant = None
             await live_meetings.leave(participant)
             await self.ws.close()
+        elif isinstance(message, (cl.Chat, cl.Lock, cl.LobbyAdmit, cl.LobbyDeny,
+                                  cl.GuestLinkRequest)):
+            await ws_room.handle(self, participant, message)
 
     async def close(self) -> None:
+        if self.waiting is not None:
+            self.request.app[LOBBY].gone(self.waiting, self)
         if self.participant is not None:
             participant, self.participant = self.participant, None
             await self.request.app[LIVE_MEETINGS].leave(participant, reason="disconnected")
@@ -129,6 +179,14 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         await ws.close()
         return ws
     account = request_account(request)
+    guest: Guest | None = None
+    if account is None and request.cookies.get(GUEST_COOKIE):
+        try:
+            guest, account = socket_guest(request)
+        except GuestLinkInvalid as invalid:
+            await ws.send_str(p.encode(error_message(invalid, fatal=True)))
+            await ws.close()
+            return ws
     if account is None:
         expired = bool(request.cookies.get(SESSION_COOKIE))
         exc: GiaobanError = (SessionExpired("Your session has expired; sign in again")
@@ -143,7 +201,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         await ws.send_str(p.encode(error_message(exc, fatal=True)))
         await ws.close()
         return ws
-    connection = Connection(request, ws, account)
+    connection = Connection(request, ws, account, guest)
     try:
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:
@@ -165,9 +223,9 @@ async def _dispatch(connection: Connection, text: str) -> None:
         message = p.parse_client_message(text)
         request_type = message.type
         connection.limits.check_kind(message.type)
-        connection.account = check_message(connection.request, message.type)
+        connection.account = connection.check(message.type)
         await connection.handle(message)
-    except Unauthorized as exc:  # signed out meanwhile: this socket is over
+    except (Unauthorized, GuestLinkInvalid) as exc:  # signed out, or the pass ended
         if not connection.ws.closed:
             await connection.send(error_message(exc, request_type, fatal=True))
             await connection.ws.close()

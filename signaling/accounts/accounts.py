@@ -42,8 +42,9 @@ from signaling.store import Store, from_db, to_db, utcnow
 
 log = logging.getLogger(__name__)
 
-AccountKind = Literal["staff", "room"]
-"""A person holding a licence seat, or a dedicated room's own endpoint (no seat)."""
+AccountKind = Literal["staff", "room", "guest"]
+"""A person holding a licence seat, a dedicated room's own endpoint (no seat), or an
+outside guest of one meeting (never stored: see signaling/live/guest_links.py)."""
 
 FIRST_ADMIN = Username("admin")
 ADMIN_PASSWORD_ENV = "GIAOBAN_ADMIN_PASSWORD"

@@ -21,8 +21,14 @@ ANONYMOUS: Final = "anonymous"
 ROOM: Final = "room"
 """A dedicated room's kiosk device account: whatever its stored role, it only shows its
 room's kiosk and joins the meetings booked in its room."""
+GUEST: Final = "guest"
+"""An outside guest who came by a guest link: no account and no session, so every route
+sees them as anonymous; on the socket they may take part in their one meeting."""
 PRINCIPALS: Final[tuple[str, ...]] = (*ROLES, ROOM, ANONYMOUS)
-"""Every column of the matrix: the six roles, room devices, then people not signed in."""
+"""Every column of the route matrix: the six roles, room devices, then people not
+signed in (guests among them)."""
+MESSAGE_PRINCIPALS: Final[tuple[str, ...]] = (*ROLES, ROOM, GUEST, ANONYMOUS)
+"""The columns of the socket message matrix, where guests have their own."""
 
 EVERYONE: Final = frozenset(PRINCIPALS)
 SIGNED_IN: Final = frozenset(ROLES)
@@ -47,6 +53,15 @@ ROUTES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", "/ws"): EVERYONE,
     # The unguessable token in the address is the credential of a calendar feed.
     ("GET", "/feeds/{token}.ics"): EVERYONE,
+    # A guest link's page, and giving a name there for a pass to its one meeting; the
+    # link's token is the credential (signaling/live/guest_links.py).
+    ("GET", "/g/{token}"): EVERYONE,
+    ("POST", "/api/guests/{token}"): EVERYONE,
+    # Guest links of a meeting: its hosts and those who may change it (the object rule
+    # is in web/api/guest_links.py).
+    ("GET", "/api/meetings/{meeting_id}/guest-links"): SIGNED_IN,
+    ("POST", "/api/meetings/{meeting_id}/guest-links"): SIGNED_IN,
+    ("POST", "/api/meetings/{meeting_id}/guest-links/{link_id}/revoke"): SIGNED_IN,
     # Every signed-in account.
     ("POST", "/logout"): SIGNED_IN | {ROOM},
     ("GET", "/meetings"): SIGNED_IN,
@@ -91,6 +106,8 @@ ROUTES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", "/m/{meeting_id}/record"): SIGNED_IN,
     ("POST", "/m/{meeting_id}/record/minutes"): SIGNED_IN,
     ("GET", "/m/{meeting_id}/record/attendance.csv"): SIGNED_IN,
+    ("GET", "/m/{meeting_id}/record/chat.txt"): SIGNED_IN,
+    ("GET", "/m/{meeting_id}/record/chat.csv"): SIGNED_IN,
     ("POST", "/m/{meeting_id}/record/jobs/{job_id}/retry"): SIGNED_IN,
     ("GET", "/api/meetings/{meeting_id}/compose-jobs"): SIGNED_IN,
     ("GET", "/recordings/{recording_id}"): SIGNED_IN,
@@ -128,18 +145,24 @@ ROUTES: Final[dict[tuple[str, str], frozenset[str]]] = {
 }
 
 MESSAGES: Final[dict[str, frozenset[str]]] = {
-    "hello": SIGNED_IN | {ROOM},
-    "join": MEETING_ROLES | {ROOM},
-    "publish": MEETING_ROLES | {ROOM},
-    "unpublish": MEETING_ROLES | {ROOM},
-    "answer": MEETING_ROLES | {ROOM},
-    "ice": MEETING_ROLES | {ROOM},
-    "mute": MEETING_ROLES | {ROOM},
-    "leave": MEETING_ROLES | {ROOM},
+    "hello": SIGNED_IN | {ROOM, GUEST},
+    "join": MEETING_ROLES | {ROOM, GUEST},
+    "publish": MEETING_ROLES | {ROOM, GUEST},
+    "unpublish": MEETING_ROLES | {ROOM, GUEST},
+    "answer": MEETING_ROLES | {ROOM, GUEST},
+    "ice": MEETING_ROLES | {ROOM, GUEST},
+    "mute": MEETING_ROLES | {ROOM, GUEST},
+    "leave": MEETING_ROLES | {ROOM, GUEST},
     "recording": MEETING_ROLES,
-    "quality_report": MEETING_ROLES | {ROOM},
-    "raise_hand": MEETING_ROLES | {ROOM},
-    "unmute_answer": MEETING_ROLES | {ROOM},
+    "quality_report": MEETING_ROLES | {ROOM, GUEST},
+    "chat": MEETING_ROLES | {ROOM, GUEST},
+    # Hosts only: the object rule (signaling/live/host_rule.py) decides who is one.
+    "lock": MEETING_ROLES,
+    "lobby_admit": MEETING_ROLES,
+    "lobby_deny": MEETING_ROLES,
+    "guest_link": MEETING_ROLES,
+    "raise_hand": MEETING_ROLES | {ROOM, GUEST},
+    "unmute_answer": MEETING_ROLES | {ROOM, GUEST},
     # Host controls: besides the role, the sender must chair the meeting
     # (signaling/accounts/hosts.py); a room's device never does.
     "mute_participant": MEETING_ROLES,
@@ -174,6 +197,8 @@ socket opens, so that the page hears why, but refuses every message (`may_send`)
 def principal(account: Account | None) -> str:
     if account is None:
         return ANONYMOUS
+    if account.kind == "guest":
+        return GUEST
     return ROOM if account.kind == "room" else account.role
 
 
@@ -209,9 +234,10 @@ def may_control(message_type: str, host: bool, owner: bool) -> bool:
     return host or message_type not in HOST_MESSAGES
 
 
-def matrix_rows(entries: Iterable[tuple[str, frozenset[str]]]) -> list[tuple[str, list[bool]]]:
+def matrix_rows(entries: Iterable[tuple[str, frozenset[str]]],
+                columns: tuple[str, ...] = PRINCIPALS) -> list[tuple[str, list[bool]]]:
     """Rows for the docs page: a label and one tick per principal."""
-    return [(label, [who in allowed for who in PRINCIPALS]) for label, allowed in entries]
+    return [(label, [who in allowed for who in columns]) for label, allowed in entries]
 
 
 def route_rows() -> list[tuple[str, list[bool]]]:
@@ -221,4 +247,4 @@ def route_rows() -> list[tuple[str, list[bool]]]:
 
 
 def message_rows() -> list[tuple[str, list[bool]]]:
-    return matrix_rows(MESSAGES.items())
+    return matrix_rows(MESSAGES.items(), MESSAGE_PRINCIPALS)

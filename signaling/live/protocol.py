@@ -6,7 +6,8 @@ validated dataclass; anything else is answered with an `error` message and the
 connection goes on.
 
 Client -> server: hello, join, publish, unpublish, answer, ice, mute, recording, leave,
-quality_report, and the hands and host controls of signaling/live/host_protocol.py.
+quality_report, the hands and host controls (host_protocol.py); chat, lock and
+lobby messages (protocol_chat_lobby.py).
 Server -> client: welcome, joined, published, offer, participant_joined,
 participant_left, track_published, track_unpublished, track_unsupported, mute_changed,
 active_speaker, recording_state, quality, error, and those of
@@ -25,6 +26,7 @@ from typing import Any, ClassVar, Literal, TypeAlias
 
 from signaling.errors import InvalidMessage
 from signaling.live import host_protocol as hp
+from signaling.live import protocol_chat_lobby as cl
 from signaling.live.wire_fields import bool_field as _bool
 from signaling.live.wire_fields import choice_field as _choice
 from signaling.live.wire_fields import int_field as _int
@@ -212,11 +214,13 @@ class QualityReport:
 
 
 ClientMessage: TypeAlias = (Hello | Join | Publish | Unpublish | Answer | Ice | Mute | Recording
-                            | Leave | QualityReport | hp.HostMessage)
+                            | Leave | QualityReport | hp.HostMessage
+                            | cl.ChatLobbyClientMessage)
 
 CLIENT_MESSAGES: dict[str, Any] = {
     m.type: m for m in (Hello, Join, Publish, Unpublish, Answer, Ice, Mute, Recording, Leave,
-                        QualityReport, *hp.HOST_CLIENT_MESSAGES)
+                        QualityReport, *hp.HOST_CLIENT_MESSAGES,
+                        *cl.CHAT_LOBBY_MESSAGES)
 }
 
 
@@ -424,6 +428,7 @@ ServerMessage: TypeAlias = (
     Welcome | Joined | Published | Offer | ParticipantJoined | ParticipantLeft
     | TrackPublished | TrackUnpublished | TrackUnsupported | MuteChanged | ActiveSpeakerChanged
     | RecordingState | Quality | Error | hp.HostServerMessage
+    | cl.ChatLobbyServerMessage
 )
 
 

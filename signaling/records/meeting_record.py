@@ -161,11 +161,11 @@ def attendance_csv(presence: Iterable[Presence], tz: object) -> str:
     writer.writerow(["username", "display_name", "joined_at", "left_at", "total", "present"])
     for person in presence:
         if not person.stays:
-            writer.writerow([person.username, _safe_cell(person.display_name), "", "",
+            writer.writerow([person.username, safe_cell(person.display_name), "", "",
                              format_duration(person.total), "no"])
         for index, (joined, left) in enumerate(person.stays):
             writer.writerow([
-                person.username, _safe_cell(person.display_name),
+                person.username, safe_cell(person.display_name),
                 joined.astimezone(tz).isoformat(timespec="seconds"),  # type: ignore[arg-type]
                 "" if left is None else left.astimezone(tz).isoformat(  # type: ignore[arg-type]
                     timespec="seconds"),
@@ -174,6 +174,6 @@ def attendance_csv(presence: Iterable[Presence], tz: object) -> str:
     return out.getvalue()
 
 
-def _safe_cell(text: str) -> str:
+def safe_cell(text: str) -> str:
     """Keep spreadsheets from running a cell as a formula."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -15,13 +15,15 @@ from tests.integration.peers import Publisher, Subscriber
 class MeetingClient:
     def __init__(self, base_url: str, session_token: str, username: str, index: int,
                  publisher: Publisher | None = None, tls: ssl.SSLContext | None = None,
-                 origin: str | None = None) -> None:
+                 origin: str | None = None, cookie: str = "giaoban_session") -> None:
         self.base_url = base_url
         self.tls = tls
         """Trusted certificates for a wss:// socket."""
         self.origin = origin
         """The Origin header a browser would send (none by default)."""
         self.token = session_token
+        self.cookie = cookie
+        """The cookie the token goes in: a session, or a guest's pass (giaoban_guest)."""
         self.username = username
         self.index = index
         self.publisher = publisher or Publisher(index=index)
@@ -35,7 +37,7 @@ class MeetingClient:
         self.participant_id: str | None = None
 
     async def connect(self) -> None:
-        self._http = aiohttp.ClientSession(cookies={"giaoban_session": self.token})
+        self._http = aiohttp.ClientSession(cookies={self.cookie: self.token})
         headers = {"Origin": self.origin} if self.origin else {}
         self._ws = await self._http.ws_connect(self.base_url + "/ws", headers=headers,
                                                ssl=self.tls if self.tls else True)

@@ -25,6 +25,7 @@ from signaling.errors import BadRequest, ConfigError, GiaobanError
 from signaling.schedule.meetings import Meeting, MeetingService, parse_when
 from signaling.store import Store, StoreError
 from web.cli import accounts as cli_accounts
+from web.cli import guests as cli_guests
 from web.cli import quality as cli_quality
 from web.cli import recordings as cli_recordings
 from web.cli import schedule as cli_schedule
@@ -223,9 +224,10 @@ def cmd_meetings_create(args: argparse.Namespace, config: Config) -> int:
     end = parse_when(args.end, tz) if args.end is not None else None
     store = _open_store(config)
     try:
-        meeting = MeetingService(store, tz, meeting_rooms(store, config.rooms, tz)).create(
-            args.title, args.organizer, start=start, end=end, invitees=args.invite
-        )
+        meeting = MeetingService(
+            store, tz, meeting_rooms(store, config.rooms, tz),
+            default_recording_policy=config.recording.default_policy,
+        ).create(args.title, args.organizer, start=start, end=end, invitees=args.invite)
     finally:
         store.close()
     if args.json:
@@ -329,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     mlist.set_defaults(func=cmd_meetings_list)
     cli_accounts.add_commands(commands, common)
     cli_schedule.add_commands(commands, common)
+    cli_guests.add_commands(commands, common)
     cli_recordings.add_commands(commands, common)
     cli_quality.add_commands(commands, common)
     cli_sfu.add_commands(commands, common)

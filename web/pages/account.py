@@ -64,6 +64,7 @@ async def password_submit(request: web.Request) -> web.StreamResponse:
 async def permissions_page(request: web.Request) -> web.StreamResponse:
     return render(request, "docs_permissions.html", principals=permissions.PRINCIPALS,
                   roles=ROLES,
+                  message_principals=permissions.MESSAGE_PRINCIPALS,
                   route_rows=permissions.route_rows(),
                   message_rows=permissions.message_rows(),
                   host_messages=", ".join(sorted(permissions.HOST_MESSAGES)))

@@ -42,6 +42,7 @@ from web.keys import (
     RECORDINGS,
     STORE,
 )
+from web.pages.record_chat import record_chat
 from web.pages.views import organizer_name, render
 
 logger = logging.getLogger(__name__)
@@ -129,8 +130,10 @@ def track_groups(tracks: list[Recording], names: dict[str, str]
     return [(names.get(user, user), source, parts) for (user, source), parts in groups.items()]
 
 
-def _names(request: web.Request) -> dict[str, str]:
-    return {a.username: a.display_name for a in request.app[ACCOUNTS].list()}
+def _names(request: web.Request, meeting: Meeting) -> dict[str, str]:
+    """Display names by username: every account's, and the names the guests gave."""
+    return {**{a.username: a.display_name for a in request.app[ACCOUNTS].list()},
+            **request.app[ATTENDANCE].guest_names(meeting.id)}
 
 
 # ---------------------------------------------------------------- handlers
@@ -141,7 +144,7 @@ async def record_page(request: web.Request) -> web.StreamResponse:
     account = require_account(request)
     app = request.app
     now = dt.datetime.now(dt.UTC)
-    names = _names(request)
+    names = _names(request, meeting)
     presence = summarize(app[ATTENDANCE].for_meeting(meeting.id), names, now,
                          _expected(request, meeting))
     recordings = [r for r in app[RECORDINGS].list(meeting.id) if r.status != "deleted"]
@@ -161,6 +164,7 @@ async def record_page(request: web.Request) -> web.StreamResponse:
         policy=app[RECORDINGS].policy(meeting.id),
         minutes=app[MINUTES].get(meeting.id),
         can_manage=app[RECORD_ACCESS].may_manage(meeting, account),
+        chat=record_chat(app, meeting, account),
     )
 
 
@@ -181,8 +185,8 @@ async def save_minutes(request: web.Request) -> web.StreamResponse:
 async def attendance_export(request: web.Request) -> web.StreamResponse:
     meeting = _meeting_for_record(request)
     now = dt.datetime.now(dt.UTC)
-    presence = summarize(request.app[ATTENDANCE].for_meeting(meeting.id), _names(request), now,
-                         _expected(request, meeting))
+    presence = summarize(request.app[ATTENDANCE].for_meeting(meeting.id),
+                         _names(request, meeting), now, _expected(request, meeting))
     body = "\ufeff" + attendance_csv(presence, request.app[CONFIG].tz)
     return web.Response(
         text=body, content_type="text/csv", charset="utf-8",

@@ -27,6 +27,7 @@ from web.keys import (
     BOOKINGS,
     CONFIG,
     LIVE_MEETINGS,
+    LOBBY,
     MEETINGS,
     RECORD_ACCESS,
     ROOM_DEVICES,
@@ -48,6 +49,11 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "mute": {"kind": "audio", "muted": True},
     "recording": {"action": "start"},
     "quality_report": {},
+    "chat": {"text": "walk"},
+    "lock": {"locked": False},
+    "lobby_admit": {"entry_id": "lo-none"},
+    "lobby_deny": {"entry_id": "lo-none"},
+    "guest_link": {},
     "raise_hand": {"raised": True},
     "unmute_answer": {"accepted": False},
     "mute_participant": {"participant_id": "pa-none"},
@@ -133,7 +139,7 @@ async def test_every_route_as_every_role_and_anonymous(site: Site) -> None:
     values = {"meeting_id": meeting, "username": TARGET, "token_id": token.id,
               "room_id": app[CONFIG].rooms[0].id, "booking_id": "999999", "token": "unknown",
               "job_id": "999999", "recording_id": "no-such-recording",
-              "group_id": "999999"}
+              "group_id": "999999", "link_id": "gl-none"}
     checked = 0
     async with aiohttp.ClientSession() as http:
         for method, path in sorted(app_routes(app)):
@@ -366,7 +372,7 @@ async def test_no_route_shows_or_changes_a_private_meeting_to_an_outsider(site: 
     values = {"meeting_id": meeting, "username": bystander(site), "token_id": "999999",
               "room_id": app[CONFIG].rooms[0].id, "booking_id": str(booking.id),
               "token": "unknown", "job_id": "999999", "recording_id": "no-such-recording",
-              "group_id": "999999"}
+              "group_id": "999999", "link_id": "gl-none"}
     for who in OUTSIDERS:
         def check(method: str, path: str, status: int, text: str, who: str = who) -> None:
             context = f"{who} {method} {path} -> {status}"
@@ -395,7 +401,7 @@ async def test_no_route_changes_who_reaches_a_meeting_that_is_over(site: Site) -
         values = {"meeting_id": meeting, "username": bystander(site), "token_id": "999999",
                   "room_id": app[CONFIG].rooms[0].id, "booking_id": "999999",
                   "token": "unknown", "job_id": "999999", "recording_id": "no-such-recording",
-              "group_id": "999999"}
+              "group_id": "999999", "link_id": "gl-none"}
         def check(method: str, path: str, status: int, _: str, who: str = who,
                   meeting: str = meeting, full: bool = full,
                   before: tuple[object, ...] = before) -> None:
@@ -438,3 +444,86 @@ async def test_every_message_after_losing_access_ends_the_participation(site: Si
                 assert codes == [("access_revoked", True)], (kind, codes)
         assert user("official") not in app[LIVE_MEETINGS].live_usernames(), kind
         app[SCHEDULE].update(admin, meeting, MeetingChanges(invitees=everyone))
+
+
+# ---------------------------------------------------------------- guests, every route
+
+
+async def test_a_guest_reaches_no_route_but_what_anyone_may(site: Site) -> None:
+    """With a valid pass (and a meeting of their own), a guest is refused every route
+    anonymous people are, sees no private meeting, and changes nothing."""
+    from tests.integration.room.helpers import give_name, guest_link
+
+    app = site.server.app
+    names, meeting = principals_with_accounts(site)
+    secret_meeting = private_meeting(site, datetime.now(UTC) + timedelta(days=1))
+    token = guest_link(site, meeting)
+    status, _, guest_pass = await give_name(site, token, "Walk Guest")
+    assert status == 200 and guest_pass
+    before = footprint(site, secret_meeting)
+    values = {"meeting_id": secret_meeting, "username": bystander(site), "token_id": "999999",
+              "room_id": app[CONFIG].rooms[0].id, "booking_id": "999999", "token": token,
+              "job_id": "999999", "recording_id": "no-such-recording", "link_id": "gl-none"}
+    checked = 0
+    async with aiohttp.ClientSession() as http:
+        for method, path in sorted(app_routes(app)):
+            if (method, path) == ("GET", "/ws"):
+                continue
+            http.cookie_jar.clear()
+            async with http.request(
+                    method, site.base_url + concrete(path, values),
+                    headers={"X-CSRF-Token": CSRF},
+                    cookies={"giaoban_guest": guest_pass, "giaoban_csrf": CSRF},
+                    data={"name": "Walk Guest"} if method == "POST" else None,
+                    allow_redirects=False) as response:
+                text = await response.text(errors="replace")
+                got = refusal(response.status, response.headers.get("Location", ""))
+            context = f"guest {method} {path} -> {response.status}"
+            if ANONYMOUS in permissions.ROUTES[(method, path)]:
+                assert got != "forbidden", context  # a wrong sign-in still answers 401
+            else:
+                assert got == "sign-in", f"a guest not sent to sign in: {context}"
+            assert SECRET not in text, f"the private meeting shown to a guest: {context}"
+            assert footprint(site, secret_meeting) == before, context
+            checked += 1
+    assert checked == len(app_routes(app)) - 1
+    assert names  # every role's account exists, untouched by the guest
+
+
+async def test_every_socket_message_as_a_guest(site: Site) -> None:
+    from tests.integration.room.helpers import give_name, guest_link
+
+    app = site.server.app
+    _, meeting = principals_with_accounts(site)
+    app[LOBBY].guests_wait = False  # the walk joins straight away
+    _, _, guest_pass = await give_name(site, guest_link(site, meeting), "Walk Guest")
+    assert guest_pass
+    outcome: dict[str, str | None] = {}
+    async with aiohttp.ClientSession(cookies={"giaoban_guest": guest_pass}) as http:
+        async with http.ws_connect(site.base_url + "/ws") as ws:
+            for kind, body in MESSAGES.items():
+                message = {"type": kind, **body}
+                if kind == "join":
+                    message["meeting_id"] = meeting
+                await ws.send_str(json.dumps(message))
+                if kind == "leave":
+                    break
+                await ws.send_str(MARKER)
+                outcome[kind] = None
+                while True:
+                    reply = json.loads(await ws.receive_str(timeout=10))
+                    if reply["type"] == "error" and reply["request"] == kind:
+                        by_matrix = reply.get("extra", {}).get("rule") == "message_forbidden"
+                        outcome[kind] = ("forbidden" if by_matrix
+                                         else f"{reply['code']} (object rule)")
+                    if reply["type"] == "error" and reply["code"] == "invalid_message" \
+                            and reply["request"] is None:
+                        break
+    for kind, code in outcome.items():
+        if permissions.GUEST in permissions.MESSAGES[kind]:
+            assert code != "forbidden", f"a guest refused {kind} though the matrix allows it"
+        else:
+            assert code == "forbidden", f"a guest sent {kind} against the matrix: {code}"
+    assert {k for k, v in outcome.items() if v == "forbidden"} == {
+        k for k in outcome if permissions.GUEST not in permissions.MESSAGES[k]} >= {
+        "recording", "lock", "lobby_admit", "lobby_deny", "guest_link"}

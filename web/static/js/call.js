@@ -56,7 +56,8 @@ export class Call {
    * @param {() => {audio: boolean, video: boolean}} options.localMuted
    * @param {object} options.hooks         onPhase, onJoined, onParticipantJoined,
    *   onParticipantLeft, onTrack, onTrackUnpublished, onMuteChanged, onActiveSpeaker, onError,
-   *   onPublishRefused, onReconnecting, onQuality, onMessage (every server message)
+   *   onPublishRefused, onReconnecting, onQuality, onMessage (every server message);
+   *   onChat, onChatHistory, onLobby, onLockState, onGuestLink (chat.js, lobby.js)
    */
   constructor({ url, meetingId, localTracks, localMuted, hooks }) {
     this.url = url;
@@ -64,7 +65,7 @@ export class Call {
     this.localTracks = localTracks;
     this.localMuted = localMuted;
     this.hooks = hooks;
-    this.phase = "idle"; // idle | joining | joined | reconnecting | left | ended
+    this.phase = "idle"; // idle | joining | waiting (in the lobby) | joined | reconnecting | left | ended
     this.generation = 0; // bumped on every teardown; stale callbacks compare and give up
     this.attempt = 0;
     this.reconnectTimer = 0;
@@ -92,7 +93,7 @@ export class Call {
 
   /** Join the meeting (or join again after leave). */
   start() {
-    if (this.phase === "joining" || this.phase === "joined" || this.phase === "reconnecting") return;
+    if (["joining", "waiting", "joined", "reconnecting"].includes(this.phase)) return;
     this.attempt = 0;
     this._setPhase("joining");
     this._connect();
@@ -108,6 +109,12 @@ export class Call {
   /** Tell the others that our microphone or camera is muted. */
   setMuted(kind, muted) {
     if (this.client && this.phase === "joined") this.client.mute(kind, muted);
+  }
+
+  /** Send a chat, lock or lobby message (protocol.js `messages`) while in the meeting. */
+  sendRoom(message) {
+    if (this.client && this.phase === "joined") return this.client.send(message);
+    return false;
   }
 
   /** Send another client message (hands, host controls) while in the meeting. */
@@ -177,6 +184,16 @@ export class Call {
       this._hook("onActiveSpeaker", m.participant_id === this.participantId ? "local" : m.participant_id);
     });
     client.on("quality", (m) => this._hook("onQuality", m));
+    client.on("lobby_waiting", (m) => {
+      if (gen !== this.generation) return;
+      client.hold("joined"); // a host lets us in when they decide
+      this._setPhase("waiting", m);
+    });
+    client.on("chat_message", (m) => this._hook("onChat", m.message));
+    client.on("chat_history", (m) => this._hook("onChatHistory", m.messages || []));
+    client.on("lobby", (m) => this._hook("onLobby", m));
+    client.on("lock_state", (m) => this._hook("onLockState", m));
+    client.on("guest_link_created", (m) => this._hook("onGuestLink", m));
     client.on("error", (m) => {
       if (gen !== this.generation) return;
       if (m.fatal && m.extra && m.extra.rejoin) this._lost(m); // media path gone: join again

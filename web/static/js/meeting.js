@@ -1,7 +1,11 @@
 // The meeting page: device preview, the call's tiles and buttons, leaving and rejoining.
-// Connection logic lives in call.js, the wire protocol in protocol.js.
+// Connection logic lives in call.js, the wire protocol in protocol.js; chat, the lobby
+// and the guest's name in chat.js, lobby.js and guest.js.
 
 import { Call } from "./call.js";
+import { ChatPanel } from "./chat.js";
+import { setupGuest } from "./guest.js";
+import { LobbyPanel } from "./lobby.js";
 import { Chair } from "./hosts.js";
 import {
   fillDeviceSelect, listDevices, mediaSupported, openTrack, screenShareSupported,
@@ -43,6 +47,8 @@ const el = {
   recordingIndicator: $("recording-indicator"),
   recordButton: $("record-button"),
   toasts: $("toasts"),
+  waiting: $("lobby-waiting"),
+  waitingText: $("lobby-waiting-text"),
 };
 
 function t(key, params = {}) {
@@ -98,12 +104,37 @@ const call = new Call({
       for (const p of message.participants || []) qualities.set(p.participant_id, p.state);
       paintQualities();
     },
+    onChat: (line) => chat.add(line),
+    onChatHistory: (lines) => chat.history(lines),
+    onLobby: (listing) => lobby.show(listing),
+    onLockState: (state) => lobby.lockState(state),
+    onGuestLink: (created) => lobby.guestLink(created),
     onMessage: (message) => chair.message(message),
-    onError: (message) => toast(errorText(message), true),
+    onError: (message) => toast((message.request === "chat" && chat.errorText(message)) || errorText(message), true),
     onPublishRefused: (err) => toast(errorText(err), true),
   },
 });
 
+const TIME_FORMAT = new Intl.DateTimeFormat(strings.lang === "en" ? "en-GB" : "vi-VN",
+  { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Ho_Chi_Minh" });
+const chat = new ChatPanel({
+  el: {
+    button: $("chat-button"), panel: $("chat-panel"), list: $("chat-list"), form: $("chat-form"),
+    input: $("chat-input"), toHosts: $("chat-to-hosts"),
+  },
+  t,
+  send: (message) => call.sendRoom(message),
+  time: (iso) => TIME_FORMAT.format(new Date(iso)),
+});
+const lobby = new LobbyPanel({
+  el: {
+    panel: $("lobby-panel"), list: $("lobby-list"), admitAll: $("lobby-admit-all"), lockButton: $("lock-button"),
+    guestLinkButton: $("guest-link-button"), guestLinkBox: $("guest-link-box"), guestLinkUrl: $("guest-link-url"),
+  },
+  t,
+  send: (message) => call.sendRoom(message),
+  notify: (text) => toast(text),
+});
 /** The participant list, hands and host controls (hosts.js). */
 const chair = new Chair({
   t, call, stage, toast, lang: strings.lang,
@@ -221,8 +252,13 @@ function showDeviceMessage(text) {
 function onPhase(phase, detail) {
   const previous = root.dataset.state;
   root.dataset.state = phase;
+  el.waiting.hidden = phase !== "waiting";
   if (phase === "joining") {
     showBanner(t("joining"));
+  } else if (phase === "waiting") {
+    hideBanner();
+    el.call.hidden = true;
+    el.waitingText.textContent = detail && detail.reason === "locked" ? t("waiting_locked") : t("waiting_guest");
   } else if (phase === "reconnecting") {
     reporter.stop();
     qualities.clear();
@@ -233,6 +269,7 @@ function onPhase(phase, detail) {
     }));
   } else if (phase === "joined") {
     hideBanner();
+    el.call.hidden = false;
     reporter.start();
     if (previous === "reconnecting") toast(t("reconnected"));
   } else if (phase === "ended" && detail && SIGN_IN_AGAIN.has(detail.code)) {
@@ -270,6 +307,8 @@ function showCall() {
 
 function showEnded(phase, detail) {
   el.recordingIndicator.hidden = true;
+  lobby.reset();
+  el.prejoin.hidden = true;
   participants.clear();
   stage.clearRemote();
   stopLocalMedia();
@@ -528,6 +567,19 @@ function start() {
     return;
   }
   el.joinButton.addEventListener("click", () => join());
+  if (root.dataset.guest) {
+    setupGuest({
+      root,
+      el: { nameInput: $("guest-name"), unitInput: $("guest-unit"), button: $("guest-request-button") },
+      t,
+      showError: showDeviceMessage,
+      onReady: (guest) => {
+        page.username = guest.username;
+        page.displayName = guest.name;
+        join();
+      },
+    });
+  }
   el.rejoinButton.addEventListener("click", () => join());
   el.leaveButton.addEventListener("click", () => call.leave());
   el.micButton.addEventListener("click", () => toggleMute("audio"));

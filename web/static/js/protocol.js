@@ -30,6 +30,11 @@ export const messages = {
   mute: (kind, muted) => ({ type: "mute", kind, muted: Boolean(muted) }),
   recording: (action) => ({ type: "recording", action: action === "start" ? "start" : "stop" }),
   leave: () => ({ type: "leave" }),
+  chat: (text, to) => ({ type: "chat", text: String(text), to: to === "hosts" ? "hosts" : "everyone" }),
+  lock: (locked) => ({ type: "lock", locked: Boolean(locked) }),
+  lobbyAdmit: (entryId) => ({ type: "lobby_admit", entry_id: entryId == null ? null : String(entryId) }),
+  lobbyDeny: (entryId) => ({ type: "lobby_deny", entry_id: entryId == null ? null : String(entryId) }),
+  guestLink: () => ({ type: "guest_link" }),
 };
 
 /** An `error` message from the server, or a lost connection, as an exception. */
@@ -117,6 +122,13 @@ export class SignalingClient {
   mute(kind, muted) { this.send(messages.mute(kind, muted)); }
   recording(action) { this.send(messages.recording(action)); }
   leave() { this.send(messages.leave()); }
+
+  /** Wait for `type` without a time limit from now on (the lobby: a host decides when). */
+  hold(type) {
+    for (const waiter of this.waiters) {
+      if (waiter.type === type) clearTimeout(waiter.timer);
+    }
+  }
 
   /** Send one client message; silently dropped when the socket is not open. */
   send(message) {
