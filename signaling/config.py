@@ -92,6 +92,8 @@ class RoomSettings:
 class MeetingSettings:
     join_window_minutes: int = 15
     """Invitees may join this many minutes before a meeting starts."""
+    tiles_per_page: int = 9
+    """Video tiles a meeting page shows at a time (one page; the others by paging)."""
 
 
 COMPOSE_LAYOUTS = ("grid", "speaker")
@@ -365,6 +367,9 @@ def _validate_schedule(config: Config) -> None:
         raise ConfigError(
             f"'meetings.join_window_minutes' must be between 0 and 1440, not {window}"
         )
+    per_page = config.meetings.tiles_per_page
+    if not 1 <= per_page <= 49:
+        raise ConfigError(f"'meetings.tiles_per_page' must be between 1 and 49, not {per_page}")
 
 
 def _validate_recording(recording: RecordingSettings) -> None:

@@ -100,7 +100,8 @@ def create_app(config: Config) -> web.Application:
     sfu.add_listener(on_load)
     recording = create_recording_services(app, sfu)
     app[LIVE_MEETINGS] = LiveMeetings(sfu, app[ATTENDANCE], config.sfu.ice_servers,
-                                      recording=recording)
+                                      recording=recording,
+                                      tiles_per_page=config.meetings.tiles_per_page)
     setup_templates(app)
     setup_pages(app)
     setup_ws(app)

@@ -25,6 +25,7 @@ from signaling.errors import (
 )
 from signaling.live import protocol as p
 from signaling.live.participants import Participant
+from signaling.live.tiles_protocol import Visible
 from signaling.quality.client_reports import InvalidQualityReport
 from web.auth import SESSION_COOKIE, request_account
 from web.guard import check_message, end_attendance, may_still_attend
@@ -99,6 +100,8 @@ class Connection:
             await live_meetings.ice(participant, message)
         elif isinstance(message, p.Mute):
             await live_meetings.mute(participant, message.kind, message.muted)
+        elif isinstance(message, Visible):
+            await live_meetings.show(participant, message)
         elif isinstance(message, p.Recording):
             await live_meetings.set_recording(participant, self.account, message.action == "start")
         elif isinstance(message, p.Leave):

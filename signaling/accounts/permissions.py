@@ -128,6 +128,7 @@ MESSAGES: Final[dict[str, frozenset[str]]] = {
     "answer": MEETING_ROLES | {ROOM},
     "ice": MEETING_ROLES | {ROOM},
     "mute": MEETING_ROLES | {ROOM},
+    "visible": MEETING_ROLES | {ROOM},
     "leave": MEETING_ROLES | {ROOM},
     "recording": MEETING_ROLES,
     "quality_report": MEETING_ROLES | {ROOM},

@@ -12,6 +12,8 @@ facet:
     events.py       SFU events to the right live meeting and participant
     losses.py       participants whose media path is gone: told to rejoin, taken out
     snapshot.py     frozen copies for observers
+    tile_order.py   the meeting's tile order (last-N), sent to every page
+    visibility.py   what each page shows, which decides what it is forwarded
 
 A new facet (hosts, raised hands, chat, the lobby) gets its own module the same way.
 The SFU is reached only through `SfuClient`; SDP stays an opaque string here.
@@ -38,6 +40,8 @@ from signaling.live.recording import recording_for
 from signaling.live.recording_control import RecordingControl
 from signaling.live.registry import LiveRegistry
 from signaling.live.snapshot import LiveMeetingSnapshot, snapshot_of
+from signaling.live.tile_order import TileOrdering
+from signaling.live.tiles_protocol import Visible
 from signaling.records.attendance import AttendanceService
 from signaling.schedule.meetings import Meeting
 
@@ -47,17 +51,19 @@ class LiveMeetings:
 
     def __init__(self, sfu: SfuClient, attendance: AttendanceService,
                  ice_servers: list[IceServer],
-                 recording: RecordingControl | None = None) -> None:
+                 recording: RecordingControl | None = None, tiles_per_page: int = 9) -> None:
         self._registry = LiveRegistry()
         self._tasks = BackgroundTasks()
         self._recording = recording_for(recording)
-        self._negotiation = Negotiation(sfu, self._registry, self._tasks)
+        self._negotiation = Negotiation(sfu, self._registry, self._tasks, tiles_per_page)
         losses = MediaLoss(self._tasks, lambda part, reason: self.leave(part, reason))
         self._publishing = Publishing(sfu, self._negotiation, self._recording, losses)
         self._membership = Membership(sfu, self._registry, attendance, ice_servers,
                                       self._recording, self._negotiation, self._publishing,
                                       self._tasks)
-        events = SfuEventRouting(self._registry, losses, self._recording, self._tasks)
+        self._tiles = TileOrdering(tiles_per_page)
+        events = SfuEventRouting(self._registry, losses, self._recording, self._tasks,
+                                 self._tiles)
         self._remove_listener = sfu.add_listener(events.on_event)
 
     @property
@@ -69,11 +75,16 @@ class LiveMeetings:
 
     async def join(self, meeting: Meeting, account: Account, send: Send,
                    close: Close | None = None) -> Participant:
-        return await self._membership.join(meeting, account, send, close)
+        participant = await self._membership.join(meeting, account, send, close)
+        if participant.live_meeting is not None:
+            await self._tiles.refresh(participant.live_meeting, joined=participant)
+        return participant
 
     async def leave(self, participant: Participant, reason: str = "left") -> None:
         """Take a participant out; completes even if the caller is cancelled."""
         await self._membership.leave(participant, reason)
+        if participant.live_meeting is not None:
+            await self._tiles.refresh(participant.live_meeting)
 
     async def remove_account(self, username: str, reason: str, detail: str) -> int:
         """Take the account's live participants out, closing their sockets; how many."""
@@ -92,6 +103,19 @@ class LiveMeetings:
 
     async def mute(self, participant: Participant, kind: p.Kind, muted: bool) -> None:
         await self._publishing.mute(participant, kind, muted)
+
+    # ------------------------------------------------------------ tiles
+
+    async def show(self, participant: Participant, message: Visible) -> None:
+        """The participant's page shows these cameras: forward only those."""
+        await self._negotiation.visibility.show(participant, message)
+
+    async def spotlight(self, participant_id: ParticipantId | None,
+                        meeting_id: MeetingId) -> None:
+        """Show one participant (or nobody) large on every page of the meeting."""
+        live_meeting = self._registry.get(meeting_id)
+        if live_meeting is not None:
+            await self._tiles.spotlight(live_meeting, participant_id)
 
     # ------------------------------------------------------------ negotiation
 

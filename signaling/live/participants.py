@@ -40,6 +40,11 @@ class Participant:
     """What this participant publishes."""
     consumers: dict[ProducerId, ConsumerId] = field(default_factory=dict)
     """What this participant receives, by the producer forwarded."""
+    shown: frozenset[str] | None = None
+    """Whose camera the page shows (its last `visible`); None until it says (then the
+    first page of the tile order)."""
+    hidden: set[ProducerId] = field(default_factory=set)
+    """The producers whose consumer to this participant is paused, as not shown."""
     negotiating: bool = False
     renegotiate: bool = False
     left: bool = False
@@ -83,6 +88,12 @@ class LiveMeeting:
     """Its router died with its SFU worker; the meeting goes on in a new live meeting."""
     managers: set[ParticipantId] = field(default_factory=set)
     """Participants who may start and stop the recording."""
+    tile_order: list[str] = field(default_factory=list)
+    """The tile order last sent to the pages (signaling/live/last_n.py)."""
+    speakers: list[str] = field(default_factory=list)
+    """Participants who spoke, most recent first."""
+    spotlight: str | None = None
+    """The participant shown large for everyone, when there is one."""
 
     def tracks(self) -> list[p.TrackInfo]:
         return [t for part in self.participants.values() for t in part.tracks.values()]

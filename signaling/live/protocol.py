@@ -6,10 +6,10 @@ validated dataclass; anything else is answered with an `error` message and the
 connection goes on.
 
 Client -> server: hello, join, publish, unpublish, answer, ice, mute, recording, leave,
-quality_report.
+quality_report, visible (signaling/live/tiles_protocol.py).
 Server -> client: welcome, joined, published, offer, participant_joined,
 participant_left, track_published, track_unpublished, mute_changed, active_speaker,
-recording_state, quality, error.
+recording_state, quality, tile_order, error.
 
 A `quality_report` that is malformed or too large raises InvalidQualityReport; the
 socket drops and counts it without answering.
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeAlias
 
 from signaling.errors import InvalidMessage
+from signaling.live.tiles_protocol import TileOrder, Visible
 from signaling.quality.client_reports import (
     MAX_REPORT_BYTES,
     ClientSummary,
@@ -240,11 +241,11 @@ class QualityReport:
 
 
 ClientMessage: TypeAlias = (Hello | Join | Publish | Unpublish | Answer | Ice | Mute | Recording
-                            | Leave | QualityReport)
+                            | Leave | QualityReport | Visible)
 
 CLIENT_MESSAGES: dict[str, Any] = {
     m.type: m for m in (Hello, Join, Publish, Unpublish, Answer, Ice, Mute, Recording, Leave,
-                        QualityReport)
+                        QualityReport, Visible)
 }
 
 
@@ -426,7 +427,7 @@ class Error:
 ServerMessage: TypeAlias = (
     Welcome | Joined | Published | Offer | ParticipantJoined | ParticipantLeft
     | TrackPublished | TrackUnpublished | MuteChanged | ActiveSpeakerChanged | RecordingState
-    | Quality | Error
+    | Quality | TileOrder | Error
 )
 
 

@@ -39,6 +39,8 @@ class Publisher:
     """Prefer this video codec (e.g. video/H264) instead of aiortc's default VP8."""
     silent: bool = False
     """Send silence (the microphone of someone who does not speak)."""
+    fps: int = 30
+    """Camera frame rate."""
     rekeys_on_remb: bool = False
     """Let aiortc re-key on every bitrate change. By default a publisher sends a keyframe
     only at its start and when asked, so the tests see the SFU's own keyframe logic."""
@@ -50,10 +52,11 @@ class Publisher:
 
     def __post_init__(self) -> None:
         tone = ToneAudioTrack(self.index, amplitude=0 if self.silent else 8000)
+        self.tone = tone
+        camera = PatternVideoTrack(self.index, fps=self.fps)
         self._pending = [("microphone", self.pc.addTransceiver(tone,
                                                                direction="sendonly")),
-                         ("camera", self.pc.addTransceiver(PatternVideoTrack(self.index),
-                                                           direction="sendonly"))]
+                         ("camera", self.pc.addTransceiver(camera, direction="sendonly"))]
         if self.screen_index is not None:
             self._pending.append(("screen", self.pc.addTransceiver(
                 PatternVideoTrack(self.screen_index, fps=15), direction="sendonly")))

@@ -47,6 +47,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "mute": {"kind": "audio", "muted": True},
     "recording": {"action": "start"},
     "quality_report": {},
+    "visible": {"tiles": []},
     "leave": {},
 }
 MARKER = json.dumps({"type": "walk-marker"})
