@@ -16,6 +16,9 @@ from aiortc import (
 
 from sfu.aiortc_peer import KeyframeAsks, keyframes_only_when_asked
 from tests.integration.media import (
+    HEIGHT,
+    SMALL,
+    WIDTH,
     PatternVideoTrack,
     ReceivedAudio,
     ReceivedVideo,
@@ -41,6 +44,8 @@ class Publisher:
     """Send silence (the microphone of someone who does not speak)."""
     fps: int = 30
     """Camera frame rate."""
+    small: bool = False
+    """Send the camera as a thumbnail (media.SMALL) instead of 320x240."""
     rekeys_on_remb: bool = False
     """Let aiortc re-key on every bitrate change. By default a publisher sends a keyframe
     only at its start and when asked, so the tests see the SFU's own keyframe logic."""
@@ -53,7 +58,8 @@ class Publisher:
     def __post_init__(self) -> None:
         tone = ToneAudioTrack(self.index, amplitude=0 if self.silent else 8000)
         self.tone = tone
-        camera = PatternVideoTrack(self.index, fps=self.fps)
+        size = SMALL if self.small else (WIDTH, HEIGHT)
+        camera = PatternVideoTrack(self.index, self.fps, *size)
         self._pending = [("microphone", self.pc.addTransceiver(tone,
                                                                direction="sendonly")),
                          ("camera", self.pc.addTransceiver(camera, direction="sendonly"))]

@@ -199,6 +199,28 @@ async def test_a_paused_consumer_sends_nothing_and_resumes_from_a_keyframe(
         await publisher.pc.close()
 
 
+async def test_a_consumer_paused_from_the_start_plays_once_resumed(sfu: SfuClient) -> None:
+    router = await sfu.create_router()
+    publisher, subscriber = Publisher(index=6, fps=10, small=True), Subscriber()
+    try:
+        _, producers = await publish(sfu, router, publisher)
+        transport = await sfu.create_transport(router, "subscribe")
+        consumer = await sfu.consume(transport, producers["video"])
+        await sfu.pause_consumer(consumer, True)
+        offer = await sfu.create_offer(transport)
+        subscriber.mid_labels[offer.consumers[0].mid] = "pub"
+        await sfu.apply_answer(transport, await subscriber.answer(offer.offer_sdp))
+        await stats_until(sfu, router, lambda s: inbound(s, "video").packets > 60, 30)
+        assert outbound((await sfu.stats(router)), "video").packets == 0
+        await sfu.pause_consumer(consumer, False)
+        await wait_until(lambda: "pub" in subscriber.video and subscriber.video["pub"].frames > 10,
+                         20, "video once resumed")
+        assert set(subscriber.video["pub"].indexes) == {6}
+    finally:
+        await subscriber.close()
+        await publisher.pc.close()
+
+
 async def test_bad_requests_get_typed_errors(sfu: SfuClient) -> None:
     router = await sfu.create_router()
     transport = await sfu.create_transport(router, "publish")

@@ -110,6 +110,11 @@ export class Call {
     if (this.client && this.phase === "joined") this.client.mute(kind, muted);
   }
 
+  /** Say whose cameras this page shows: the server forwards only those. */
+  showTiles(tiles) {
+    if (this.client) this.client.visible(tiles);
+  }
+
   /** Ask the server to start or stop recording the meeting. */
   setRecording(start) {
     if (this.client && this.phase === "joined") this.client.recording(start ? "start" : "stop");
@@ -171,6 +176,7 @@ export class Call {
       this._hook("onActiveSpeaker", m.participant_id === this.participantId ? "local" : m.participant_id);
     });
     client.on("quality", (m) => this._hook("onQuality", m));
+    client.on("tile_order", (m) => this._hook("onTileOrder", m));
     client.on("error", (m) => {
       if (gen !== this.generation) return;
       if (m.fatal && m.extra && m.extra.rejoin) this._lost(m); // media path gone: join again

@@ -30,6 +30,7 @@ export const messages = {
   mute: (kind, muted) => ({ type: "mute", kind, muted: Boolean(muted) }),
   recording: (action) => ({ type: "recording", action: action === "start" ? "start" : "stop" }),
   leave: () => ({ type: "leave" }),
+  visible: (tiles) => ({ type: "visible", tiles }),
 };
 
 /** An `error` message from the server, or a lost connection, as an exception. */
@@ -115,6 +116,7 @@ export class SignalingClient {
   mute(kind, muted) { this.send(messages.mute(kind, muted)); }
   recording(action) { this.send(messages.recording(action)); }
   leave() { this.send(messages.leave()); }
+  visible(tiles) { this.send(messages.visible(tiles)); }
 
   /** Send one client message; silently dropped when the socket is not open. */
   send(message) {
