@@ -342,6 +342,14 @@ class SfuClient(Protocol):
 
     async def close_consumer(self, consumer_id: ConsumerId) -> None: ...
 
+    async def pause_consumer(self, consumer_id: ConsumerId, paused: bool) -> None:
+        """Stop (or resume) forwarding to one subscriber, without renegotiation.
+
+        A paused consumer sends nothing; a resumed video consumer asks its publisher for
+        a keyframe (coalesced per publisher) and forwards from that keyframe on.
+        """
+        ...
+
     async def create_offer(self, transport_id: TransportId) -> SubscribeOffer: ...
 
     async def apply_answer(self, transport_id: TransportId, answer_sdp: str) -> AnswerResult:

@@ -27,7 +27,7 @@ class Consumer:
 
     __slots__ = ("id", "transport_id", "producer_id", "transceiver", "kind", "clock_rate",
                  "_upstream", "_mime", "_rewriter", "_writer", "_payload_type", "active",
-                 "closed", "waiting_for_keyframe", "packets", "bytes",
+                 "paused", "closed", "waiting_for_keyframe", "packets", "bytes",
                  "dropped_waiting_keyframe", "keyframes", "keyframe_requests", "feedback",
                  "undeliverable")
 
@@ -46,6 +46,9 @@ class Consumer:
         self._payload_type = 0
         self.active = False
         """True once the subscriber's transport is connected and the sender started."""
+        self.paused = False
+        """True while its subscriber does not show it: nothing is forwarded (the
+        producer leaves it out of its fan-out)."""
         self.closed = False
         self.waiting_for_keyframe = self.kind == "video"
         self.undeliverable = False
@@ -87,11 +90,21 @@ class Consumer:
         logger.debug("consumer %s active on mid %s (pt %d)", self.id, self.mid, self._payload_type)
 
     def restart(self) -> None:
-        """Continue after a gap: new numbering run, and for video, wait for a keyframe."""
+        """Continue after a gap: new numbering run, and for video, wait for a keyframe
+        (asked for at once, unless the consumer is paused: then on resuming)."""
         self._rewriter.resync()
         if self.kind == "video":
             self.waiting_for_keyframe = True
-            self._upstream.request_keyframe()
+            if not self.paused:
+                self._upstream.request_keyframe()
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause or resume forwarding; an active consumer resumes from a keyframe."""
+        if paused == self.paused:
+            return
+        self.paused = paused
+        if not paused and self.active:
+            self.restart()
 
     def _on_subscriber_keyframe_request(self) -> None:
         self.keyframe_requests += 1

@@ -153,6 +153,9 @@ class Engine:
             return
         router.close_consumer(consumer_id)
 
+    async def pause_consumer(self, consumer_id: ConsumerId, paused: bool) -> None:
+        self._router("consumer", consumer_id).pause_consumer(consumer_id, paused)
+
     async def create_offer(self, transport_id: TransportId) -> SubscribeOffer:
         return await self._router("transport", transport_id).create_offer(transport_id)
 

@@ -30,6 +30,15 @@ class Downstream(Protocol):
     def waiting_for_keyframe(self) -> bool: ...
 
     @property
+    def paused(self) -> bool:
+        """True while the subscriber does not show it: the producer does not forward."""
+        ...
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause, or resume (from a keyframe it asks for)."""
+        ...
+
+    @property
     def remb_bps(self) -> int | None:
         """The subscriber's latest receiver-estimated maximum bitrate, when it sent one."""
         ...

@@ -20,7 +20,8 @@ from .api import SfuClient
 
 REMOTE_METHODS = (
     "create_router", "close_router", "create_transport", "close_transport", "publish",
-    "close_producer", "pause_producer", "consume", "close_consumer", "create_offer",
+    "close_producer", "pause_producer", "consume", "close_consumer", "pause_consumer",
+    "create_offer",
     "apply_answer", "add_ice_candidate", "stats", "start_recording", "stop_recording",
 )
 """Every SfuClient method but the local ones (start, add_listener, close)."""

@@ -435,6 +435,7 @@ class WorkerPool:
             with contextlib.suppress(WorkerUnavailableError):
                 await self._call(worker, "close_consumer", consumer_id=consumer_id)
 
+    pause_consumer = forwarded(SfuClient.pause_consumer)
     create_offer = forwarded(SfuClient.create_offer)
     apply_answer = forwarded(SfuClient.apply_answer)
     add_ice_candidate = forwarded(SfuClient.add_ice_candidate)

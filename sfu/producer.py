@@ -55,6 +55,8 @@ class Producer:
         self.codec = codec
         self.receiver = transceiver.receiver
         self.consumers: tuple[Downstream, ...] = ()
+        self.forwarding: tuple[Downstream, ...] = ()
+        """The consumers not paused: those each packet is handed to."""
         self.sinks: tuple[PacketSink, ...] = ()
         self.paused = False
         self.closed = False
@@ -98,7 +100,7 @@ class Producer:
         if level is not None:
             self.level_sum += 127 - level[1]
             self.level_count += 1
-        consumers = self.consumers
+        consumers = self.forwarding
         if consumers:
             now = time.monotonic()
             ntp = ntp_now()
@@ -116,9 +118,20 @@ class Producer:
 
     def add_consumer(self, consumer: Downstream) -> None:
         self.consumers = (*self.consumers, consumer)
+        self._refresh_forwarding()
 
     def remove_consumer(self, consumer: Downstream) -> None:
         self.consumers = tuple(c for c in self.consumers if c is not consumer)
+        self._refresh_forwarding()
+
+    def pause_consumer(self, consumer: Downstream, paused: bool) -> None:
+        """Stop or resume forwarding to one consumer; a resumed video consumer asks for
+        a keyframe, which the coalescing window shares with every other request."""
+        consumer.set_paused(paused)
+        self._refresh_forwarding()
+
+    def _refresh_forwarding(self) -> None:
+        self.forwarding = tuple(c for c in self.consumers if not c.paused)
 
     def _keyframe_forwarded(self, sequence_number: int) -> None:
         """A consumer's wait ended on this keyframe; count each keyframe once."""
@@ -160,7 +173,7 @@ class Producer:
     def aggregate_bitrate(self) -> int | None:
         """The bitrate the publisher may send at: the minimum of its uplink estimate and
         of every active subscriber's REMB, never below the floor; None when unknown."""
-        estimates = [c.remb_bps for c in self.consumers
+        estimates = [c.remb_bps for c in self.forwarding
                      if c.active and c.remb_bps is not None]
         if self.tap.uplink_bps is not None:
             estimates.append(self.tap.uplink_bps)
@@ -196,9 +209,9 @@ class Producer:
             now = time.monotonic()
             await self._send_remb(now)
             since = now - self._last_pli
-            waiting = any(c.waiting_for_keyframe for c in self.consumers if c.active)
-            if (self._keyframe_wanted and since >= self._min_interval_s) or (
-                    waiting and since >= self._retry_s):
+            waiting = any(c.waiting_for_keyframe for c in self.forwarding if c.active)
+            if since >= self._min_interval_s and (
+                    self._keyframe_wanted or (waiting and since >= self._retry_s)):
                 self._keyframe_wanted = False
                 self._last_pli = now
                 self.keyframe_requests_sent += 1
@@ -211,7 +224,7 @@ class Producer:
         if self.closed:
             return
         self.closed = True
-        self.consumers = ()
+        self.consumers = self.forwarding = ()
         self.sinks = ()
         self.tap.close()
         if self._keyframe_task is not None:

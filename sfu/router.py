@@ -241,6 +241,14 @@ class Router:
         if transport is not None and not transport.closed:
             transport.release_transceiver(consumer.transceiver)
 
+    def pause_consumer(self, consumer_id: ConsumerId, paused: bool) -> None:
+        consumer = self.consumers.get(consumer_id)
+        if consumer is None:
+            raise UnknownIdError.of("consumer", consumer_id)
+        producer = self.producers.get(consumer.producer_id)
+        if producer is not None:
+            producer.pause_consumer(consumer, paused)
+
     def _drop_consumer(self, consumer: Consumer) -> None:
         """Close the consumer and forget it, here and at its producer."""
         self.consumers.pop(consumer.id, None)

@@ -41,7 +41,8 @@ class StatsSampler:
         now = time.monotonic()
         streams = [self._producer(p, now) for p in producers]
         paused = {p.id for p in producers if p.paused}
-        streams += [self._consumer(c, now, c.producer_id in paused) for c in consumers]
+        streams += [self._consumer(c, now, c.paused or c.producer_id in paused)
+                    for c in consumers]
         if periodic:
             live = {s.stream_id for s in streams}
             self._previous = {k: v for k, v in self._previous.items() if k in live}
@@ -79,7 +80,7 @@ class StatsSampler:
             keyframes=producer.keyframes, paused=producer.paused)
 
     def _consumer(self, consumer: Consumer, now: float, paused: bool) -> StreamStats:
-        """`paused`: whether the consumer's producer is paused."""
+        """`paused`: whether the consumer, or its producer, is paused."""
         report = consumer.feedback.report()
         lost, fraction, jitter_units, rtt_s = report if report is not None else (0, 0.0, 0.0,
                                                                                 None)

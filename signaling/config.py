@@ -102,6 +102,8 @@ class MeetingSettings:
     guests_wait_in_lobby: bool = True
     chat_retention_days: int = 365
     """Chat messages older than this are deleted by the daily job; 0 keeps them forever."""
+    tiles_per_page: int = 9
+    """Video tiles a meeting page shows at a time (one page; the others by paging)."""
 
 
 COMPOSE_LAYOUTS = ("grid", "speaker")
@@ -284,6 +286,9 @@ def _validate_schedule(config: Config) -> None:
             raise ConfigError(f"'meetings.{key}' must be between 0 and {top}, not {value}")
     if meetings.chat_retention_days < 0:
         raise ConfigError("'meetings.chat_retention_days' must be 0 (keep forever) or more")
+    per_page = meetings.tiles_per_page
+    if not 1 <= per_page <= 49:
+        raise ConfigError(f"'meetings.tiles_per_page' must be between 1 and 49, not {per_page}")
 
 
 def _validate_recording(recording: RecordingSettings) -> None:

@@ -125,7 +125,8 @@ def create_app(config: Config) -> web.Application:
     app[LIVE_MEETINGS] = LiveMeetings(
         sfu, app[ATTENDANCE], ice_servers, recording=recording,
         secretaries_of=app[ACCOUNTS].secretaries_of,
-        mute_on_entry_above=config.meetings.mute_on_entry_above)
+        mute_on_entry_above=config.meetings.mute_on_entry_above,
+        tiles_per_page=config.meetings.tiles_per_page)
     live = app[LIVE_MEETINGS].live
     app[LOBBY] = Lobby(lambda meeting_id: meeting_id in live,
                        guests_wait=config.meetings.guests_wait_in_lobby)

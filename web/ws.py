@@ -31,6 +31,7 @@ from signaling.live import protocol_chat_lobby as cl
 from signaling.live.guest_links import Guest
 from signaling.live.lobby import LobbyEntry
 from signaling.live.participants import Participant
+from signaling.live.tiles_protocol import Visible
 from signaling.quality.client_reports import InvalidQualityReport
 from signaling.schedule.meetings import Meeting
 from web import ws_room
@@ -145,6 +146,8 @@ class Connection:
             await live_meetings.ice(participant, message)
         elif isinstance(message, p.Mute):
             await live_meetings.mute(participant, message.kind, message.muted)
+        elif isinstance(message, Visible):
+            await live_meetings.show(participant, message)
         elif isinstance(message, p.Recording):
             await live_meetings.set_recording(participant, self.account, message.action == "start")
         elif isinstance(message, hp.RaiseHand):

@@ -152,6 +152,7 @@ MESSAGES: Final[dict[str, frozenset[str]]] = {
     "answer": MEETING_ROLES | {ROOM, GUEST},
     "ice": MEETING_ROLES | {ROOM, GUEST},
     "mute": MEETING_ROLES | {ROOM, GUEST},
+    "visible": MEETING_ROLES | {ROOM, GUEST},
     "leave": MEETING_ROLES | {ROOM, GUEST},
     "recording": MEETING_ROLES,
     "quality_report": MEETING_ROLES | {ROOM, GUEST},

@@ -1,7 +1,8 @@
 """SFU events, routed to the live meeting and participant they concern: a transport
 that closed without signaling asking (ICE failed or consent expired, DTLS closed, the
 worker cleaned up) or a lost router, whose participants are told to join again; the SFU
-stopping a recording by itself; and the active speaker."""
+stopping a recording by itself; and the active speaker (who also moves onto the first
+page of tiles)."""
 
 from __future__ import annotations
 
@@ -13,17 +14,20 @@ from signaling.live.background import BackgroundTasks
 from signaling.live.losses import MediaLoss
 from signaling.live.recording import LiveRecording
 from signaling.live.registry import LiveRegistry
+from signaling.live.tile_order import TileOrdering
 
 logger = logging.getLogger(__name__)
 
 
 class SfuEventRouting:
     def __init__(self, registry: LiveRegistry, losses: MediaLoss,
-                 recording: LiveRecording, tasks: BackgroundTasks) -> None:
+                 recording: LiveRecording, tasks: BackgroundTasks,
+                 tiles: TileOrdering) -> None:
         self._registry = registry
         self._losses = losses
         self._recording = recording
         self._tasks = tasks
+        self._tiles = tiles
 
     def on_event(self, event: SfuEvent) -> None:
         if isinstance(event, TransportClosed):
@@ -70,3 +74,5 @@ class SfuEventRouting:
             participant_id=track.participant_id if track is not None else None)
         for participant in list(live_meeting.participants.values()):
             self._tasks.spawn(participant.tell(message))
+        if track is not None:  # onto everyone's first page
+            self._tasks.spawn(self._tiles.spoke(live_meeting, track.participant_id))

@@ -48,6 +48,8 @@ class HostControls:
         self._publishing = publishing
         self._hands = hands
         self._leave = leave
+        self.on_spotlight: Callable[[LiveMeeting], Awaitable[None]] | None = None
+        """Told after every spotlight change (the tile order follows it)."""
 
     async def handle(self, host: Participant, message: hp.HostControl) -> None:
         live_meeting = live_meeting_of(host)
@@ -161,6 +163,8 @@ class HostControls:
         message = hp.SpotlightChanged(spotlight=live_meeting.spotlight)
         for other in list(live_meeting.participants.values()):
             await other.tell(message)
+        if self.on_spotlight is not None:
+            await self.on_spotlight(live_meeting)
 
     async def _make_cohost(self, live_meeting: LiveMeeting, target: Participant,
                            cohost: bool) -> None:

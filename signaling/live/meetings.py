@@ -14,6 +14,8 @@ facet:
     events.py       SFU events to the right live meeting and participant
     losses.py       participants whose media path is gone: told to rejoin, taken out
     snapshot.py     frozen copies for observers
+    tile_order.py   the meeting's tile order (last-N), sent to every page
+    visibility.py   what each page shows, which decides what it is forwarded
 
 A new facet (chat, the lobby) gets its own module the same way.
 The SFU is reached only through `SfuClient`; SDP stays an opaque string here.
@@ -44,6 +46,8 @@ from signaling.live.recording import recording_for
 from signaling.live.recording_control import RecordingControl
 from signaling.live.registry import LiveRegistry
 from signaling.live.snapshot import LiveMeetingSnapshot, snapshot_of
+from signaling.live.tile_order import TileOrdering
+from signaling.live.tiles_protocol import Visible
 from signaling.records.attendance import AttendanceService
 from signaling.schedule.meetings import Meeting
 
@@ -55,11 +59,11 @@ class LiveMeetings:
                  ice_servers: IceServers,
                  recording: RecordingControl | None = None,
                  secretaries_of: SecretariesOf | None = None,
-                 mute_on_entry_above: int = 8) -> None:
+                 mute_on_entry_above: int = 8, tiles_per_page: int = 9) -> None:
         self._registry = LiveRegistry()
         self._tasks = BackgroundTasks()
         self._recording = recording_for(recording)
-        self._negotiation = Negotiation(sfu, self._registry, self._tasks)
+        self._negotiation = Negotiation(sfu, self._registry, self._tasks, tiles_per_page)
         losses = MediaLoss(self._tasks, lambda part, reason: self.leave(part, reason))
         self._publishing = Publishing(sfu, self._negotiation, self._recording, losses)
         self._chairs = Chairs(secretaries_of)
@@ -70,7 +74,10 @@ class LiveMeetings:
                                       self._recording, self._negotiation, self._publishing,
                                       self._tasks, self._chairs, self._hosts.participant_left,
                                       mute_on_entry_above)
-        events = SfuEventRouting(self._registry, losses, self._recording, self._tasks)
+        self._tiles = TileOrdering(tiles_per_page)
+        self._hosts.on_spotlight = self._tiles.refresh
+        events = SfuEventRouting(self._registry, losses, self._recording, self._tasks,
+                                 self._tiles)
         self._remove_listener = sfu.add_listener(events.on_event)
 
     @property
@@ -82,11 +89,16 @@ class LiveMeetings:
 
     async def join(self, meeting: Meeting, account: Account, send: Send,
                    close: Close | None = None) -> Participant:
-        return await self._membership.join(meeting, account, send, close)
+        participant = await self._membership.join(meeting, account, send, close)
+        if participant.live_meeting is not None:
+            await self._tiles.refresh(participant.live_meeting, joined=participant)
+        return participant
 
     async def leave(self, participant: Participant, reason: str = "left") -> None:
         """Take a participant out; completes even if the caller is cancelled."""
         await self._membership.leave(participant, reason)
+        if participant.live_meeting is not None:
+            await self._tiles.refresh(participant.live_meeting)
 
     async def remove_account(self, username: str, reason: str, detail: str) -> int:
         """Take the account's live participants out, closing their sockets; how many."""
@@ -118,6 +130,12 @@ class LiveMeetings:
     async def host_control(self, participant: Participant, message: hp.HostControl) -> None:
         """A host control from this participant; refused unless they chair the meeting."""
         await self._hosts.handle(participant, message)
+
+    # ------------------------------------------------------------ tiles
+
+    async def show(self, participant: Participant, message: Visible) -> None:
+        """The participant's page shows these cameras: forward only those."""
+        await self._negotiation.visibility.show(participant, message)
 
     # ------------------------------------------------------------ negotiation
 

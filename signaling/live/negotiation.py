@@ -14,15 +14,18 @@ from signaling.live.background import BackgroundTasks
 from signaling.live.participants import Participant, live_meeting_of
 from signaling.live.registry import LiveRegistry
 from signaling.live.sfu_errors import sfu_error
+from signaling.live.visibility import Visibility
 
 logger = logging.getLogger(__name__)
 
 
 class Negotiation:
-    def __init__(self, sfu: SfuClient, registry: LiveRegistry, tasks: BackgroundTasks) -> None:
+    def __init__(self, sfu: SfuClient, registry: LiveRegistry, tasks: BackgroundTasks,
+                 tiles_per_page: int = 9) -> None:
         self._sfu = sfu
         self._registry = registry
         self._tasks = tasks
+        self.visibility = Visibility(sfu, tiles_per_page)
 
     async def consume(self, participant: Participant, producer_id: ProducerId) -> bool:
         """Forward a producer to the participant (offered at the next negotiation);
@@ -36,6 +39,9 @@ class Negotiation:
                            producer_id, exc.message)
             return False
         participant.consumers[producer_id] = consumer_id
+        live_meeting = self._registry.get(participant.meeting_id)
+        if live_meeting is not None:
+            await self.visibility.consumer_added(live_meeting, participant, producer_id)
         return True
 
     def renegotiate(self, participant: Participant) -> None:

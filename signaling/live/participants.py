@@ -43,6 +43,11 @@ class Participant:
     """What this participant publishes."""
     consumers: dict[ProducerId, ConsumerId] = field(default_factory=dict)
     """What this participant receives, by the producer forwarded."""
+    shown: frozenset[str] | None = None
+    """Whose camera the page shows (its last `visible`); None until it says (then the
+    first page of the tile order)."""
+    hidden: set[ProducerId] = field(default_factory=set)
+    """The producers whose consumer to this participant is paused, as not shown."""
     negotiating: bool = False
     renegotiate: bool = False
     offer_refused: bool = False
@@ -109,6 +114,10 @@ class LiveMeeting:
     """Raised hands and when, first raised first (signaling/live/hands.py)."""
     spotlight: hp.SpotlightInfo | None = None
     """Shown large for everyone until a host releases it."""
+    tile_order: list[str] = field(default_factory=list)
+    """The tile order last sent to the pages (signaling/live/last_n.py)."""
+    speakers: list[str] = field(default_factory=list)
+    """Participants who spoke, most recent first."""
 
     def tracks(self) -> list[p.TrackInfo]:
         return [t for part in self.participants.values() for t in part.tracks.values()]

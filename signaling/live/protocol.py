@@ -6,11 +6,11 @@ validated dataclass; anything else is answered with an `error` message and the
 connection goes on.
 
 Client -> server: hello, join, publish, unpublish, answer, ice, mute, recording, leave,
-quality_report, the hands and host controls (host_protocol.py); chat, lock and
-lobby messages (protocol_chat_lobby.py).
+quality_report, visible (signaling/live/tiles_protocol.py), the hands and host
+controls (host_protocol.py); chat, lock and lobby messages (protocol_chat_lobby.py).
 Server -> client: welcome, joined, published, offer, participant_joined,
 participant_left, track_published, track_unpublished, track_unsupported, mute_changed,
-active_speaker, recording_state, quality, error, and those of
+active_speaker, recording_state, quality, tile_order, error, and those of
 signaling/live/host_protocol.py.
 
 A `quality_report` that is malformed or too large raises InvalidQualityReport; the
@@ -27,6 +27,7 @@ from typing import Any, ClassVar, Literal, TypeAlias
 from signaling.errors import InvalidMessage
 from signaling.live import host_protocol as hp
 from signaling.live import protocol_chat_lobby as cl
+from signaling.live.tiles_protocol import TileOrder, Visible
 from signaling.live.wire_fields import bool_field as _bool
 from signaling.live.wire_fields import choice_field as _choice
 from signaling.live.wire_fields import int_field as _int
@@ -215,12 +216,12 @@ class QualityReport:
 
 ClientMessage: TypeAlias = (Hello | Join | Publish | Unpublish | Answer | Ice | Mute | Recording
                             | Leave | QualityReport | hp.HostMessage
-                            | cl.ChatLobbyClientMessage)
+                            | cl.ChatLobbyClientMessage | Visible)
 
 CLIENT_MESSAGES: dict[str, Any] = {
     m.type: m for m in (Hello, Join, Publish, Unpublish, Answer, Ice, Mute, Recording, Leave,
                         QualityReport, *hp.HOST_CLIENT_MESSAGES,
-                        *cl.CHAT_LOBBY_MESSAGES)
+                        *cl.CHAT_LOBBY_MESSAGES, Visible)
 }
 
 
@@ -427,7 +428,7 @@ class Error:
 ServerMessage: TypeAlias = (
     Welcome | Joined | Published | Offer | ParticipantJoined | ParticipantLeft
     | TrackPublished | TrackUnpublished | TrackUnsupported | MuteChanged | ActiveSpeakerChanged
-    | RecordingState | Quality | Error | hp.HostServerMessage
+    | RecordingState | Quality | TileOrder | Error | hp.HostServerMessage
     | cl.ChatLobbyServerMessage
 )
 

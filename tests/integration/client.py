@@ -77,7 +77,11 @@ class MeetingClient:
                 self.errors.append(data)
             elif data["type"] == "offer":
                 await self._answer(data)
+            await self.on_message(data)
             self._new_message.set()
+
+    async def on_message(self, message: dict[str, Any]) -> None:
+        """Called with each message as it arrives; a page's own reactions go here."""
 
     async def _answer(self, offer: dict[str, Any]) -> None:
         for consumer in offer["consumers"]:

@@ -21,6 +21,10 @@ WIDTH, HEIGHT = 320, 240
 BITS = 12
 BAR_H = 48
 VIDEO_CLOCK = 90000
+SMALL = (160, 120)
+"""A thumbnail's size, for tests with many peers."""
+SIZES = {(WIDTH, HEIGHT), SMALL}
+"""The sizes test publishers send; decoded frames of any other size are skipped."""
 
 COLOURS = [(200, 40, 40), (40, 170, 40), (40, 60, 200), (200, 180, 30), (160, 40, 160),
            (30, 170, 170), (230, 120, 40), (120, 120, 120)]
@@ -58,10 +62,12 @@ def colour_distance(img: np.ndarray, index: int) -> float:
 class PatternVideoTrack(MediaStreamTrack):
     kind = "video"
 
-    def __init__(self, index: int, fps: int = 30) -> None:
+    def __init__(self, index: int, fps: int = 30, width: int = WIDTH,
+                 height: int = HEIGHT) -> None:
         super().__init__()
         self.index = index
         self.fps = fps
+        self.size = (width, height)
         self.frame_no = 0
         self._start: float | None = None
 
@@ -72,7 +78,8 @@ class PatternVideoTrack(MediaStreamTrack):
         delay = target - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        frame = VideoFrame.from_ndarray(draw_pattern(self.index, self.frame_no % (1 << BITS)),
+        frame = VideoFrame.from_ndarray(draw_pattern(self.index, self.frame_no % (1 << BITS),
+                                                     *self.size),
                                         format="rgb24")
         frame.pts = int(self.frame_no * VIDEO_CLOCK / self.fps)
         frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
@@ -139,7 +146,7 @@ async def drain_video(track: MediaStreamTrack, out: ReceivedVideo,
     while True:
         frame = await track.recv()
         img = frame.to_ndarray(format="rgb24")
-        if img.shape[0] != HEIGHT or img.shape[1] != WIDTH:
+        if (img.shape[1], img.shape[0]) not in SIZES:
             continue
         index, number = read_pattern(img)
         if out.first_frame_at is None:

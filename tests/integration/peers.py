@@ -17,6 +17,9 @@ from aiortc import (
 from sfu.aiortc_peer import KeyframeAsks, keyframes_only_when_asked
 from sfu.sdp_sections import Section, join, split
 from tests.integration.media import (
+    HEIGHT,
+    SMALL,
+    WIDTH,
     PatternVideoTrack,
     ReceivedAudio,
     ReceivedVideo,
@@ -40,6 +43,10 @@ class Publisher:
     """Prefer this video codec (e.g. video/H264) instead of aiortc's default VP8."""
     silent: bool = False
     """Send silence (the microphone of someone who does not speak)."""
+    fps: int = 30
+    """Camera frame rate."""
+    small: bool = False
+    """Send the camera as a thumbnail (media.SMALL) instead of 320x240."""
     rekeys_on_remb: bool = False
     """Let aiortc re-key on every bitrate change. By default a publisher sends a keyframe
     only at its start and when asked, so the tests see the SFU's own keyframe logic."""
@@ -51,10 +58,12 @@ class Publisher:
 
     def __post_init__(self) -> None:
         tone = ToneAudioTrack(self.index, amplitude=0 if self.silent else 8000)
+        self.tone = tone
+        size = SMALL if self.small else (WIDTH, HEIGHT)
+        camera = PatternVideoTrack(self.index, self.fps, *size)
         self._pending = [("microphone", self.pc.addTransceiver(tone,
                                                                direction="sendonly")),
-                         ("camera", self.pc.addTransceiver(PatternVideoTrack(self.index),
-                                                           direction="sendonly"))]
+                         ("camera", self.pc.addTransceiver(camera, direction="sendonly"))]
         if self.screen_index is not None:
             self._pending.append(("screen", self.pc.addTransceiver(
                 PatternVideoTrack(self.screen_index, fps=15), direction="sendonly")))

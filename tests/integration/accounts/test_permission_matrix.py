@@ -66,6 +66,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "spotlight": {"participant_id": None},
     "make_cohost": {"participant_id": "pa-none", "cohost": True},
     "end_meeting": {},
+    "visible": {"tiles": []},
     "leave": {},
 }
 NOT_HOST = "not_host (object rule)"

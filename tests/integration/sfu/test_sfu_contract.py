@@ -28,7 +28,7 @@ from sfu.api import (
 )
 from sfu.config import SfuSettings
 from sfu.engine import Engine
-from sfu.ids import ProducerId, RouterId, TransportId
+from sfu.ids import ConsumerId, ProducerId, RouterId, TransportId
 from sfu.pool import WorkerPool
 from tests.integration.conftest import wait_until
 from tests.integration.media import TONES
@@ -147,6 +147,75 @@ async def test_pause_stops_video_and_resume_restarts_it(sfu: SfuClient) -> None:
         await sfu.pause_producer(producers["video"], False)
         await wait_until(lambda: subscriber.video["pub"].frames > paused_at + 15, 10,
                          "video after resuming (a keyframe was requested)")
+    finally:
+        await subscriber.close()
+        await publisher.pc.close()
+
+
+def inbound(sample: StatsSample, kind: str) -> StreamStats:
+    return next(s for s in sample.streams if s.direction == "inbound" and s.kind == kind)
+
+
+async def test_a_paused_consumer_sends_nothing_and_resumes_from_a_keyframe(
+        sfu: SfuClient) -> None:
+    router = await sfu.create_router()
+    publisher, shown, hidden = Publisher(index=5), Subscriber(), Subscriber()
+    try:
+        _, producers = await publish(sfu, router, publisher)
+        await subscribe(sfu, router, [producers["video"]], shown, "pub")
+        hidden_transport = await subscribe(sfu, router, [producers["video"]], hidden, "pub")
+        both = [c for c in (await sfu.stats(router)).streams if c.direction == "outbound"]
+        hidden_consumer = next(c for c in both if c.transport_id == hidden_transport)
+        await wait_until(lambda: all("pub" in s.video and s.video["pub"].frames > 10
+                                     for s in (shown, hidden)), 20, "video at both")
+        await sfu.pause_consumer(ConsumerId(hidden_consumer.stream_id), True)
+        at_pause = await sfu.stats(router)
+
+        def of(sample: StatsSample, consumer: str) -> StreamStats:
+            return next(s for s in sample.streams if s.stream_id == consumer)
+
+        shown_consumer = next(c.stream_id for c in both if c.transport_id != hidden_transport)
+        # Counted by the SFU: the other subscriber gets 60 more packets, this one none.
+        sample = await stats_until(sfu, router, lambda s: of(s, shown_consumer).packets
+                                   >= of(at_pause, shown_consumer).packets + 60, 30)
+        assert of(sample, hidden_consumer.stream_id).packets == of(
+            at_pause, hidden_consumer.stream_id).packets
+        assert of(sample, hidden_consumer.stream_id).paused
+        assert not of(sample, shown_consumer).paused
+        plis_before = inbound(sample, "video").plis
+        frames_before = hidden.video["pub"].frames
+        await sfu.pause_consumer(ConsumerId(hidden_consumer.stream_id), False)
+        await wait_until(lambda: hidden.video["pub"].frames > frames_before + 15, 10,
+                         "video after resuming (a keyframe was requested)")
+        assert set(hidden.video["pub"].indexes) == {5}
+        resumed = await sfu.stats(router)
+        assert inbound(resumed, "video").plis > plis_before
+        assert of(resumed, hidden_consumer.stream_id).keyframes >= 2
+        with pytest.raises(UnknownIdError):
+            await sfu.pause_consumer(ConsumerId("c-nonexistent"), True)
+    finally:
+        await shown.close()
+        await hidden.close()
+        await publisher.pc.close()
+
+
+async def test_a_consumer_paused_from_the_start_plays_once_resumed(sfu: SfuClient) -> None:
+    router = await sfu.create_router()
+    publisher, subscriber = Publisher(index=6, fps=10, small=True), Subscriber()
+    try:
+        _, producers = await publish(sfu, router, publisher)
+        transport = await sfu.create_transport(router, "subscribe")
+        consumer = await sfu.consume(transport, producers["video"])
+        await sfu.pause_consumer(consumer, True)
+        offer = await sfu.create_offer(transport)
+        subscriber.mid_labels[offer.consumers[0].mid] = "pub"
+        await sfu.apply_answer(transport, await subscriber.answer(offer.offer_sdp))
+        await stats_until(sfu, router, lambda s: inbound(s, "video").packets > 60, 30)
+        assert outbound((await sfu.stats(router)), "video").packets == 0
+        await sfu.pause_consumer(consumer, False)
+        await wait_until(lambda: "pub" in subscriber.video and subscriber.video["pub"].frames > 10,
+                         20, "video once resumed")
+        assert set(subscriber.video["pub"].indexes) == {6}
     finally:
         await subscriber.close()
         await publisher.pc.close()

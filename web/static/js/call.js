@@ -122,6 +122,11 @@ export class Call {
     if (this.client && this.phase === "joined") this.client.send(message);
   }
 
+  /** Say whose cameras this page shows: the server forwards only those. */
+  showTiles(tiles) {
+    if (this.client) this.client.visible(tiles);
+  }
+
   /** Ask the server to start or stop recording the meeting. */
   setRecording(start) {
     if (this.client && this.phase === "joined") this.client.recording(start ? "start" : "stop");
@@ -194,6 +199,7 @@ export class Call {
     client.on("lobby", (m) => this._hook("onLobby", m));
     client.on("lock_state", (m) => this._hook("onLockState", m));
     client.on("guest_link_created", (m) => this._hook("onGuestLink", m));
+    client.on("tile_order", (m) => this._hook("onTileOrder", m));
     client.on("error", (m) => {
       if (gen !== this.generation) return;
       if (m.fatal && m.extra && m.extra.rejoin) this._lost(m); // media path gone: join again

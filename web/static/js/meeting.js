@@ -13,6 +13,7 @@ import {
 import { QualityReporter, paintQuality } from "./quality.js";
 import { mediaUnavailableText } from "./secure_context.js";
 import { LOCAL_KEY, OWN_SCREEN_KEY, Stage, setStream } from "./stage.js";
+import { TilePager } from "./tiles.js";
 
 const TOAST_MS = 7000;
 const SIGN_IN_AGAIN = new Set(["unauthorized", "session_expired"]);
@@ -64,6 +65,17 @@ const stage = new Stage({
   labels: { micOff: t("mic_off"), cameraOff: t("camera_is_off") },
 });
 
+/** Pages of tiles; the server forwards only the cameras of the page shown. */
+const pager = new TilePager({
+  grid: $("tile-grid"), pager: $("tile-pager"), prev: $("page-prev"), next: $("page-next"),
+  label: $("page-label"), others: $("others-list"), items: $("others-items"), t,
+  describe: (id) => {
+    const info = participants.get(id);
+    return info ? { name: info.display_name || info.username, audioMuted: info.audio_muted, hand: Boolean(info.hand_raised) } : null;
+  },
+  onVisible: (tiles) => call.showTiles(tiles),
+});
+
 /** Our own media; the call publishes whatever is here when it (re)joins. */
 const local = { audio: null, video: null, screen: null, audioMuted: false, videoMuted: false };
 /** Remote participants by participant_id: ParticipantInfo as the server sent it. */
@@ -86,7 +98,9 @@ const call = new Call({
       participants.delete(id);
       stage.remove(personKey(id));
       stage.removeParticipant(id);
+      pager.refresh();
     },
+    onTileOrder: (message) => pager.setOrder(message, call.participantId),
     onTrack: attachTrack,
     onTrackUnpublished,
     onTrackUnsupported,
@@ -95,6 +109,7 @@ const call = new Call({
       if (!info) return;
       info[kind === "audio" ? "audio_muted" : "video_muted"] = muted;
       showParticipant(id);
+      pager.refresh();
     },
     onRecordingState: showRecording,
     // The server names who speaks (or null); "local" when it is this participant.
@@ -172,6 +187,7 @@ window.giaoban = {
       participantId: call.participantId,
       participants: [...participants.values()],
       producers: { ...call.producers },
+      shownTiles: pager.shown(),
       quality: Object.fromEntries(qualities),
       local: { ...local },
     };
@@ -287,6 +303,7 @@ function onPhase(phase, detail) {
 function onJoined(joined) {
   participants.clear();
   stage.clearRemote();
+  pager.clear();
   for (const p of joined.participants || []) {
     if (p.participant_id !== joined.participant_id) addParticipant(p);
   }
@@ -343,6 +360,7 @@ function personKey(participantId) {
 function addParticipant(info) {
   participants.set(info.participant_id, { ...info });
   showParticipant(info.participant_id);
+  pager.refresh();
 }
 
 function showParticipant(participantId, track) {

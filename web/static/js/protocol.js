@@ -35,6 +35,7 @@ export const messages = {
   lobbyAdmit: (entryId) => ({ type: "lobby_admit", entry_id: entryId == null ? null : String(entryId) }),
   lobbyDeny: (entryId) => ({ type: "lobby_deny", entry_id: entryId == null ? null : String(entryId) }),
   guestLink: () => ({ type: "guest_link" }),
+  visible: (tiles) => ({ type: "visible", tiles }),
 };
 
 /** An `error` message from the server, or a lost connection, as an exception. */
@@ -122,6 +123,7 @@ export class SignalingClient {
   mute(kind, muted) { this.send(messages.mute(kind, muted)); }
   recording(action) { this.send(messages.recording(action)); }
   leave() { this.send(messages.leave()); }
+  visible(tiles) { this.send(messages.visible(tiles)); }
 
   /** Wait for `type` without a time limit from now on (the lobby: a host decides when). */
   hold(type) {
