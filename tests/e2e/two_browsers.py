@@ -137,7 +137,7 @@ def prepare(work: Path, port: int) -> tuple[Path, str]:
     return config, str(meeting["id"])
 
 
-def wait_healthy(base: str, server: subprocess.Popen[bytes], timeout: float = 30) -> None:
+def wait_healthy(base: str, server: subprocess.Popen[bytes], timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:

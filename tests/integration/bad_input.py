@@ -56,7 +56,7 @@ class Resources:
         return [t for t in asyncio.all_tasks()
                 if t not in self.tasks and t is not current and not t.done()]
 
-    async def assert_released(self, timeout: float = 5.0) -> None:
+    async def assert_released(self, timeout: float = 20.0) -> None:
         """Every task and socket opened since the snapshot is gone (a closed peer
         connection may take a moment to let its last tasks finish)."""
         try:
