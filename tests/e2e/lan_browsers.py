@@ -105,7 +105,7 @@ def configure(work: Path, tls: bool) -> tuple[Path, str, str]:
 
 def wait_healthy(base: str, server: subprocess.Popen[bytes], cafile: Path | None) -> None:
     context = ssl.create_default_context(cafile=str(cafile)) if cafile else None
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"the server exited with status {server.returncode}")
