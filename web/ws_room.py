@@ -1,6 +1,6 @@
 """The socket's side of running a meeting: entering (or waiting in the lobby), chat,
 the lock, and admitting or turning away those waiting. Host rights are checked here for
-every message, with the host rule (signaling/live/host_rule.py)."""
+every message, with the host rule (signaling/accounts/hosts.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ from signaling.errors import Forbidden
 from signaling.live import protocol as p
 from signaling.live import protocol_chat_lobby as cl
 from signaling.live.guest_links import OTHER_MEETING, Guest
-from signaling.live.host_rule import is_host
 from signaling.live.lobby import LobbyEntry
 from signaling.live.participants import Participant, live_meeting_of
 from signaling.schedule.meetings import JoinWindowClosed, Meeting
-from web.keys import CHAT, GUESTS, LIVE_MEETINGS, LOBBY, MEETINGS, RECORD_ACCESS
+from web.keys import CHAT, GUESTS, LIVE_MEETINGS, LOBBY, MEETINGS
 from web.origin import public_base
 
 
@@ -60,7 +59,7 @@ def meeting_for(app: web.Application, account: Account, guest: Guest | None,
 
 
 def host_of(app: web.Application, meeting: Meeting, account: Account) -> bool:
-    return is_host(meeting, account, app[RECORD_ACCESS].leaders_of)
+    return app[LIVE_MEETINGS].is_host(meeting, account)
 
 
 async def join(connection: Connection, meeting_id: str) -> None:

@@ -1,7 +1,7 @@
 """Who chairs a meeting: the one rule of host rights.
 
 A meeting's hosts are its organizer, the leader it is held on behalf of, the
-secretaries of either, the co-hosts the organizer named (when scheduling, or live from
+person chosen to chair it when it was scheduled, the secretaries of any of them, the co-hosts the organizer named (when scheduling, or live from
 the participant list) and administrators, who may take the host role in any meeting.
 A room's device account never chairs. Everyone else is a participant.
 
@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-HostReason = Literal["admin", "organizer", "leader", "secretary", "cohost"]
-OWNER_REASONS: frozenset[HostReason] = frozenset({"admin", "organizer", "leader", "secretary"})
+HostReason = Literal["admin", "organizer", "leader", "chair", "secretary", "cohost"]
+OWNER_REASONS: frozenset[HostReason] = frozenset(
+    {"admin", "organizer", "leader", "chair", "secretary"})
 """Hosts who may name co-hosts: every host but a co-host."""
 
 
@@ -27,9 +28,11 @@ class MeetingHosts:
     on_behalf_of: str | None = None
     """The leader the meeting is held for."""
     secretaries: frozenset[str] = frozenset()
-    """Secretaries of the organizer and of the leader."""
+    """Secretaries of the organizer, of the leader and of the chosen chair."""
     cohosts: frozenset[str] = frozenset()
     """Named when scheduling or live."""
+    chair: str | None = None
+    """The person chosen to chair it when it was scheduled."""
 
 
 def host_reason(hosts: MeetingHosts, username: str, role: str,
@@ -43,6 +46,8 @@ def host_reason(hosts: MeetingHosts, username: str, role: str,
         return "organizer"
     if hosts.on_behalf_of is not None and username == hosts.on_behalf_of:
         return "leader"
+    if hosts.chair is not None and username == hosts.chair:
+        return "chair"
     if role == "secretary" and username in hosts.secretaries:
         return "secretary"
     if username in hosts.cohosts:

@@ -157,7 +157,7 @@ MESSAGES: Final[dict[str, frozenset[str]]] = {
     "recording": MEETING_ROLES,
     "quality_report": MEETING_ROLES | {ROOM, GUEST},
     "chat": MEETING_ROLES | {ROOM, GUEST},
-    # Hosts only: the object rule (signaling/live/host_rule.py) decides who is one.
+    # Hosts only: the object rule (signaling/accounts/hosts.py) decides who is one.
     "lock": MEETING_ROLES,
     "lobby_admit": MEETING_ROLES,
     "lobby_deny": MEETING_ROLES,

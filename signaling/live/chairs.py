@@ -69,11 +69,12 @@ class Chairs:
 
     def hosts(self, meeting: Meeting) -> MeetingHosts:
         state = self.state(meeting.id)
-        leaders = [meeting.organizer, *([meeting.on_behalf_of] if meeting.on_behalf_of else [])]
+        leaders = [meeting.organizer, *([meeting.on_behalf_of] if meeting.on_behalf_of else []),
+                   *([meeting.chosen_chair] if meeting.chosen_chair else [])]
         secretaries = frozenset(s for leader in leaders for s in self._secretaries_of(leader))
         cohosts = (set(meeting.cohosts) - state.dropped) | state.cohosts
         return MeetingHosts(meeting.organizer, meeting.on_behalf_of, secretaries,
-                            frozenset(cohosts))
+                            frozenset(cohosts), meeting.chosen_chair)
 
     def reason(self, meeting: Meeting, account: Account) -> HostReason | None:
         return host_reason(self.hosts(meeting), account.username, account.role, account.kind)

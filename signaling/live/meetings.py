@@ -137,6 +137,10 @@ class LiveMeetings:
         """The participant's page shows these cameras: forward only those."""
         await self._negotiation.visibility.show(participant, message)
 
+    def is_host(self, meeting: Meeting, account: Account) -> bool:
+        """Whether this account chairs the meeting, co-hosts named live included."""
+        return self._chairs.reason(meeting, account) is not None
+
     # ------------------------------------------------------------ negotiation
 
     async def answer(self, participant: Participant, sdp: str) -> None:

@@ -1,5 +1,5 @@
 """Guest links of a meeting over the JSON API: list, create (when scheduling or live)
-and revoke. Only the meeting's hosts (signaling/live/host_rule.py) and those who may
+and revoke. Only the meeting's hosts (signaling/accounts/hosts.py) and those who may
 change the meeting (signaling/schedule/access.py) may; anyone else gets a 403, and a
 link is shown (its address) only once, when it is created."""
 

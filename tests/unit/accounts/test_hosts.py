@@ -10,7 +10,8 @@ from signaling.accounts.fields import ROLES
 from signaling.accounts.hosts import MeetingHosts, host_reason, is_host, may_name_cohosts
 
 HOSTS = MeetingHosts(organizer="org", on_behalf_of="minister",
-                     secretaries=frozenset({"sec"}), cohosts=frozenset({"co"}))
+                     secretaries=frozenset({"sec"}), cohosts=frozenset({"co"}),
+                     chair="deputy")
 
 
 @pytest.mark.parametrize(("username", "role", "reason"), [
@@ -22,6 +23,7 @@ HOSTS = MeetingHosts(organizer="org", on_behalf_of="minister",
     ("anyone", "official", None),
     ("sec", "official", None),  # no longer a secretary: the assignment does not count
     ("minister", "official", "leader"),
+    ("deputy", "official", "chair"),
 ])
 def test_who_chairs(username: str, role: str, reason: str | None) -> None:
     assert host_reason(HOSTS, username, role) == reason
@@ -38,8 +40,8 @@ def test_a_meeting_held_for_nobody_has_no_leader() -> None:
 
 
 def test_owners_name_cohosts_and_cohosts_do_not() -> None:
-    assert [r for r in ("admin", "organizer", "leader", "secretary", "cohost", None)
-            if may_name_cohosts(r)] == ["admin", "organizer", "leader", "secretary"]
+    assert [r for r in ("admin", "organizer", "leader", "chair", "secretary", "cohost", None)
+            if may_name_cohosts(r)] == ["admin", "organizer", "leader", "chair", "secretary"]
 
 
 @pytest.mark.parametrize("message", sorted(permissions.MESSAGES))

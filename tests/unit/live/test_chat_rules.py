@@ -12,7 +12,6 @@ from signaling.errors import ChatRefused
 from signaling.ids import MeetingId, Username
 from signaling.live.chat import TEXT_MAX, ChatMessage, check_text, visible_to
 from signaling.live.guest_links import check_guest_name, guest_id_of
-from signaling.live.host_rule import is_host
 from signaling.live.lobby import Lobby
 from signaling.schedule.meetings import Meeting
 
@@ -47,22 +46,6 @@ def test_a_private_message_reads_only_for_hosts_and_its_author() -> None:
     assert not visible_to(private, "binh", host=False)
     assert visible_to(public, "binh", host=False)
     assert public.author == "Khách" and private.author == "an"
-
-
-def test_hosts_are_the_organizer_the_leader_their_secretaries_and_administrators() -> None:
-    leaders = {"thu-ky": {"bo-truong"}, "thu-ky-khac": {"nguoi-khac"}}.get
-
-    def host(who: Account) -> bool:
-        return is_host(MEETING, who, lambda name: leaders(name, set()))
-
-    assert host(account("thu-truong", "leader"))
-    assert host(account("bo-truong", "leader"))
-    assert host(account("thu-ky", "secretary"))
-    assert host(account("quan-tri", "admin"))
-    assert not host(account("thu-ky-khac", "secretary"))
-    assert not host(account("an"))
-    assert not host(account("bo-truong", "leader", kind="room"))
-    assert not host(account("guest:gu-1", kind="guest"))
 
 
 def test_who_waits_in_the_lobby() -> None:
