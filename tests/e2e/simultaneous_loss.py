@@ -63,6 +63,8 @@ FAIL_ALL = """() => {
   return { peerConnections: pcs.length, socket: Boolean(ws) };
 }"""
 PARTICIPANT = "() => window.giaoban.state.participantId"
+BACKOFF_MAX_S = 5
+"""web/static/js/call.js's longest wait before a rejoin (BACKOFF_MAX_MS)."""
 
 
 async def scenario(work: Path, base: str, meeting_id: str) -> dict[str, Any]:
@@ -96,6 +98,14 @@ async def scenario(work: Path, base: str, meeting_id: str) -> dict[str, Any]:
             ok, _ = await poll(browsers, lambda b, s: decodes(
                 s, [n for n in names if n != b.username]), 60)
             checks["both_decode_again"] = ok and await lost.page.evaluate(PARTICIPANT) != was
+            # A second rejoin scheduled for the same loss would go out within the longest
+            # backoff step: stay that long, then the page must still be the same participant.
+            back_as = await lost.page.evaluate(PARTICIPANT)
+            await asyncio.sleep(BACKOFF_MAX_S + 1)
+            ok, _ = await poll(browsers, lambda b, s: decodes(
+                s, [n for n in names if n != b.username]), 60)
+            checks["stays_joined"] = ok and await lost.page.evaluate(PARTICIPANT) == back_as
+
             joins = {b.username: await joins_since(b.page, mark)
                      for b, mark in zip(browsers, marks, strict=True)}
             phases = await lost.page.evaluate("() => window.__phases")
