@@ -66,10 +66,9 @@ export class Call {
     this.localMuted = localMuted;
     this.hooks = hooks;
     this.phase = "idle"; // idle | joining | waiting (in the lobby) | joined | reconnecting | left | ended
-    this.generation = 0; // bumped on every teardown; stale callbacks compare and give up
+    this.generation = 0; // bumped on every teardown and connect; a loss of an older one is stale
     this.attempt = 0;
     this.reconnectTimer = 0;
-    this.waiting = false; // a rejoin is scheduled: further losses change nothing
     this.client = null;
     this.publishPc = null;
     this.subscribePc = null;
@@ -163,7 +162,6 @@ export class Call {
   // ---------------------------------------------------------------- connecting
 
   async _connect() {
-    this.waiting = false;
     const gen = ++this.generation;
     const client = new SignalingClient(this.url);
     this.client = client;
@@ -202,11 +200,11 @@ export class Call {
     client.on("tile_order", (m) => this._hook("onTileOrder", m));
     client.on("error", (m) => {
       if (gen !== this.generation) return;
-      if (m.fatal && m.extra && m.extra.rejoin) this._lost(m); // media path gone: join again
+      if (m.fatal && m.extra && m.extra.rejoin) this._lost(gen, m); // media path gone: join again
       else if (m.fatal) this._end(m);
       else this._hook("onError", m);
     });
-    client.onclose = () => { if (gen === this.generation) this._lost("socket closed"); };
+    client.onclose = () => this._lost(gen, "socket closed");
     client.onany = (m) => { if (gen === this.generation) this._hook("onMessage", m); };
 
     try {
@@ -232,19 +230,22 @@ export class Call {
       if (gen !== this.generation) return;
       const passing = !err || !err.code || PASSING.has(err.code);
       if (err && !passing && (err.fatal || answeredBy(err, "join"))) this._end(err);
-      else this._lost(err);
+      else this._lost(gen, err);
     }
   }
 
-  /** The media path or the socket is gone: tear down and join again, once per loss. */
-  _lost(reason) {
+  /**
+   * A connection of generation `gen` is gone: tear down and join again, once per loss.
+   * The teardown moves to a new generation, so the other connections of `gen` failing
+   * too (or any late callback of it) change nothing: this check is the one guard.
+   */
+  _lost(gen, reason) {
+    if (gen !== this.generation) return;
     if (this.phase === "left" || this.phase === "ended" || this.phase === "idle") return;
-    if (this.waiting) return; // the other connection failing too: one rejoin is enough
     console.warn("connection lost, joining again", reason);
     this._teardown();
     const delay = Math.min(BACKOFF_FIRST_MS * 2 ** this.attempt, BACKOFF_MAX_MS);
     this.attempt += 1;
-    this.waiting = true;
     const code = reason && typeof reason === "object" && reason.code ? reason.code : "connection_lost";
     this._setPhase("reconnecting", { delayMs: delay, code, attempt: this.attempt });
     this.reconnectTimer = setTimeout(() => this._connect(), delay);
@@ -258,7 +259,6 @@ export class Call {
 
   _teardown() {
     this.generation += 1;
-    this.waiting = false;
     clearTimeout(this.reconnectTimer);
     if (this.client) {
       this.client.onclose = null;
@@ -284,8 +284,8 @@ export class Call {
     pc.onconnectionstatechange = () => {
       // ICE found no path (a firewall, an unreachable relay) or lost it: the page says
       // the audio and video connection is gone, not the connection to the server.
-      if (pc.connectionState === "failed" && gen === this.generation) {
-        this._lost({ code: "media_lost", message: `${role} connection failed` });
+      if (pc.connectionState === "failed") {
+        this._lost(gen, { code: "media_lost", message: `${role} connection failed` });
       }
     };
     return { pc, markDescribed: () => { described = true; } };
@@ -335,7 +335,7 @@ export class Call {
       .then(() => this._answer(gen, message))
       .catch((err) => {
         console.error("applying the subscribe offer failed", err);
-        if (gen === this.generation) this._lost(err);
+        this._lost(gen, err);
       });
   }
 
