@@ -1,8 +1,9 @@
 """Who chairs a meeting: the one rule of host rights.
 
-A meeting's hosts are its organizer, the leader it is held on behalf of, the
-person chosen to chair it when it was scheduled, the secretaries of any of them, the co-hosts the organizer named (when scheduling, or live from
-the participant list) and administrators, who may take the host role in any meeting.
+A meeting's hosts are its organizer, the leader it is held on behalf of, the person
+chosen to chair it when it was scheduled, the secretaries of any of them, the co-hosts
+the organizer named (when scheduling, or live from the participant list) and
+administrators, who may take the host role in any meeting.
 A room's device account never chairs. Everyone else is a participant.
 
 Owners (every host but a co-host) may also name and drop co-hosts. Pure: the caller
