@@ -200,7 +200,10 @@ class Producer:
         Once a second, send the publisher the aggregated REMB."""
         while True:
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=0.1)
+                # Not asyncio.wait_for: on Python 3.11 it drops a cancellation that lands
+                # in the loop turn the wake-up does, and close() would wait forever.
+                async with asyncio.timeout(0.1):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
             self._wake.clear()
@@ -229,8 +232,6 @@ class Producer:
         self.tap.close()
         if self._keyframe_task is not None:
             self._keyframe_task.cancel()
-            try:
-                await self._keyframe_task
-            except asyncio.CancelledError:
-                pass
+            # The task's own cancellation is its result; the caller's propagates.
+            await asyncio.gather(self._keyframe_task, return_exceptions=True)
         logger.info("producer %s closed (%d packets)", self.id, self.packets)

@@ -40,7 +40,10 @@ class ComposeQueue:
             if job is None:
                 self._wake.clear()
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_s)
+                    # Not asyncio.wait_for: on Python 3.11 it drops a cancellation that
+                    # lands in the loop turn a wake-up does, and the queue never stops.
+                    async with asyncio.timeout(self.poll_s):
+                        await self._wake.wait()
                 except TimeoutError:
                     pass
                 continue

@@ -131,3 +131,35 @@ async def test_two_joins_of_one_person_waiting_together_leave_one_participant(
     finally:
         for c in (an, first, second):
             await c.close()
+
+
+async def test_a_join_whose_socket_closed_while_waiting_is_replaced_by_the_next(
+        site: Site) -> None:
+    meeting_id, (an, binh) = await start_meeting(site, ["an", "binh"])
+    store = site.server.app[STORE]
+    dead, live_page = binh, site.client("binh", binh.token, 1)
+    try:
+        await join_and_publish(an, meeting_id)
+        live = site.server.app[LIVE_MEETINGS].live[meeting_id]
+        await dead.connect()
+        await live_page.connect()
+        async with live.lock:  # a page gave up on a join the server had not done yet
+            await dead.send({"type": "join", "meeting_id": meeting_id})
+            await live_page.send({"type": "join", "meeting_id": meeting_id})
+            await wait_until(lambda: len(getattr(live.lock, "_waiters", None) or ()) >= 2, 10,
+                             "both joins to wait for the meeting")
+            await dead.close()
+        joined = await live_page.expect("joined")
+        await wait_until(lambda: len(live.participants) == 2
+                         and all(not p.left for p in live.participants.values()), 10,
+                         "one participant each")
+        assert sorted(live.participants) == sorted([an.participant_id, joined["participant_id"]])
+        # One stay for binh: the dead page's join handed its row over.
+        rows = store.fetch_all("SELECT participant_id, left_at FROM attendance "
+                               "WHERE meeting_id = ? AND username = 'binh'", (meeting_id,))
+        assert [(r["participant_id"], r["left_at"]) for r in rows] == [
+            (joined["participant_id"], None)]
+        assert live_page.errors == []
+    finally:
+        for c in (an, dead, live_page):
+            await c.close()
