@@ -77,10 +77,11 @@ class HostControls:
         if target is not None and not target.left:
             return target
         elsewhere = any(x.id == participant_id for x in self._registry.participants())
-        raise UnknownParticipant(
-            f"Participant {participant_id} is in another meeting" if elsewhere
-            else f"No participant {participant_id} is in this meeting",
-            participant_id=participant_id)
+        if elsewhere:
+            raise UnknownParticipant(f"Participant {participant_id} is in another meeting",
+                                     participant_id=participant_id)
+        raise UnknownParticipant(f"No participant {participant_id} is in this meeting",
+                                 participant_id=participant_id)
 
     async def _on_target(self, host: Participant, live_meeting: LiveMeeting,
                          target: Participant, message: hp.HostControl) -> None:
