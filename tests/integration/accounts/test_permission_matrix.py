@@ -49,6 +49,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "mute": {"kind": "audio", "muted": True},
     "recording": {"action": "start"},
     "quality_report": {},
+    "visible": {"tiles": []},
     "chat": {"text": "walk"},
     "lock": {"locked": False},
     "lobby_admit": {"entry_id": "lo-none"},
@@ -66,7 +67,6 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "spotlight": {"participant_id": None},
     "make_cohost": {"participant_id": "pa-none", "cohost": True},
     "end_meeting": {},
-    "visible": {"tiles": []},
     "leave": {},
 }
 NOT_HOST = "not_host (object rule)"
@@ -464,7 +464,8 @@ async def test_a_guest_reaches_no_route_but_what_anyone_may(site: Site) -> None:
     before = footprint(site, secret_meeting)
     values = {"meeting_id": secret_meeting, "username": bystander(site), "token_id": "999999",
               "room_id": app[CONFIG].rooms[0].id, "booking_id": "999999", "token": token,
-              "job_id": "999999", "recording_id": "no-such-recording", "link_id": "gl-none"}
+              "job_id": "999999", "recording_id": "no-such-recording", "link_id": "gl-none",
+              "group_id": "999999"}
     checked = 0
     async with aiohttp.ClientSession() as http:
         for method, path in sorted(app_routes(app)):
