@@ -122,6 +122,17 @@ def refusal(status: int, location: str) -> str | None:
     return None
 
 
+def path_values(app: web.Application, meeting: str, username: str,
+                **overrides: str) -> dict[str, str]:
+    """A value for every placeholder of the app's routes: the meeting and person under
+    test, the first room, and ids that name nothing."""
+    values = {"meeting_id": meeting, "username": username, "token_id": "999999",
+              "room_id": app[CONFIG].rooms[0].id, "booking_id": "999999", "token": "unknown",
+              "job_id": "999999", "recording_id": "no-such-recording", "group_id": "999999",
+              "link_id": "gl-none"}
+    return {**values, **overrides}
+
+
 async def test_every_route_is_in_the_matrix_and_nothing_else(site: Site) -> None:
     routes = app_routes(site.server.app)
     assert routes, "the router lists no routes"
@@ -137,10 +148,7 @@ async def test_every_route_as_every_role_and_anonymous(site: Site) -> None:
     names, meeting = principals_with_accounts(site)
     site.account(TARGET, "official")
     token, _ = app[API_TOKENS].create(TARGET, "walk", "walk")
-    values = {"meeting_id": meeting, "username": TARGET, "token_id": token.id,
-              "room_id": app[CONFIG].rooms[0].id, "booking_id": "999999", "token": "unknown",
-              "job_id": "999999", "recording_id": "no-such-recording",
-              "group_id": "999999", "link_id": "gl-none"}
+    values = path_values(app, meeting, TARGET, token_id=token.id)
     checked = 0
     async with aiohttp.ClientSession() as http:
         for method, path in sorted(app_routes(app)):
@@ -370,10 +378,7 @@ async def test_no_route_shows_or_changes_a_private_meeting_to_an_outsider(site: 
     meeting = private_meeting(site, datetime.now(UTC) + timedelta(days=1))
     booking = app[BOOKINGS].for_meeting(meeting)[0]
     before = footprint(site, meeting)
-    values = {"meeting_id": meeting, "username": bystander(site), "token_id": "999999",
-              "room_id": app[CONFIG].rooms[0].id, "booking_id": str(booking.id),
-              "token": "unknown", "job_id": "999999", "recording_id": "no-such-recording",
-              "group_id": "999999", "link_id": "gl-none"}
+    values = path_values(app, meeting, bystander(site), booking_id=str(booking.id))
     for who in OUTSIDERS:
         def check(method: str, path: str, status: int, text: str, who: str = who) -> None:
             context = f"{who} {method} {path} -> {status}"
@@ -399,10 +404,7 @@ async def test_no_route_changes_who_reaches_a_meeting_that_is_over(site: Site) -
     for meeting, who in walks:
         full = meeting == past
         before = footprint(site, meeting, full)
-        values = {"meeting_id": meeting, "username": bystander(site), "token_id": "999999",
-                  "room_id": app[CONFIG].rooms[0].id, "booking_id": "999999",
-                  "token": "unknown", "job_id": "999999", "recording_id": "no-such-recording",
-              "group_id": "999999", "link_id": "gl-none"}
+        values = path_values(app, meeting, bystander(site))
         def check(method: str, path: str, status: int, _: str, who: str = who,
                   meeting: str = meeting, full: bool = full,
                   before: tuple[object, ...] = before) -> None:
@@ -462,10 +464,7 @@ async def test_a_guest_reaches_no_route_but_what_anyone_may(site: Site) -> None:
     status, _, guest_pass = await give_name(site, token, "Walk Guest")
     assert status == 200 and guest_pass
     before = footprint(site, secret_meeting)
-    values = {"meeting_id": secret_meeting, "username": bystander(site), "token_id": "999999",
-              "room_id": app[CONFIG].rooms[0].id, "booking_id": "999999", "token": token,
-              "job_id": "999999", "recording_id": "no-such-recording", "link_id": "gl-none",
-              "group_id": "999999"}
+    values = path_values(app, secret_meeting, bystander(site), token=token)
     checked = 0
     async with aiohttp.ClientSession() as http:
         for method, path in sorted(app_routes(app)):
