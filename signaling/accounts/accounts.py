@@ -21,7 +21,13 @@ from datetime import datetime
 from typing import Any, Literal, cast
 
 from signaling.accounts import audit
-from signaling.accounts.fields import Role, check_display_name, check_role, normalize_username
+from signaling.accounts.fields import (
+    Role,
+    check_display_name,
+    check_role,
+    check_unit,
+    normalize_username,
+)
 from signaling.accounts.licence import (
     LicenceStatus,
     count_seats_used,
@@ -66,11 +72,13 @@ class Account:
     """Set by a password reset; the account must choose a new password first."""
     kind: AccountKind = "staff"
     """'room' for a dedicated room's kiosk device, which takes no seat."""
+    unit: str = ""
+    """The unit the person works in ("Vụ Tổ chức cán bộ"); empty when none is set."""
 
     def snapshot(self) -> dict[str, Any]:
         """What the audit log keeps of an account before and after a change."""
         return {"display_name": self.display_name, "role": self.role, "active": self.active,
-                "must_change_password": self.must_change_password}
+                "must_change_password": self.must_change_password, "unit": self.unit}
 
 
 def _account(row: sqlite3.Row) -> Account:
@@ -82,10 +90,11 @@ def _account(row: sqlite3.Row) -> Account:
         created_at=from_db(row["created_at"]),
         must_change_password=bool(row["must_change_password"]),
         kind=cast(AccountKind, row["kind"]),
+        unit=row["unit"],
     )
 
 
-_COLUMNS = "username, display_name, role, active, created_at, must_change_password, kind"
+_COLUMNS = "username, display_name, role, active, created_at, must_change_password, kind, unit"
 _dummy_hash: str | None = None
 
 
@@ -172,18 +181,21 @@ class AccountService:
     # ------------------------------------------------------------ writing
 
     def create(self, username: str, display_name: str, role: str, password: str,
-               actor: str = SYSTEM_ACTOR, must_change_password: bool = False) -> Account:
+               actor: str = SYSTEM_ACTOR, must_change_password: bool = False,
+               unit: str = "") -> Account:
         """Create an active account; Conflict if taken, LicenceExhausted if no seat is left."""
         name = normalize_username(username)
         display = check_display_name(display_name)
         checked_role = check_role(role)
+        checked_unit = check_unit(unit)
         check_policy(password, name)
         encoded = hash_password(password)
         try:
             with self._store.transaction() as db:
                 if db.execute("SELECT 1 FROM accounts WHERE username = ?", (name,)).fetchone():
                     raise _conflict(name)
-                self.insert(db, name, display, checked_role, encoded, must_change_password)
+                self.insert(db, name, display, checked_role, encoded, must_change_password,
+                            checked_unit)
                 account = self._read(db, name)
                 audit.record(db, actor, "account.create", name, None, account.snapshot())
         except sqlite3.IntegrityError as exc:
@@ -193,12 +205,13 @@ class AccountService:
 
     @staticmethod
     def insert(db: sqlite3.Connection, name: Username, display: str, role: Role,
-               encoded: str, must_change_password: bool) -> None:
+               encoded: str, must_change_password: bool, unit: str = "") -> None:
         """The bare INSERT of an active account, inside the caller's transaction."""
         db.execute(
             "INSERT INTO accounts (username, display_name, role, password_hash, active,"
-            " created_at, must_change_password) VALUES (?, ?, ?, ?, 1, ?, ?)",
-            (name, display, role, encoded, to_db(utcnow()), 1 if must_change_password else 0),
+            " created_at, must_change_password, unit) VALUES (?, ?, ?, ?, 1, ?, ?, ?)",
+            (name, display, role, encoded, to_db(utcnow()), 1 if must_change_password else 0,
+             unit),
         )
 
     def set_active(self, username: str, active: bool, actor: str = SYSTEM_ACTOR) -> Account:
@@ -224,17 +237,21 @@ class AccountService:
         return after
 
     def update(self, username: str, display_name: str | None = None, role: str | None = None,
-               actor: str = SYSTEM_ACTOR) -> Account:
-        """Change the display name and/or role; leaving a secretary or leader role also
-        removes the assignments that role held."""
+               actor: str = SYSTEM_ACTOR, unit: str | None = None) -> Account:
+        """Change the display name, unit and/or role; leaving a secretary or leader role
+        also removes the assignments that role held."""
         name = self.get(username).username
         display = check_display_name(display_name) if display_name is not None else None
+        checked_unit = check_unit(unit) if unit is not None else None
         checked_role = check_role(role) if role is not None else None
         with self._store.transaction() as db:
             before = self._read(db, name)
             if display is not None:
                 db.execute("UPDATE accounts SET display_name = ? WHERE username = ?",
                            (display, name))
+            if checked_unit is not None:
+                db.execute("UPDATE accounts SET unit = ? WHERE username = ?",
+                           (checked_unit, name))
             if checked_role is not None and checked_role != before.role:
                 db.execute("UPDATE accounts SET role = ? WHERE username = ?",
                            (checked_role, name))

@@ -1,8 +1,8 @@
 """Bulk import of accounts from CSV: a dry-run preview, then an all-or-nothing apply.
 
 Columns (header row required, comma or semicolon separated, UTF-8):
-username, display_name, role, and optionally password, named in English or in
-Vietnamese ("Tên đăng nhập", "Họ tên", "Vai trò", "Mật khẩu"); a role is its code or
+username, display_name, role, and optionally unit and password, named in English or in
+Vietnamese ("Tên đăng nhập", "Họ tên", "Vai trò", "Đơn vị", "Mật khẩu"); a role is its code or
 its name in either language ("Cán bộ", "Official"). A row without a password gets
 a generated one-time password, shown once, that must be changed at first sign-in.
 
@@ -23,7 +23,12 @@ from typing import Any, Literal
 from signaling.accounts import audit
 from signaling.accounts.accounts import AccountService
 from signaling.accounts.directory import fold
-from signaling.accounts.fields import check_display_name, check_role, normalize_username
+from signaling.accounts.fields import (
+    check_display_name,
+    check_role,
+    check_unit,
+    normalize_username,
+)
 from signaling.accounts.licence import is_licence_exhausted
 from signaling.accounts.passwords import check_policy, hash_password, one_time_password
 from signaling.errors import BadRequest, Conflict, GiaobanError
@@ -32,7 +37,7 @@ from signaling.store import Store
 
 RowStatus = Literal["created", "unchanged", "rejected"]
 REQUIRED = ("username", "display_name", "role")
-OPTIONAL = ("password",)
+OPTIONAL = ("unit", "password")
 MAX_ROWS = 2000
 MAX_BYTES = 1024 * 1024
 HEADER_NAMES: dict[str, tuple[str, ...]] = {
@@ -40,6 +45,7 @@ HEADER_NAMES: dict[str, tuple[str, ...]] = {
     "display_name": ("display_name", "display name", "full name", "name", "ho ten",
                      "ho va ten", "ten hien thi"),
     "role": ("role", "vai tro"),
+    "unit": ("unit", "don vi"),
     "password": ("password", "mat khau"),
 }
 """Each column's names, folded (lowercase, no diacritics): "Họ và tên" is display_name."""
@@ -73,6 +79,7 @@ class ImportRow:
     params: dict[str, Any] = field(default_factory=dict)
     password: str | None = field(default=None, repr=False)
     """The password given in the file, if any; never shown."""
+    unit: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +116,7 @@ class ImportedAccount:
     role: str
     one_time_password: str | None
     """The generated password to hand over, or None when the file gave one."""
+    unit: str = ""
 
 
 def read_csv(text: str) -> list[tuple[int, dict[str, str]]]:
@@ -129,7 +137,7 @@ def read_csv(text: str) -> list[tuple[int, dict[str, str]]]:
     if missing or unknown or len(set(header)) != len(header):
         raise BadRequest(
             "The header row must name the columns username, display_name, role and "
-            f"optionally password (missing: {', '.join(missing) or '-'}; "
+            f"optionally unit and password (missing: {', '.join(missing) or '-'}; "
             f"unknown: {', '.join(unknown) or '-'}).",
             rule="csv_header", missing=", ".join(missing) or "-",
             unknown=", ".join(unknown) or "-")
@@ -180,6 +188,7 @@ class AccountImport:
         raw_name = values["username"].strip()
         display, role = values["display_name"].strip(), role_of(values["role"])
         password = values.get("password") or None
+        unit = values.get("unit", "")
 
         def rejected(exc: GiaobanError) -> ImportRow:
             extra = {k: v for k, v in exc.extra.items() if k != "rule"}
@@ -193,23 +202,27 @@ class AccountImport:
             name = normalize_username(raw_name)
             display = check_display_name(display)
             checked_role = check_role(role)
+            unit = check_unit(unit)
             if name in seen:
                 raise BadRequest(f"{name!r} appears twice in the file.", rule="csv_duplicate",
                                  username=name)
             seen.add(name)
             existing = self._accounts.find(name)
             if existing is not None:
-                if existing.display_name == display and existing.role == checked_role:
+                if (existing.display_name, existing.role, existing.unit) \
+                        == (display, checked_role, unit):
                     return ImportRow(line, name, display, checked_role, "unchanged",
-                                     "The account already exists as given.", "csv_exists")
+                                     "The account already exists as given.", "csv_exists",
+                                     unit=unit)
                 raise Conflict(
-                    f"{name!r} already exists with another display name or role; "
+                    f"{name!r} already exists with another display name, unit or role; "
                     "change it on its own page.", rule="csv_differs", username=name)
             if password is not None:
                 check_policy(password, name)
         except GiaobanError as exc:
             return rejected(exc)
-        return ImportRow(line, name, display, checked_role, "created", password=password)
+        return ImportRow(line, name, display, checked_role, "created", password=password,
+                         unit=unit)
 
     def apply(self, text: str, actor: str) -> list[ImportedAccount]:
         """Create every new account of the file in one transaction, or none at all."""
@@ -225,7 +238,8 @@ class AccountImport:
         for row in plan.created:
             generated = None if row.password is not None else one_time_password()
             password = row.password if row.password is not None else str(generated)
-            account = ImportedAccount(row.username, row.display_name, row.role, generated)
+            account = ImportedAccount(row.username, row.display_name, row.role, generated,
+                                      row.unit)
             prepared.append((account, hash_password(password)))
         try:
             with self._store.transaction() as db:
@@ -244,11 +258,13 @@ class AccountImport:
                 actor: str) -> None:
         name = Username(account.username)
         self._accounts.insert(db, name, account.display_name, check_role(account.role),
-                              encoded, must_change_password=True)  # set by an administrator
-        created = db.execute("SELECT display_name, role, active, must_change_password"
+                              encoded, must_change_password=True,  # set by an administrator
+                              unit=account.unit)
+        created = db.execute("SELECT display_name, role, active, must_change_password, unit"
                              " FROM accounts WHERE username = ?", (name,)).fetchone()
         audit.record(db, actor, "account.create", name, None, {
             "display_name": created["display_name"], "role": created["role"],
             "active": bool(created["active"]),
             "must_change_password": bool(created["must_change_password"]),
+            "unit": created["unit"],
         })

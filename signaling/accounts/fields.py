@@ -1,4 +1,5 @@
-"""The rules an account's fields follow: the username, the display name and the role."""
+"""The rules an account's fields follow: the username, the display name, the unit and
+the role."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ Role = Literal["admin", "leader", "secretary", "official", "clerk", "it"]
 ROLES: tuple[Role, ...] = get_args(Role)
 USERNAME_PATTERN = re.compile(r"^[a-z0-9._-]{2,32}$")
 DISPLAY_NAME_MAX = 100
+UNIT_MAX = 100
 
 
 def normalize_username(text: str) -> Username:
@@ -56,3 +58,16 @@ def check_display_name(text: str) -> str:
         raise BadRequest(f"The display name must be at most {DISPLAY_NAME_MAX} characters.",
                          rule="display_name_long", max=DISPLAY_NAME_MAX)
     return name
+
+
+def check_unit(text: str) -> str:
+    """The unit, trimmed and in NFC like a display name; empty means none. BadRequest
+    names the rule that was broken."""
+    unit = unicodedata.normalize("NFC", text.strip())
+    if has_control_characters(unit):
+        raise BadRequest("The unit must be one line of visible characters.",
+                         rule="unit_control")
+    if len(unit) > UNIT_MAX:
+        raise BadRequest(f"The unit must be at most {UNIT_MAX} characters.",
+                         rule="unit_long", max=UNIT_MAX)
+    return unit

@@ -43,7 +43,7 @@ from signaling.schedule.recurrence import (
 )
 from signaling.schedule.rooms import RoomCalendar, RoomClash
 from signaling.spans import Span, overlaps
-from signaling.store import Store, from_db, to_db
+from signaling.store import Store, from_db, to_db, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,8 @@ class MeetingChanges:
     invitees: tuple[str, ...] | None = None
     recording_policy: str | None = None
     cohosts: tuple[str, ...] | None = None
+    past_confirmed: bool = False
+    """Moving the start into the past is refused unless the clerk confirms it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +240,9 @@ class ScheduleService:
             raise BadRequest("The meeting must end after it starts.")
         if end - start > MAX_LENGTH:
             raise BadRequest("A meeting may last at most 24 hours.")
+        if changes.start is not None and start < utcnow() and not changes.past_confirmed:
+            raise BadRequest("The new start is in the past; confirm to move the meeting "
+                             "there anyway.", rule="meeting_moved_past")
         shift, length = start - meeting.start, end - start
         targets = [meeting]
         if scope == "following" and meeting.series_id is not None:

@@ -4,9 +4,9 @@ Authenticate with `Authorization: Bearer <API token>` (no CSRF token needed), or
 a browser session plus the X-CSRF-Token header. Errors are application/problem+json.
 
   GET   /api/accounts[?q=&role=]            list (with the licence status)
-  POST  /api/accounts                       create {username, display_name, role, password?}
+  POST  /api/accounts                       create {username, display_name, role, unit?, password?}
   GET   /api/accounts/{username}            one account
-  PATCH /api/accounts/{username}            change {display_name?, role?, active?}
+  PATCH /api/accounts/{username}            change {display_name?, unit?, role?, active?}
   POST  /api/accounts/{username}/deactivate deactivate (ends its sessions and meetings)
   GET   /api/licence                        {seats, used, free}
 """
@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from signaling.accounts.accounts import Account
-from signaling.accounts.fields import ROLES, check_display_name, check_role
+from signaling.accounts.fields import ROLES, check_display_name, check_role, check_unit
 from signaling.accounts.licence import LicenceStatus
 from signaling.accounts.passwords import one_time_password
 from signaling.errors import BadRequest
@@ -27,8 +27,8 @@ from web.auth import actor
 from web.guard import end_participation
 from web.keys import ACCOUNTS
 
-CREATE_FIELDS = frozenset({"username", "display_name", "role", "password"})
-UPDATE_FIELDS = frozenset({"display_name", "role", "active"})
+CREATE_FIELDS = frozenset({"username", "display_name", "role", "unit", "password"})
+UPDATE_FIELDS = frozenset({"display_name", "unit", "role", "active"})
 
 
 def setup(app: web.Application) -> None:
@@ -43,7 +43,7 @@ def setup(app: web.Application) -> None:
 def account_json(account: Account) -> dict[str, Any]:
     return {
         "username": account.username, "display_name": account.display_name,
-        "role": account.role, "active": account.active,
+        "unit": account.unit, "role": account.role, "active": account.active,
         "must_change_password": account.must_change_password,
         "created_at": account.created_at.isoformat(),
     }
@@ -93,7 +93,7 @@ async def create_account(request: web.Request) -> web.StreamResponse:
     account = await asyncio.to_thread(
         request.app[ACCOUNTS].create, str(text_field(body, "username")),
         str(text_field(body, "display_name")), str(text_field(body, "role")), password,
-        actor(request), given is None)
+        actor(request), given is None, text_field(body, "unit", required=False) or "")
     result: dict[str, Any] = {"account": account_json(account)}
     if given is None:
         result["one_time_password"] = password
@@ -121,13 +121,17 @@ async def update_account(request: web.Request) -> web.StreamResponse:
     display, role = text_field(body, "display_name", False), text_field(body, "role", False)
     if display is not None:  # checked before anything changes
         check_display_name(display)
+    unit = text_field(body, "unit", False)
+    if unit is not None:
+        check_unit(unit)
     if role is not None:
         check_role(role)
     if active is not None:
         service.set_active(username, active, actor(request))
         if not active:
             await end_participation(request.app, username, "deactivated")
-    account = service.update(username, display_name=display, role=role, actor=actor(request))
+    account = service.update(username, display_name=display, role=role, actor=actor(request),
+                             unit=unit)
     return web.json_response(account_json(account))
 
 

@@ -134,6 +134,7 @@ def changes_from(data: Mapping[str, Any], tz: ZoneInfo) -> MeetingChanges:
         invitees=names_field(data, "invitees"),
         recording_policy=text_field(data, "recording_policy"),
         cohosts=names_field(data, "cohosts"),
+        past_confirmed=data.get("confirm_past") is True,
     )
 
 

@@ -111,7 +111,7 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
 def add_account_actions(actions: Any, common: argparse.ArgumentParser) -> None:
     imp = actions.add_parser("import", parents=[common],
                              help="import accounts from CSV (a dry run unless --apply)")
-    imp.add_argument("file", help="CSV with username, display_name, role[, password]")
+    imp.add_argument("file", help="CSV with username, display_name, role[, unit][, password]")
     imp.add_argument("--apply", action="store_true", help="create the accounts")
     imp.add_argument("--json", action="store_true", help="print JSON")
     imp.set_defaults(func=cmd_accounts_import)

@@ -75,6 +75,7 @@ def _account_json(account: Account) -> dict[str, Any]:
     return {
         "username": account.username,
         "display_name": account.display_name,
+        "unit": account.unit,
         "role": account.role,
         "active": account.active,
         "created_at": account.created_at.isoformat(),
@@ -150,7 +151,8 @@ def cmd_accounts_create(args: argparse.Namespace, config: Config) -> int:
     store = _open_store(config)
     try:
         account = AccountService(store, config.licence.seats).create(
-            args.username, args.display_name, args.role, password, CLI_ACTOR
+            args.username, args.display_name, args.role, password, CLI_ACTOR,
+            unit=args.unit,
         )
     finally:
         store.close()
@@ -281,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     create = acc.add_parser("create", parents=[common], help="create an active account")
     create.add_argument("--username", required=True)
     create.add_argument("--display-name", required=True)
+    create.add_argument("--unit", default="", help="the unit the person works in")
     create.add_argument("--role", required=True, help=f"one of: {', '.join(ROLES)}")
     create.add_argument(
         "--password-stdin", action="store_true",

@@ -67,7 +67,8 @@ async def create_account(request: web.Request) -> web.StreamResponse:
     try:
         created = await asyncio.to_thread(
             service.create, field(form, "username"), field(form, "display_name"),
-            field(form, "role"), one_time, actor(request), True)  # theirs to change at once
+            field(form, "role"), one_time, actor(request), True,  # theirs to change at once
+            field(form, "unit"))
     except GiaobanError as exc:
         return render_list(request, exc.status, error_for(request, exc), form)
     if given:
@@ -119,7 +120,8 @@ async def update_account(request: web.Request) -> web.StreamResponse:
 
     async def change(subject: Account) -> None:
         request.app[ACCOUNTS].update(subject.username, display_name=field(form, "display_name"),
-                                     role=field(form, "role"), actor=actor(request))
+                                     role=field(form, "role"), actor=actor(request),
+                                     unit=form.get("unit"))
 
     return await _change(request, change, "updated")
 

@@ -54,11 +54,11 @@ def _values(request: web.Request, meeting: Meeting) -> dict[str, str]:
 
 
 def _page(request: web.Request, meeting: Meeting, values: dict[str, str],
-          status: int = 200, error: str = "") -> web.Response:
+          status: int = 200, error: str = "", past: bool = False) -> web.Response:
     series = (request.app[MEETINGS].list_series(meeting.series_id)
               if meeting.series_id else [])
     return render(request, "meeting_edit.html", status=status, meeting=meeting,
-                  values=values, error=error, series=series,
+                  values=values, error=error, series=series, past=past,
                   chips=invitee_chips(request, values.get("invitees", "").split(",")),
                   room_names=done_context(request)["room_names"])
 
@@ -81,7 +81,8 @@ def changes_from(form: dict[str, str], meeting: Meeting, tz: Any) -> MeetingChan
         agenda=agenda if agenda != meeting.agenda else None,
         start=start if start != meeting.start else None,
         end=end if end != meeting.end else None,
-        invitees=invitees if invitees != tuple(meeting.invitees) else None)
+        invitees=invitees if invitees != tuple(meeting.invitees) else None,
+        past_confirmed=form.get("confirm_past") == "yes")
 
 
 async def edit_submit(request: web.Request) -> web.StreamResponse:
@@ -94,6 +95,8 @@ async def edit_submit(request: web.Request) -> web.StreamResponse:
         outcome = request.app[SCHEDULE].update(account, meeting.id, changes,
                                                scope=form.get("scope", "this"))
     except GiaobanError as exc:
+        if exc.extra.get("rule") == "meeting_moved_past":
+            return _page(request, meeting, form, past=True)
         return _page(request, meeting, form, exc.status, i18n.describe_error(lang, exc))
     return render(request, "schedule_done.html", outcome=outcome,
                   heading=i18n.translate(lang, "edit.changed_title"), **done_context(request))

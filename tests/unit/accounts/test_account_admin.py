@@ -90,7 +90,7 @@ def test_audit_keeps_before_and_after(accounts: AccountService, store: Store) ->
                                            "account.create"]
     deactivate, update, create = entries
     assert update.before == {"display_name": "Phạm Hoa", "role": "clerk", "active": True,
-                             "must_change_password": False}
+                             "must_change_password": False, "unit": ""}
     assert update.after is not None and update.after["role"] == "official"
     assert deactivate.after is not None and deactivate.after["active"] is False
     assert create.before is None

@@ -98,4 +98,5 @@ def test_headers_are_read_in_either_language() -> None:
     assert column_of("Tên đăng nhập") == "username" and column_of("USERNAME") == "username"
     assert column_of("Họ tên") == "display_name" and column_of("display_name") == "display_name"
     assert column_of(" Vai trò ") == "role" and column_of("Mật khẩu") == "password"
-    assert column_of("Đơn vị") == "don vi"  # unknown columns are still refused by name
+    assert column_of("Đơn vị") == "unit" and column_of("Unit") == "unit"
+    assert column_of("Phòng ban") == "phong ban"  # unknown columns are still refused by name

@@ -1,6 +1,6 @@
-// The invitee picker: type part of a name, a role or a saved group ("hung" finds
-// "Hùng"; the server folds diacritics), pick a result, and it becomes a chip. A group
-// adds every member at once. The chosen usernames stay in the form's own "invitees"
+// The invitee picker: type part of a name, a unit, a role or a saved group ("hung"
+// finds "Hùng"; the server folds diacritics), pick a result, and it becomes a chip. A
+// group or a whole unit adds every member at once. The chosen usernames stay in the form's own "invitees"
 // field, so the server reads the same field with or without this script.
 
 const DELAY_MS = 150;
@@ -74,8 +74,11 @@ function setUp(root) {
     const items = [
       ...found.groups.map((g) => option(say("group", { name: g.name }),
         say("members", { count: g.members.length }), g.members, "invitee-group")),
+      ...found.units.map((u) => option(say("unit", { name: u.name }),
+        say("members", { count: u.members.length }), u.members, "invitee-unit")),
       ...found.people.filter((p) => !chosen.has(p.username)).map((p) => option(
-        p.display_name, `${p.role} (${p.username})`, [p], "invitee-person")),
+        p.display_name, [p.role, p.unit].filter(Boolean).join(", ") + ` (${p.username})`,
+        [p], "invitee-person")),
     ];
     if (!items.length) {
       const none = document.createElement("li");
