@@ -12,8 +12,6 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 
 from signaling.accounts.accounts import Account
-from signaling.errors import BadRequest
-from signaling.ids import Username
 
 MAX_RESULTS = 20
 
@@ -55,14 +53,3 @@ def units(accounts: Iterable[Account], query: str) -> dict[str, list[Account]]:
     return {unit: sorted(members, key=lambda a: (fold(a.display_name), a.username))
             for unit, members in sorted(found.items(), key=lambda item: fold(item[0]))}
 
-
-def unit_members(accounts: Iterable[Account], unit: str) -> list[Username]:
-    """Every active staff account of the unit named `unit` (folded, as typed); BadRequest
-    when no active account belongs to it."""
-    wanted = fold(unit)
-    members = [a.username for a in accounts if a.active and a.kind == "staff"
-               and a.unit and fold(a.unit) == wanted]
-    if not members:
-        raise BadRequest(f"No active account belongs to the unit {unit!r}.",
-                         rule="unit_unknown", unit=unit)
-    return members

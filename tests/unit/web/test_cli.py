@@ -77,8 +77,8 @@ def test_help_lists_subcommands() -> None:
 def test_create_account_and_list_json(config: Path, tmp_path: Path) -> None:
     result = giaoban(
         "accounts", "create", "--config", str(config), "--username", "Alice",
-        "--display-name", "Nguyễn Thị A", "--role", "leader", "--password-stdin",
-        stdin="a long secret\nignored second line\n", cwd=tmp_path,
+        "--display-name", "Nguyễn Thị A", "--role", "leader", "--unit", "Văn phòng Bộ",
+        "--password-stdin", stdin="a long secret\nignored second line\n", cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "Created account alice (role leader)"
@@ -86,9 +86,8 @@ def test_create_account_and_list_json(config: Path, tmp_path: Path) -> None:
     listed = giaoban("accounts", "list", "--config", str(config), "--json")
     assert listed.returncode == 0, listed.stderr
     data = json.loads(listed.stdout)
-    assert [(a["username"], a["display_name"], a["role"], a["active"]) for a in data] == [
-        ("alice", "Nguyễn Thị A", "leader", True)
-    ]
+    assert [(a["username"], a["display_name"], a["role"], a["active"], a["unit"])
+            for a in data] == [("alice", "Nguyễn Thị A", "leader", True, "Văn phòng Bộ")]
 
     store = Store.open(tmp_path / "data" / "giaoban.sqlite3")
     try:
@@ -107,6 +106,14 @@ def test_list_table_and_deactivate(config: Path) -> None:
     assert lines[0].split() == ["USERNAME", "DISPLAY", "NAME", "ROLE", "ACTIVE"]
     assert lines[1].split() == ["bob", "Nguyễn", "bob", "leader", "no"]
     assert "0 of 150 licence seats used" in table.stdout
+
+
+def test_bad_unit_is_refused_with_the_reason(config: Path) -> None:
+    result = giaoban(
+        "accounts", "create", "--config", str(config), "--username", "unit",
+        "--display-name", "Unit", "--role", "clerk", "--unit", "Vụ\nTổ chức",
+        "--password-stdin", stdin="a long secret\n")
+    assert_refused(result, 1, "unit must be one line")
 
 
 def test_bad_role_is_refused_with_the_reason(config: Path) -> None:
