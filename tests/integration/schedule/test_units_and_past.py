@@ -73,6 +73,33 @@ async def test_units_are_imported_with_either_language_s_headers(site: Site) -> 
         await http.close()
 
 
+async def test_the_admin_pages_set_and_change_the_unit(site: Site) -> None:
+    http, csrf = await signed_in(site, "quantri", "admin")
+    accounts = site.server.app[ACCOUNTS]
+    try:
+        async with http.post(site.base_url + "/admin/accounts", data={
+                "csrf_token": csrf, "username": "hung", "display_name": "Trần Văn Hùng",
+                "role": "official", "unit": f" {UNIT} "}) as response:
+            page = await response.text()
+        assert response.status == 201 and 'data-testid="edit-unit"' in page
+        assert accounts.get("hung").unit == UNIT
+        async with http.get(site.base_url + "/admin/accounts") as response:
+            assert f"<td>{UNIT}</td>" in await response.text()
+        async with http.post(site.base_url + "/admin/accounts/hung", data={
+                "csrf_token": csrf, "display_name": "Trần Văn Hùng", "role": "official",
+                "unit": "Vụ\u200bPháp chế"}, allow_redirects=False) as response:
+            page = html.unescape(await response.text())
+        assert response.status == 400
+        assert "Đơn vị phải là một dòng gồm các ký tự hiển thị được." in page
+        async with http.post(site.base_url + "/admin/accounts/hung", data={
+                "csrf_token": csrf, "display_name": "Trần Văn Hùng", "role": "official",
+                "unit": "Vụ Pháp chế"}, allow_redirects=False) as response:
+            assert response.status == 302
+        assert accounts.get("hung").unit == "Vụ Pháp chế"
+    finally:
+        await http.close()
+
+
 def staff(site: Site) -> None:
     accounts = site.server.app[ACCOUNTS]
     accounts.create("hung", "Trần Văn Hùng", "official", "password-123", unit=UNIT)
