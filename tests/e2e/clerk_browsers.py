@@ -6,7 +6,8 @@ Run it inside a private network namespace (see test_clerk_browsers.py):
 
 The clerk saves the unit "Văn phòng Bộ" as a group by picking its people by name
 (typed without diacritics), schedules the weekly briefing in Room 1 for the leader
-with that group and one more person, moves the second occurrence to the afternoon,
+with that group and the whole unit "Vụ Tổ chức cán bộ" (found by typing "to chuc"),
+moves the second occurrence to the afternoon,
 cancels the third, and downloads the updated invitation: the moved occurrence and
 the cancelled one are in it, with a higher SEQUENCE.
 
@@ -33,11 +34,12 @@ from signaling.store import Store
 from tests.e2e.schedule_browsers import sign_in, write_config
 from tests.e2e.two_browsers import open_browser, serve_and_run
 
-CLERK = ("lan", "Phạm Thị Lan", "clerk", "lan-secret-pass-1")
-PEOPLE = (CLERK, ("minister", "Nguyễn Văn An", "leader", "an-secret-pass-1"),
-          ("hung", "Trần Văn Hùng", "official", "hung-secret-pass-1"),
-          ("dung", "Lê Thị Dũng", "official", "dung-secret-pass-1"),
-          ("thao", "Vũ Thị Thảo", "official", "thao-secret-pass-1"))
+CLERK = ("lan", "Phạm Thị Lan", "clerk", "lan-secret-pass-1", "")
+UNIT = "Vụ Tổ chức cán bộ"
+PEOPLE = (CLERK, ("minister", "Nguyễn Văn An", "leader", "an-secret-pass-1", ""),
+          ("hung", "Trần Văn Hùng", "official", "hung-secret-pass-1", ""),
+          ("dung", "Lê Thị Dũng", "official", "dung-secret-pass-1", UNIT),
+          ("thao", "Vũ Thị Thảo", "official", "thao-secret-pass-1", UNIT))
 
 
 def next_monday() -> str:
@@ -86,8 +88,9 @@ async def scenario(work: Path, base: str) -> dict[str, Any]:
             await page.fill('[data-testid="field-start"]', "06:30")
             await page.fill('[data-testid="field-end"]', "08:00")
             await pick(page, "van phong", "Văn phòng Bộ")
-            await pick(page, "thao", "Vũ Thị Thảo")
-            checks["group_adds_its_members"] = await chips(page) == ["hung", "dung", "thao"]
+            await pick(page, "to chuc", f"Cả đơn vị: {UNIT}")
+            checks["group_and_unit_add_their_members"] = \
+                await chips(page) == ["hung", "dung", "thao"]
             await page.select_option('[data-testid="field-on-behalf-of"]', "minister")
             await page.select_option('[data-testid="field-room"]', "room-1")
             await page.select_option('[data-testid="field-repeat"]', "weekly")
@@ -202,8 +205,8 @@ def main() -> int:
         store = Store.open(settings.database_path)
         try:  # one process for every account, instead of one command each
             accounts = AccountService(store, seats=settings.licence.seats)
-            for username, name, role, password in PEOPLE:
-                accounts.create(username, name, role, password)
+            for username, name, role, password, unit in PEOPLE:
+                accounts.create(username, name, role, password, unit=unit)
         finally:
             store.close()
         return config

@@ -1,5 +1,6 @@
 """The clerk's whole path in headless Chromium inside a private network namespace:
-pick people by name into a saved group, schedule the weekly briefing with it, move
+pick people by name into a saved group, schedule the weekly briefing with it and a
+whole unit, move
 one occurrence, cancel another, and read the updated invitation. The scenario is
 tests/e2e/clerk_browsers.py."""
 
@@ -18,3 +19,4 @@ def test_clerk_schedules_moves_and_cancels_the_weekly_briefing(tmp_path: Path) -
     result = run_scenario("clerk_browsers.py", tmp_path, timeout=120)
     assert result["checks"]["moved_one_overrides"]
     assert result["checks"]["cancelled_one_excluded"]
+    assert result["checks"]["group_and_unit_add_their_members"]
