@@ -49,15 +49,14 @@ async def test_overlapping_refreshes_leave_every_page_with_the_current_order(
                                              live_meeting=live)
     tiles = TileOrdering(per_page=2)
     await tiles.refresh(live)
+
+    async def speak(barrier: asyncio.Barrier, name: str) -> None:
+        await barrier.wait()
+        await tiles.spoke(live, f"pa-{name}")
+
     for round_ in range(20):
         barrier = asyncio.Barrier(3)
-        speakers = rng.sample(PEOPLE, 3)
-
-        async def speak(name: str) -> None:
-            await barrier.wait()
-            await tiles.spoke(live, f"pa-{name}")
-
-        await asyncio.gather(*(speak(name) for name in speakers))
+        await asyncio.gather(*(speak(barrier, name) for name in rng.sample(PEOPLE, 3)))
         for name in PEOPLE:
             assert received[name][-1] == live.tile_order, (
                 f"round {round_}: {name}'s page was left with an older order")
