@@ -63,7 +63,7 @@ _RECEIVER_ATTRS = (
     "_handle_rtp_packet", "_send_rtcp_pli", "_send_rtcp_nack", "_send_rtcp", "_enabled",
     "_RTCRtpReceiver__codecs", "_RTCRtpReceiver__rtx_ssrc", "_RTCRtpReceiver__remote_streams",
     "_RTCRtpReceiver__nack_generator", "_RTCRtpReceiver__remote_bitrate_estimator",
-    "_RTCRtpReceiver__rtcp_ssrc", "_RTCRtpReceiver__jitter_buffer",
+    "_RTCRtpReceiver__rtcp_ssrc",
 )
 _SENDER_ATTRS = (
     "_RTCRtpSender__rtp_history", "_RTCRtpSender__ntp_timestamp",

@@ -160,20 +160,6 @@ def receiver_streams(receiver: RTCRtpReceiver) -> dict[int, StreamStatistics]:
     return dict(streams)
 
 
-def drop_incomplete_frames(receiver: RTCRtpReceiver) -> None:
-    """Empty `receiver`'s jitter buffer, as a browser drops frames it cannot complete.
-
-    aiortc's buffer hands frames on in sequence order only: a packet lost for good
-    (its retransmission lost too) holds back every later frame until hundreds of
-    packets have queued behind the hole. Emptied, it starts again at the next packet,
-    and the keyframe asked for next decodes.
-    """
-    buffer = vars(receiver).get("_RTCRtpReceiver__jitter_buffer")
-    if buffer is not None:
-        buffer.remove(buffer.capacity)
-        buffer._origin = None
-
-
 def count_instead_of_decoding(receiver: RTCRtpReceiver,
                               on_media: Callable[[RtpPacket], None]) -> None:
     """Make `receiver` keep only its receiver-report statistics (so receiver reports
