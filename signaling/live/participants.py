@@ -116,6 +116,9 @@ class LiveMeeting:
     """Shown large for everyone until a host releases it."""
     tile_order: list[str] = field(default_factory=list)
     """The tile order last sent to the pages (signaling/live/last_n.py)."""
+    tile_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Held while the tile order is worked out and sent, so that every page gets the
+    orders in the order they were worked out (the last one it gets is the current one)."""
     speakers: list[str] = field(default_factory=list)
     """Participants who spoke, most recent first."""
 

@@ -29,14 +29,15 @@ class TileOrdering:
                       joined: Participant | None = None) -> None:
         """Work the order out again; send it to everyone if it changed, and to the
         participant who just `joined` in any case."""
-        order = order_tiles(live_meeting.tile_order, list(live_meeting.participants),
-                            live_meeting.speakers, self.per_page, spotlit(live_meeting))
-        changed = order != live_meeting.tile_order
-        live_meeting.tile_order = order
-        message = self.message(live_meeting)
-        for participant in list(live_meeting.participants.values()):
-            if changed or participant is joined:
-                await participant.tell(message)
+        async with live_meeting.tile_lock:
+            order = order_tiles(live_meeting.tile_order, list(live_meeting.participants),
+                                live_meeting.speakers, self.per_page, spotlit(live_meeting))
+            changed = order != live_meeting.tile_order
+            live_meeting.tile_order = order
+            message = self.message(live_meeting)
+            for participant in list(live_meeting.participants.values()):
+                if changed or participant is joined:
+                    await participant.tell(message)
 
     async def spoke(self, live_meeting: LiveMeeting, participant_id: str) -> None:
         """Someone became the active speaker."""
