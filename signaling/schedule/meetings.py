@@ -249,6 +249,14 @@ class MeetingService:
 
     # ------------------------------------------------------------ reading
 
+    def revised(self, meeting_id: str) -> Meeting:
+        """Count a change made elsewhere (its room, moved on the room calendar): the
+        invitation's SEQUENCE goes up, so calendars take the new one."""
+        with self._store.transaction() as db:
+            db.execute("UPDATE meetings SET revision = revision + 1 WHERE id = ?",
+                       (meeting_id,))
+        return self.get(meeting_id)
+
     def get(self, meeting_id: str) -> Meeting:
         meetings = self._load("WHERE id = ?", (meeting_id,))
         if not meetings:

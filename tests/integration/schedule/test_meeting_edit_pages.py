@@ -258,3 +258,26 @@ async def test_my_meetings_links_the_edit_page_for_those_who_may_change(site: Si
     finally:
         await clerk.close()
         await guest.close()
+
+
+async def test_a_room_changed_on_the_calendar_gives_a_newer_invitation(site: Site) -> None:
+    """Moving a meeting's booking to another room changes where the meeting is: its
+    invitation names the new room with a higher SEQUENCE."""
+    http, csrf = await signed_in(site, "lan", "clerk")
+    people(site)
+    bookings = site.server.app[BOOKINGS]
+    try:
+        first, _, _ = await schedule_weekly(http, site, csrf)
+        before = await ics(http, site, first)
+        (booking,) = [b for b in bookings.list() if b.meeting_id == first]
+        async with http.patch(site.base_url + f"/api/bookings/{booking.id}",
+                              json={"room_id": "room-2"},
+                              headers={"X-CSRF-Token": csrf}) as response:
+            assert response.status == 200, await response.text()
+        after = await ics(http, site, first)
+        old, new = before.vevent, after.vevent
+        assert int(new.sequence.value) == int(old.sequence.value) + 1
+        assert bookings.room("room-2").name in new.location.value
+        assert new.location.value != old.location.value
+    finally:
+        await http.close()
