@@ -43,7 +43,7 @@ from signaling.schedule.recurrence import (
 )
 from signaling.schedule.rooms import RoomCalendar, RoomClash
 from signaling.spans import Span, overlaps
-from signaling.store import Store, from_db, to_db, utcnow
+from signaling.store import Store, from_db, to_db
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +240,7 @@ class ScheduleService:
             raise BadRequest("The meeting must end after it starts.")
         if end - start > MAX_LENGTH:
             raise BadRequest("A meeting may last at most 24 hours.")
-        if changes.start is not None and start < utcnow() and not changes.past_confirmed:
+        if changes.start is not None and start < self.meetings.now() and not changes.past_confirmed:
             raise BadRequest("The new start is in the past; confirm to move the meeting "
                              "there anyway.", rule="meeting_moved_past")
         shift, length = start - meeting.start, end - start
