@@ -12,21 +12,21 @@ code `meeting_ended` when a host ends the meeting.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, TypeAlias
+from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
-from signaling.live.wire_fields import bool_field, choice_field, text_field
+from signaling.live.wire_fields import Choice, Flag, Text
 
 VideoSource = Literal["camera", "screen"]
 VIDEO_SOURCES: tuple[str, ...] = ("camera", "screen")
 HostActionKind = Literal["muted", "camera_stopped", "screen_stopped", "unmute_requested",
                          "hand_lowered"]
 
-
-def _participant(d: dict[str, Any]) -> str:
-    return str(text_field(d, "participant_id", max_len=64))
+ParticipantField = Annotated[str, Text(max_len=64)]
+VideoSourceField = Annotated[VideoSource, Choice(VIDEO_SOURCES)]
 
 
 # ---------------------------------------------------------------- client -> server
+# Each is read by signaling/live/wire_fields.py's parse_fields.
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +34,7 @@ class RaiseHand:
     """Raise (or lower) one's own hand."""
 
     type: ClassVar[str] = "raise_hand"
-    raised: bool
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> RaiseHand:
-        return cls(raised=bool_field(d, "raised"))
+    raised: Annotated[bool, Flag()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,21 +42,13 @@ class UnmuteAnswer:
     """The answer to a host's request to unmute: accepted unmutes the microphone."""
 
     type: ClassVar[str] = "unmute_answer"
-    accepted: bool
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> UnmuteAnswer:
-        return cls(accepted=bool_field(d, "accepted"))
+    accepted: Annotated[bool, Flag()]
 
 
 @dataclass(frozen=True, slots=True)
 class MuteParticipant:
     type: ClassVar[str] = "mute_participant"
-    participant_id: str
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> MuteParticipant:
-        return cls(participant_id=_participant(d))
+    participant_id: ParticipantField
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,21 +57,13 @@ class MuteAll:
 
     type: ClassVar[str] = "mute_all"
 
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> MuteAll:
-        return cls()
-
 
 @dataclass(frozen=True, slots=True)
 class AskUnmute:
     """Ask a muted participant to unmute; only a request, which they accept or decline."""
 
     type: ClassVar[str] = "ask_unmute"
-    participant_id: str
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> AskUnmute:
-        return cls(participant_id=_participant(d))
+    participant_id: ParticipantField
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,32 +71,19 @@ class StopVideo:
     """Stop a participant's camera or screen share (never start one)."""
 
     type: ClassVar[str] = "stop_video"
-    participant_id: str
-    source: VideoSource
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> StopVideo:
-        return cls(participant_id=_participant(d),
-                   source=choice_field(d, "source", VIDEO_SOURCES))
+    participant_id: ParticipantField
+    source: VideoSourceField
 
 
 @dataclass(frozen=True, slots=True)
 class LowerHand:
     type: ClassVar[str] = "lower_hand"
-    participant_id: str
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> LowerHand:
-        return cls(participant_id=_participant(d))
+    participant_id: ParticipantField
 
 
 @dataclass(frozen=True, slots=True)
 class LowerAllHands:
     type: ClassVar[str] = "lower_all_hands"
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> LowerAllHands:
-        return cls()
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,11 +91,7 @@ class RemoveParticipant:
     """Take a participant out; they may not join this meeting again."""
 
     type: ClassVar[str] = "remove_participant"
-    participant_id: str
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> RemoveParticipant:
-        return cls(participant_id=_participant(d))
+    participant_id: ParticipantField
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,24 +99,13 @@ class Spotlight:
     """Show one participant's camera or screen large for everyone; None releases it."""
 
     type: ClassVar[str] = "spotlight"
-    participant_id: str | None
-    source: VideoSource = "camera"
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> Spotlight:
-        target = text_field(d, "participant_id", max_len=64, optional=True)
-        source: VideoSource = (choice_field(d, "source", VIDEO_SOURCES) if "source" in d
-                               else "camera")
-        return cls(participant_id=target, source=source)
+    participant_id: Annotated[str | None, Text(max_len=64, optional=True)]
+    source: VideoSourceField = "camera"
 
 
 @dataclass(frozen=True, slots=True)
 class EndMeeting:
     type: ClassVar[str] = "end_meeting"
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> EndMeeting:
-        return cls()
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,12 +113,8 @@ class MakeCohost:
     """Name (or drop) a co-host live; only an owner (organizer, leader, secretary, admin)."""
 
     type: ClassVar[str] = "make_cohost"
-    participant_id: str
-    cohost: bool
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> MakeCohost:
-        return cls(participant_id=_participant(d), cohost=bool_field(d, "cohost"))
+    participant_id: ParticipantField
+    cohost: Annotated[bool, Flag()]
 
 
 HostControl: TypeAlias = (MuteParticipant | MuteAll | AskUnmute | StopVideo | LowerHand

@@ -22,15 +22,21 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, TypeAlias
+from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
 from signaling.errors import InvalidMessage
 from signaling.live import host_protocol as hp
 from signaling.live import protocol_chat_lobby as cl
 from signaling.live.tiles_protocol import TileOrder, Visible
-from signaling.live.wire_fields import bool_field as _bool
-from signaling.live.wire_fields import choice_field as _choice
-from signaling.live.wire_fields import int_field as _int
+from signaling.live.wire_fields import (
+    Choice,
+    Entries,
+    Flag,
+    Text,
+    Whole,
+    WholeMessage,
+    parse_fields,
+)
 from signaling.live.wire_fields import text_field as _str
 from signaling.quality.client_reports import (
     MAX_REPORT_BYTES,
@@ -52,85 +58,70 @@ TransportRole = Literal["publish", "subscribe"]
 KINDS: tuple[str, ...] = ("audio", "video")
 SOURCES: tuple[str, ...] = ("camera", "microphone", "screen")
 TRANSPORT_ROLES: tuple[str, ...] = ("publish", "subscribe")
+RECORDING_ACTIONS: tuple[str, ...] = ("start", "stop")
 
 
 # ---------------------------------------------------------------- field checks
 
 
-def _sdp(d: dict[str, Any]) -> str:
-    sdp = _str(d, "sdp", max_len=MAX_SDP_BYTES)
+def _version(d: dict[str, Any], key: str) -> int:
+    version = Whole()(d, key)
+    if version != PROTOCOL_VERSION:
+        raise InvalidMessage(
+            f"protocol version {version} is not supported; "
+            f"this server speaks {PROTOCOL_VERSION}"
+        )
+    return int(version)
+
+
+def _sdp(d: dict[str, Any], key: str) -> str:
+    sdp = _str(d, key, max_len=MAX_SDP_BYTES)
     if not sdp.startswith("v=0"):
         raise InvalidMessage("'sdp' is not a session description (it must start with v=0)")
     return str(sdp)
 
 
+SdpField = Annotated[str, _sdp]
+KindField = Annotated[Kind, Choice(KINDS)]
+SourceField = Annotated[Source, Choice(SOURCES)]
+
+
 # ---------------------------------------------------------------- client -> server
+# Each is read by signaling/live/wire_fields.py's parse_fields.
 
 
 @dataclass(frozen=True, slots=True)
 class Hello:
     type: ClassVar[str] = "hello"
-    version: int
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> Hello:
-        version = _int(d, "version")
-        if version != PROTOCOL_VERSION:
-            raise InvalidMessage(
-                f"protocol version {version} is not supported; "
-                f"this server speaks {PROTOCOL_VERSION}"
-            )
-        return cls(version=version)
+    version: Annotated[int, _version]
 
 
 @dataclass(frozen=True, slots=True)
 class Join:
     type: ClassVar[str] = "join"
-    meeting_id: str
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> Join:
-        return cls(meeting_id=_str(d, "meeting_id", max_len=64))
+    meeting_id: Annotated[str, Text(max_len=64)]
 
 
 @dataclass(frozen=True, slots=True)
 class TrackOffer:
     """One track the browser wants to publish, identified by its m-line mid."""
 
-    mid: str
-    kind: Kind
-    source: Source
-
-    @classmethod
-    def parse(cls, d: Any) -> TrackOffer:
-        if not isinstance(d, dict):
-            raise InvalidMessage("each entry of 'tracks' must be an object")
-        return cls(mid=_str(d, "mid", max_len=32), kind=_choice(d, "kind", KINDS),
-                   source=_choice(d, "source", SOURCES))
+    mid: Annotated[str, Text(max_len=32)]
+    kind: KindField
+    source: SourceField
 
 
 @dataclass(frozen=True, slots=True)
 class Publish:
     type: ClassVar[str] = "publish"
-    sdp: str
-    tracks: tuple[TrackOffer, ...]
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> Publish:
-        tracks = d.get("tracks", [])
-        if not isinstance(tracks, list) or len(tracks) > MAX_TRACKS_PER_OFFER:
-            raise InvalidMessage(f"'tracks' must be a list of at most {MAX_TRACKS_PER_OFFER}")
-        return cls(sdp=_sdp(d), tracks=tuple(TrackOffer.parse(t) for t in tracks))
+    sdp: SdpField
+    tracks: Annotated[tuple[TrackOffer, ...], Entries(TrackOffer, MAX_TRACKS_PER_OFFER)] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Unpublish:
     type: ClassVar[str] = "unpublish"
-    producer_id: str
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> Unpublish:
-        return cls(producer_id=_str(d, "producer_id", max_len=64))
+    producer_id: Annotated[str, Text(max_len=64)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,11 +129,7 @@ class Answer:
     """The browser's answer to the server's latest subscribe offer."""
 
     type: ClassVar[str] = "answer"
-    sdp: str
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> Answer:
-        return cls(sdp=_sdp(d))
+    sdp: SdpField
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,33 +137,17 @@ class Ice:
     """A trickled ICE candidate from the browser; an empty candidate ends gathering."""
 
     type: ClassVar[str] = "ice"
-    transport: TransportRole
-    candidate: str
-    sdp_mid: str | None = None
-    sdp_mline_index: int | None = None
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> Ice:
-        return cls(
-            transport=_choice(d, "transport", TRANSPORT_ROLES),
-            candidate=_str(d, "candidate", max_len=1024),
-            sdp_mid=_str(d, "sdp_mid", max_len=32, optional=True),
-            sdp_mline_index=_int(d, "sdp_mline_index", optional=True),
-        )
+    transport: Annotated[TransportRole, Choice(TRANSPORT_ROLES)]
+    candidate: Annotated[str, Text(max_len=1024)]
+    sdp_mid: Annotated[str | None, Text(max_len=32, optional=True)] = None
+    sdp_mline_index: Annotated[int | None, Whole(optional=True)] = None
 
 
 @dataclass(frozen=True, slots=True)
 class Mute:
     type: ClassVar[str] = "mute"
-    kind: Kind
-    muted: bool
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> Mute:
-        return cls(kind=_choice(d, "kind", KINDS), muted=_bool(d, "muted"))
-
-
-RECORDING_ACTIONS: tuple[str, ...] = ("start", "stop")
+    kind: KindField
+    muted: Annotated[bool, Flag()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,20 +155,12 @@ class Recording:
     """Start or stop recording the meeting (on-demand meetings; organizer or secretary)."""
 
     type: ClassVar[str] = "recording"
-    action: Literal["start", "stop"]
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> Recording:
-        return cls(action=_choice(d, "action", RECORDING_ACTIONS))
+    action: Annotated[Literal["start", "stop"], Choice(RECORDING_ACTIONS)]
 
 
 @dataclass(frozen=True, slots=True)
 class Leave:
     type: ClassVar[str] = "leave"
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> Leave:
-        return cls()
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,13 +168,9 @@ class QualityReport:
     """The browser's getStats() summary, sent every 5 s (signaling/quality/client_reports.py)."""
 
     type: ClassVar[str] = "quality_report"
-    summary: ClientSummary
+    summary: Annotated[ClientSummary, WholeMessage(parse_summary)]
     size: int = 0
     """Length of the message as received, for the configured size cap."""
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> QualityReport:
-        return cls(summary=parse_summary(d))
 
 
 ClientMessage: TypeAlias = (Hello | Join | Publish | Unpublish | Answer | Ice | Mute | Recording
@@ -243,7 +202,7 @@ def parse_client_message(text: str | bytes) -> ClientMessage:
         raise InvalidMessage(f"unknown message type {kind!r}")
     if cls is QualityReport and len(text) > MAX_REPORT_BYTES:
         raise InvalidQualityReport("oversized", f"report is larger than {MAX_REPORT_BYTES} bytes")
-    message: ClientMessage = cls.parse(data)
+    message: ClientMessage = parse_fields(cls, data)
     if isinstance(message, QualityReport):
         message = QualityReport(summary=message.summary, size=len(text))
     return message

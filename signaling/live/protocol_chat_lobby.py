@@ -8,26 +8,20 @@ guest_link_created.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, TypeAlias
+from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
 from signaling.errors import InvalidMessage
+from signaling.live.wire_fields import Choice, Flag, Text
 
 CHAT_WIRE_MAX = 4000
 """Characters accepted on the wire; the chat's own limit (2000) is checked with a clear
 error by signaling/live/chat.py."""
+CHAT_AUDIENCES: tuple[str, ...] = ("everyone", "hosts")
 
 
-def _text(d: dict[str, Any], key: str, max_len: int) -> str:
+def lobby_entry(d: dict[str, Any], key: str) -> str | None:
+    """A lobby entry's id, or null (or absent) for everyone waiting."""
     value = d.get(key)
-    if not isinstance(value, str):
-        raise InvalidMessage(f"'{key}' must be a string")
-    if len(value) > max_len:
-        raise InvalidMessage(f"'{key}' is longer than {max_len} characters")
-    return value
-
-
-def _entry(d: dict[str, Any]) -> str | None:
-    value = d.get("entry_id")
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > 64:
@@ -35,7 +29,11 @@ def _entry(d: dict[str, Any]) -> str | None:
     return value
 
 
+LobbyEntryField = Annotated[str | None, lobby_entry]
+
+
 # ---------------------------------------------------------------- client -> server
+# Each is read by signaling/live/wire_fields.py's parse_fields.
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,15 +41,8 @@ class Chat:
     """A chat message to everyone in the meeting, or privately to its hosts."""
 
     type: ClassVar[str] = "chat"
-    text: str
-    to: Literal["everyone", "hosts"] = "everyone"
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> Chat:
-        to = d.get("to", "everyone")
-        if to not in ("everyone", "hosts"):
-            raise InvalidMessage("'to' must be one of everyone, hosts")
-        return cls(text=_text(d, "text", CHAT_WIRE_MAX), to=to)
+    text: Annotated[str, Text(max_len=CHAT_WIRE_MAX)]
+    to: Annotated[Literal["everyone", "hosts"], Choice(CHAT_AUDIENCES)] = "everyone"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +51,7 @@ class Lock:
     unlocks it."""
 
     type: ClassVar[str] = "lock"
-    locked: bool
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> Lock:
-        value = d.get("locked")
-        if not isinstance(value, bool):
-            raise InvalidMessage("'locked' must be true or false")
-        return cls(locked=value)
+    locked: Annotated[bool, Flag()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +59,7 @@ class LobbyAdmit:
     """A host lets one person waiting in (entry_id), or everyone waiting (null)."""
 
     type: ClassVar[str] = "lobby_admit"
-    entry_id: str | None
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> LobbyAdmit:
-        return cls(entry_id=_entry(d))
+    entry_id: LobbyEntryField
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +67,7 @@ class LobbyDeny:
     """A host turns away one person waiting (entry_id), or everyone waiting (null)."""
 
     type: ClassVar[str] = "lobby_deny"
-    entry_id: str | None
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> LobbyDeny:
-        return cls(entry_id=_entry(d))
+    entry_id: LobbyEntryField
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +75,6 @@ class GuestLinkRequest:
     """A host asks for a new guest link, valid until the meeting's planned end."""
 
     type: ClassVar[str] = "guest_link"
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> GuestLinkRequest:
-        return cls()
 
 
 ChatLobbyClientMessage: TypeAlias = Chat | Lock | LobbyAdmit | LobbyDeny | GuestLinkRequest

@@ -10,45 +10,35 @@ how many tiles a page holds; sent on every change.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from signaling.errors import InvalidMessage
+from signaling.live.wire_fields import Choice, Entries
 
 MAX_VISIBLE_TILES = 64
 TILE_SIZES: tuple[str, ...] = ("small", "large")
 TileSize = Literal["small", "large"]
 
 
+def tile_participant(d: dict[str, Any], key: str) -> str:
+    """A participant id: a string of 1 to 64 characters."""
+    value = d.get(key)
+    if not isinstance(value, str) or not 0 < len(value) <= 64:
+        raise InvalidMessage("'participant_id' must be a string of at most 64 characters")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class VisibleTile:
-    participant_id: str
-    size: TileSize
+    participant_id: Annotated[str, tile_participant]
+    size: Annotated[TileSize, Choice(TILE_SIZES)] = "small"
     """Roughly how large the page shows it: a grid tile, or the large view."""
-
-    @classmethod
-    def parse(cls, d: Any) -> VisibleTile:
-        if not isinstance(d, dict):
-            raise InvalidMessage("each entry of 'tiles' must be an object")
-        participant_id = d.get("participant_id")
-        if not isinstance(participant_id, str) or not 0 < len(participant_id) <= 64:
-            raise InvalidMessage("'participant_id' must be a string of at most 64 characters")
-        size = d.get("size", "small")
-        if size not in TILE_SIZES:
-            raise InvalidMessage(f"'size' must be one of {', '.join(TILE_SIZES)}")
-        return cls(participant_id=participant_id, size=size)
 
 
 @dataclass(frozen=True, slots=True)
 class Visible:
     type: ClassVar[str] = "visible"
-    tiles: tuple[VisibleTile, ...]
-
-    @classmethod
-    def parse(cls, d: dict[str, Any]) -> Visible:
-        tiles = d.get("tiles")
-        if not isinstance(tiles, list) or len(tiles) > MAX_VISIBLE_TILES:
-            raise InvalidMessage(f"'tiles' must be a list of at most {MAX_VISIBLE_TILES}")
-        return cls(tiles=tuple(VisibleTile.parse(t) for t in tiles))
+    tiles: Annotated[tuple[VisibleTile, ...], Entries(VisibleTile, MAX_VISIBLE_TILES)]
 
 
 @dataclass(frozen=True, slots=True)
