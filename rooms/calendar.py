@@ -4,17 +4,20 @@ MeetingRooms is what the schedule knows as its RoomCalendar
 (signaling/schedule/rooms.py): it books a meeting's room inside the schedule's
 transaction, moves, retitles and cancels that booking with the meeting, and tells
 which room a meeting is booked in and which room a device account serves. The
-bookings people make by hand go through BookingService (rooms/bookings.py).
+bookings people make by hand go through BookingService (rooms/bookings.py); a change
+to one on the room calendar goes through change_booking, which tells the meeting it
+belongs to when its room changes.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from rooms.access import check_may_book
-from rooms.bookings import COLUMNS, BookingService, Clash, booking_from_row
+from rooms.bookings import COLUMNS, Booking, BookingService, Clash, booking_from_row
 from rooms.devices import RoomDevices
 from signaling.accounts.accounts import Account
 from signaling.config import RoomSettings
@@ -102,6 +105,20 @@ class MeetingRooms:
 def covers(booking: Span, meeting: Span) -> bool:
     """Whether the booking holds the room for the whole of the meeting."""
     return booking.start <= meeting.start and booking.end >= meeting.end
+
+
+def change_booking(bookings: BookingService, actor: Account, booking_id: int, *,
+                   start: datetime | None, end: datetime | None, title: str | None,
+                   room_id: str | None, revised: Callable[[str], object]) -> Booking:
+    """Move, rename or change the room of a booking (BookingService.update). A meeting's
+    booking moved to another room moves the meeting: `revised(meeting_id)` counts that
+    change, so its invitation names the new room with a higher SEQUENCE."""
+    before = bookings.get(booking_id)
+    booking = bookings.update(actor, before.id, start=start, end=end, title=title,
+                              room_id=room_id)
+    if booking.meeting_id is not None and booking.room_id != before.room_id:
+        revised(booking.meeting_id)
+    return booking
 
 
 def meeting_rooms(store: Store, rooms: list[RoomSettings], tz: ZoneInfo) -> MeetingRooms:

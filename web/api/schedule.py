@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from rooms.calendar import change_booking
 from signaling.accounts.accounts import Account
 from signaling.errors import BadRequest, Forbidden
 from signaling.ids import row_id
@@ -212,14 +213,12 @@ async def update_booking(request: web.Request) -> web.StreamResponse:
     account = require_account(request)
     tz = request.app[CONFIG].tz
     data = await json_body(request)
-    before = request.app[BOOKINGS].get(_booking_id(request))
     with private_clashes_hidden(request, account):
-        booking = request.app[BOOKINGS].update(
-            account, before.id, start=time_field(data, "start", tz),
-            end=time_field(data, "end", tz), title=text_field(data, "title"),
-            room_id=text_field(data, "room_id"))
-    if booking.meeting_id is not None and booking.room_id != before.room_id:
-        request.app[MEETINGS].revised(booking.meeting_id)  # its invitation names the room
+        booking = change_booking(
+            request.app[BOOKINGS], account, _booking_id(request),
+            start=time_field(data, "start", tz), end=time_field(data, "end", tz),
+            title=text_field(data, "title"), room_id=text_field(data, "room_id"),
+            revised=request.app[MEETINGS].revised)
     return web.json_response(booking_json(booking, tz))
 
 
