@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import ClassVar, Literal, Protocol, TypeAlias
+from typing import Any, ClassVar, Literal, Protocol, TypeAlias
 
 from .ids import ConsumerId, ProducerId, RouterId, TransportId
 
@@ -30,10 +30,20 @@ class SfuError(Exception):
         self.message = message
 
 
+SFU_ERRORS: dict[str, type[SfuErrorKind]] = {}
+"""Every kind of SfuError, by its code; each kind enters itself when it is declared."""
+
+
 class SfuErrorKind(SfuError):
     """One kind of SfuError: its class fixes its code."""
 
     CODE: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if SFU_ERRORS.setdefault(cls.CODE, cls) is not cls:
+            raise TypeError(f"{cls.__name__}: the code {cls.CODE!r} is "
+                            f"{SFU_ERRORS[cls.CODE].__name__}'s")
 
     def __init__(self, message: str) -> None:
         super().__init__(self.CODE, message)
@@ -119,13 +129,6 @@ class WorkerUnavailableError(SfuErrorKind):
     """No SFU worker can take the request (none running, or it died or timed out)."""
 
     CODE = "worker_unavailable"
-
-
-SFU_ERRORS: dict[str, type[SfuErrorKind]] = {kind.CODE: kind for kind in (
-    InvalidSdpError, LowDiskError, UnknownIdError, OwnTrackError, RecordingFailedError,
-    WrongRoleError, TransportClosedError, NegotiationInProgressError, NoOfferError,
-    BadRequestError, WorkerError, WorkerUnavailableError, PortsExhaustedError)}
-"""Every kind of SfuError, by its code."""
 
 
 def sfu_error(code: str, message: str) -> SfuError:

@@ -70,6 +70,12 @@ def test_every_error_kind_is_registered_by_its_own_code() -> None:
     assert all(SFU_ERRORS[k.CODE] is k for k in kinds)
 
 
+def test_a_second_kind_may_not_claim_a_code() -> None:
+    with pytest.raises(TypeError, match="'low_disk' is LowDiskError's"):
+        type("AnotherLowDisk", (SfuErrorKind,), {"CODE": "low_disk"})
+    assert SFU_ERRORS["low_disk"].__name__ == "LowDiskError"
+
+
 @pytest.mark.parametrize("kind", sorted(SFU_ERRORS.values(), key=lambda k: k.CODE),
                          ids=lambda k: k.CODE)
 def test_every_error_kind_round_trips(kind: type[SfuErrorKind]) -> None:
