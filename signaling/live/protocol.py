@@ -37,7 +37,6 @@ from signaling.live.wire_fields import (
     WholeMessage,
     parse_fields,
 )
-from signaling.live.wire_fields import text_field as _str
 from signaling.quality.client_reports import (
     MAX_REPORT_BYTES,
     ClientSummary,
@@ -75,7 +74,7 @@ def _version(d: dict[str, Any], key: str) -> int:
 
 
 def _sdp(d: dict[str, Any], key: str) -> str:
-    sdp = _str(d, key, max_len=MAX_SDP_BYTES)
+    sdp = Text(max_len=MAX_SDP_BYTES)(d, key)
     if not sdp.startswith("v=0"):
         raise InvalidMessage("'sdp' is not a session description (it must start with v=0)")
     return str(sdp)

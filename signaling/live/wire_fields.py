@@ -26,41 +26,6 @@ class FieldCheck(Protocol):
     def __call__(self, d: dict[str, Any], key: str) -> Any: ...
 
 
-def text_field(d: dict[str, Any], key: str, *, max_len: int = 256,
-               optional: bool = False) -> Any:
-    value = d.get(key)
-    if value is None and optional:
-        return None
-    if not isinstance(value, str):
-        raise InvalidMessage(f"'{key}' must be a string")
-    if len(value) > max_len:
-        raise InvalidMessage(f"'{key}' is longer than {max_len} characters")
-    return value
-
-
-def choice_field(d: dict[str, Any], key: str, choices: tuple[str, ...]) -> Any:
-    value = d.get(key)
-    if value not in choices:
-        raise InvalidMessage(f"'{key}' must be one of {', '.join(choices)}")
-    return value
-
-
-def bool_field(d: dict[str, Any], key: str) -> bool:
-    value = d.get(key)
-    if not isinstance(value, bool):
-        raise InvalidMessage(f"'{key}' must be true or false")
-    return value
-
-
-def int_field(d: dict[str, Any], key: str, *, optional: bool = False) -> Any:
-    value = d.get(key)
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidMessage(f"'{key}' must be a whole number")
-    return value
-
-
 @dataclass(frozen=True, slots=True)
 class Text:
     """A string of at most max_len characters; with optional, null or absent is None."""
@@ -69,7 +34,14 @@ class Text:
     optional: bool = False
 
     def __call__(self, d: dict[str, Any], key: str) -> Any:
-        return text_field(d, key, max_len=self.max_len, optional=self.optional)
+        value = d.get(key)
+        if value is None and self.optional:
+            return None
+        if not isinstance(value, str):
+            raise InvalidMessage(f"'{key}' must be a string")
+        if len(value) > self.max_len:
+            raise InvalidMessage(f"'{key}' is longer than {self.max_len} characters")
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +51,10 @@ class Choice:
     choices: tuple[str, ...]
 
     def __call__(self, d: dict[str, Any], key: str) -> Any:
-        return choice_field(d, key, self.choices)
+        value = d.get(key)
+        if value not in self.choices:
+            raise InvalidMessage(f"'{key}' must be one of {', '.join(self.choices)}")
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +62,10 @@ class Flag:
     """true or false."""
 
     def __call__(self, d: dict[str, Any], key: str) -> bool:
-        return bool_field(d, key)
+        value = d.get(key)
+        if not isinstance(value, bool):
+            raise InvalidMessage(f"'{key}' must be true or false")
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +75,12 @@ class Whole:
     optional: bool = False
 
     def __call__(self, d: dict[str, Any], key: str) -> Any:
-        return int_field(d, key, optional=self.optional)
+        value = d.get(key)
+        if value is None and self.optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidMessage(f"'{key}' must be a whole number")
+        return value
 
 
 @dataclass(frozen=True, slots=True)
