@@ -62,6 +62,14 @@ last but for leave, which closes the socket."""
 MARKER = json.dumps({"type": "walk-marker"})
 
 
+def sample(kind: str, meeting: str) -> str:
+    """The sample `kind` message as sent, a join naming `meeting`."""
+    message = {"type": kind, **MESSAGES[kind]}
+    if kind == "join":
+        message["meeting_id"] = meeting
+    return json.dumps(message)
+
+
 def user(role: str) -> str:
     return f"walk-{role}"
 

@@ -3,7 +3,6 @@ server, against signaling/accounts/permissions.py."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -23,6 +22,7 @@ from tests.integration.accounts.permission_walk import (
     principals_with_accounts,
     private_meeting,
     refusal,
+    sample,
 )
 from tests.integration.conftest import Site
 from web.keys import LOBBY
@@ -78,11 +78,8 @@ async def test_every_socket_message_as_a_guest(site: Site) -> None:
     outcome: dict[str, str | None] = {}
     async with aiohttp.ClientSession(cookies={"giaoban_guest": guest_pass}) as http:
         async with http.ws_connect(site.base_url + "/ws") as ws:
-            for kind, body in MESSAGES.items():
-                message = {"type": kind, **body}
-                if kind == "join":
-                    message["meeting_id"] = meeting
-                await ws.send_str(json.dumps(message))
+            for kind in MESSAGES:
+                await ws.send_str(sample(kind, meeting))
                 if kind == "leave":
                     break
                 outcome[kind] = await message_outcome(ws, kind)

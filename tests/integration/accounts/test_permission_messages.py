@@ -18,6 +18,7 @@ from tests.integration.accounts.permission_walk import (
     MESSAGES,
     message_outcome,
     principals_with_accounts,
+    sample,
     user,
 )
 from tests.integration.conftest import Site
@@ -35,11 +36,8 @@ async def socket_walk(site: Site, username: str, meeting: str) -> dict[str, str 
     allowed_to_leave = permissions.principal(account) in permissions.MESSAGES["leave"]
     async with aiohttp.ClientSession(cookies={"giaoban_session": str(session.token)}) as http:
         async with http.ws_connect(site.base_url + "/ws") as ws:
-            for kind, body in MESSAGES.items():
-                message = {"type": kind, **body}
-                if kind == "join":
-                    message["meeting_id"] = meeting
-                await ws.send_str(json.dumps(message))
+            for kind in MESSAGES:
+                await ws.send_str(sample(kind, meeting))
                 if kind == "leave" and allowed_to_leave:
                     break  # the server closes the socket after a leave
                 if kind == "end_meeting" and ended_by(account, meeting, app):
@@ -126,7 +124,7 @@ async def test_every_message_after_losing_access_ends_the_participation(site: Si
                     pass
                 app[SCHEDULE].update(admin, meeting, MeetingChanges(
                     invitees=tuple(n for n in everyone if n != user("official"))))
-                await ws.send_str(json.dumps({"type": kind, **MESSAGES[kind]}))
+                await ws.send_str(sample(kind, meeting))
                 codes = []
                 while True:
                     msg = await ws.receive(timeout=10)
