@@ -132,6 +132,8 @@ def _fields(cls: type[Any]) -> tuple[_Field, ...]:
         checks = [m for m in getattr(hints[f.name], "__metadata__", ()) if callable(m)]
         has_default = (f.default is not dataclasses.MISSING
                        or f.default_factory is not dataclasses.MISSING)
+        if not checks and not has_default:
+            raise TypeError(f"{cls.__name__}.{f.name} has neither a wire check nor a default")
         out.append(_Field(f.name, checks[0] if checks else None, has_default))
     _FIELDS[cls] = tuple(out)
     return _FIELDS[cls]
