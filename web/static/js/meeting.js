@@ -12,6 +12,7 @@ import { LobbyPanel } from "./lobby.js";
 import { Chair } from "./hosts.js";
 import { RecordingBar } from "./meeting_bar.js";
 import { Controls } from "./meeting_controls.js";
+import { StageLayout } from "./meeting_layout.js";
 import { LocalMedia } from "./meeting_media.js";
 import { Notices } from "./meeting_notices.js";
 import { Session } from "./meeting_session.js";
@@ -26,6 +27,7 @@ const page = {
   meetingId: root.dataset.meetingId,
   username: root.dataset.username,
   displayName: root.dataset.displayName,
+  unit: root.dataset.unit || "",
   wsPath: root.dataset.wsPath,
 };
 const $ = (id) => document.getElementById(id);
@@ -39,6 +41,7 @@ const el = {
   deviceMessage: $("device-message"),
   joinButton: $("join-button"),
   call: $("call"),
+  toolbar: $("toolbar"),
   micButton: $("mic-button"),
   cameraButton: $("camera-button"),
   screenButton: $("screen-button"),
@@ -49,6 +52,8 @@ const el = {
   rejoinButton: $("rejoin-button"),
   recordingIndicator: $("recording-indicator"),
   recordButton: $("record-button"),
+  barElapsed: $("bar-elapsed"),
+  barCount: $("bar-count"),
   toasts: $("toasts"),
   waiting: $("lobby-waiting"),
   waitingText: $("lobby-waiting-text"),
@@ -71,6 +76,7 @@ ctx.stage = new Stage({
   template: $("tile-template"),
   labels: { micOff: t("mic_off"), cameraOff: t("camera_is_off") },
 });
+ctx.layout = new StageLayout({ area: $("stage-area"), grid: $("tile-grid"), screens: $("screen-area") });
 ctx.media = new LocalMedia(ctx);
 ctx.tiles = new PeopleTiles(ctx);
 const { stage, media, tiles, qualities, notices } = ctx;
@@ -101,7 +107,10 @@ const call = new Call({
   localMuted: () => ({ audio: local.audioMuted, video: local.videoMuted }),
   hooks: {
     onPhase: (phase, detail) => session.onPhase(phase, detail),
-    onJoined: (joined) => session.onJoined(joined),
+    onJoined: (joined) => {
+      session.onJoined(joined);
+      ctx.bar.count(chair.people.size);
+    },
     onParticipantJoined: (p) => tiles.add(p),
     onParticipantLeft: (id) => tiles.left(id),
     onTileOrder: (message) => pager.setOrder(message, call.participantId),
@@ -122,7 +131,10 @@ const call = new Call({
     onLobby: (listing) => lobby.show(listing),
     onLockState: (state) => lobby.lockState(state),
     onGuestLink: (created) => lobby.guestLink(created),
-    onMessage: (message) => chair.message(message),
+    onMessage: (message) => {
+      chair.message(message);
+      ctx.bar.count(chair.people.size);
+    },
     onError: (message) => toast((message.request === "chat" && chat.errorText(message)) || notices.errorText(message), true),
     onPublishRefused: (err) => toast(notices.errorText(err), true),
   },
@@ -150,6 +162,7 @@ const lobby = new LobbyPanel({
   notify: (text) => toast(text),
 });
 ctx.lobby = lobby;
+$("chat-close").addEventListener("click", () => chat.toggle(false));
 ctx.controls = new Controls(ctx);
 ctx.media.ctx.onChange = () => ctx.controls.update();
 ctx.bar = new RecordingBar(ctx);

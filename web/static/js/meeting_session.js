@@ -36,6 +36,7 @@ export class Session {
       notices.hideBanner();
       el.call.hidden = false;
       reporter.start();
+      this.ctx.bar.joined();
       if (previous === "reconnecting") notices.toast(t("reconnected"));
     } else if (phase === "ended" && detail && SIGN_IN_AGAIN.has(detail.code)) {
       location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);

@@ -44,7 +44,7 @@ export class PeopleTiles {
     if (!info) return;
     const { stage, qualities, t } = this.ctx;
     const tile = stage.person(personKey(participantId), info.username,
-      info.display_name || info.username);
+      info.display_name || info.username, info.display_name || info.username, info.unit || "");
     tile.dataset.ownerId = participantId;
     stage.showPerson(tile, { track, audioMuted: info.audio_muted, videoMuted: info.video_muted });
     paintQuality(tile, qualities.get(participantId), t);
@@ -55,7 +55,7 @@ export class PeopleTiles {
     const { stage, page, t } = this.ctx;
     const local = this.ctx.media.local;
     const tile = stage.person(LOCAL_KEY, page.username, t("you", { name: page.displayName }),
-      page.displayName);
+      page.displayName, page.unit || "");
     stage.showPerson(tile, {
       track: local.video,
       audioMuted: local.audioMuted || !local.audio,
