@@ -52,6 +52,17 @@ PHONE_UPRIGHT_MAX = 600  # meeting.css: narrower, a side panel takes the screen
 # Every box that matters on the page, and what is wrong with them.
 LAYOUT = (Path(__file__).parent / "meeting_layout.js").read_text(encoding="utf-8")
 
+# Everyone's camera shows on the host's page, the one without a microphone says so and
+# the hand is up: the state the layout is judged in (waited for again at every size, as
+# a peer the loaded machine drops comes back by itself).
+EVERYONE = f"""() => [...document.querySelectorAll('[data-testid="participant-tile"]')]
+  .filter((t) => t.classList.contains('has-video')).length === {len(USERS)}
+  && document.querySelectorAll('[data-testid="no-mic-indicator"]:not([hidden])').length === 1
+  && document.querySelector(
+    '[data-participant="{HAND}"] [data-testid="hand-indicator"]')?.hidden === false"""
+SCREEN = EVERYONE.replace("() =>", """() => document.querySelector(
+  '[data-testid="screen-tile"] video')?.videoWidth > 0 &&""", 1)
+
 # Notices come and go; the layout is judged without them (they are above the tiles).
 DISMISS_NOTICES = "() => document.querySelectorAll('.toast-close').forEach((b) => b.click())"
 
@@ -135,17 +146,21 @@ def layout_ok(seen: dict[str, Any], expect_unit: dict[str, str]) -> bool:
     if seen["panelCoversToolbar"]:
         return False
     people = [c for c in seen["captions"] if c["who"].startswith("participant-tile")]
-    named = all(c["unit"] == expect_unit[c["who"].split(":", 1)[1]] and c["mic"] for c in people)
-    return named and seen["stageShare"] >= 0.5
+    of = {c["who"].split(":", 1)[1]: c for c in people}
+    named = all(c["unit"] == expect_unit[name] and c["mic"] for name, c in of.items())
+    badges = of[NO_MIC]["mic"] == "none" and of[HAND]["hand"]
+    return named and badges and seen["stageShare"] >= 0.5
 
 
 async def check_layout(host: Browser, work: Path, name: str, units: dict[str, str],
-                       result: dict[str, Any], *, panels: bool = False) -> bool:
-    """Every viewport: the boxes as LAYOUT reads them, and a screenshot of each."""
+                       result: dict[str, Any], ready: str, *, panels: bool = False) -> bool:
+    """Every viewport: the boxes as LAYOUT reads them once `ready`, and a screenshot."""
     ok = True
     page = host.page
     for width, height in VIEWPORTS:
         await page.set_viewport_size({"width": width, "height": height})
+        await page.wait_for_function(ready, timeout=60_000)
+        await page.evaluate(DISMISS_NOTICES)
         await settle(page)
         seen = await page.evaluate(LAYOUT)
         good = layout_ok(seen, units)
@@ -194,22 +209,15 @@ async def scenario(work: Path, base: str, meeting_id: str, media_s: float) -> di
             notices = await page.locator('[data-testid="toast"]').all_inner_texts()
             checks["join_notice"] = any(n in t and "đã tham gia" in t
                                         for t in notices for n in names)
-            await page.wait_for_function(
-                """(n) => [...document.querySelectorAll('[data-testid="participant-tile"]')]
-                  .filter((t) => t.classList.contains('has-video')).length === n
-                  && document.querySelectorAll(
-                    '[data-testid="no-mic-indicator"]:not([hidden])').length === 1""",
-                arg=len(USERS), timeout=media_s * 1000)
-            # The H key raises a hand, seen on the host's page.
+            # The H key raises a hand, seen on the host's page with everyone's camera.
             await by_name[HAND].page.keyboard.press("h")
-            await page.wait_for_function(
-                f"""() => !document.querySelector(
-                  '[data-participant="{HAND}"] [data-testid="hand-indicator"]').hidden""",
-                timeout=10_000)
+            await page.wait_for_function(EVERYONE, timeout=media_s * 1000)
             mark("joined")
-            await page.evaluate(DISMISS_NOTICES)
-            checks["layout"] = await check_layout(host, work, "layout", units, result, panels=True)
+            checks["layout"] = await check_layout(host, work, "layout", units, result, EVERYONE,
+                                                  panels=True)
             mark("layout")
+            # The sharer starts now; the screen is judged once it shows (below).
+            await by_name[SHARER].page.click('[data-testid="screen-button"]')
             # The M key mutes and unmutes (aria-pressed), but not while typing in the chat.
             mic = page.locator('[data-testid="mic-button"]')
             await page.locator("body").click(position={"x": 5, "y": 5})
@@ -242,14 +250,9 @@ async def scenario(work: Path, base: str, meeting_id: str, media_s: float) -> di
             checks["tile_menu_mutes"] = True
             mark("menu")
             # A shared screen takes the stage; the people go in a strip.
-            await by_name[SHARER].page.click('[data-testid="screen-button"]')
-            await page.wait_for_function(
-                """() => document.querySelector(
-                  '[data-testid="screen-tile"] video')?.videoWidth > 0""",
-                timeout=media_s * 1000)
-            await page.evaluate(DISMISS_NOTICES)
+            await page.wait_for_function(SCREEN, timeout=media_s * 1000)
             mark("shared")
-            checks["share"] = await check_layout(host, work, "share", units, result)
+            checks["share"] = await check_layout(host, work, "share", units, result, SCREEN)
             checks["share_is_focus"] = all(v["layout"] == "focus"
                                            for k, v in result["layouts"].items()
                                            if k.startswith("share-"))

@@ -247,6 +247,13 @@ export class Chair {
     const name = document.createElement("span");
     name.className = "entry-name";
     name.textContent = own ? this.t("you", { name: person.display_name }) : person.display_name;
+    if (person.unit) {
+      const unit = document.createElement("span");
+      unit.className = "entry-unit";
+      unit.dataset.testid = "entry-unit";
+      unit.textContent = person.unit;
+      name.append(unit);
+    }
     line.append(name);
     const state = (testid, value, text) => {
       const badge = document.createElement("span");

@@ -230,6 +230,7 @@ function start() {
       onReady: (guest) => {
         page.username = guest.username;
         page.displayName = guest.name;
+        page.unit = guest.unit || $("guest-unit").value.trim();
         session.join();
       },
     });

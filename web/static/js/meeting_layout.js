@@ -55,7 +55,7 @@ export function splitStage(width, height, gap = GAP) {
       strip: { x: focus + gap, y: 0, w: width - focus - gap, h: height },
     };
   }
-  const focus = Math.max(height * 0.4, Math.min(width / WIDE, height - STRIP_MIN.height - gap));
+  const focus = Math.max(height * 0.3, Math.min(width / WIDE, height - STRIP_MIN.height - gap));
   return {
     focus: { x: 0, y: 0, w: width, h: focus },
     strip: { x: 0, y: focus + gap, w: width, h: height - focus - gap },
