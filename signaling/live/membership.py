@@ -121,6 +121,7 @@ class Membership:
                 id=previous.id if previous else ParticipantId(f"pa-{secrets.token_hex(6)}"),
                 meeting_id=meeting.id,
                 username=account.username, display_name=account.display_name, send=send,
+                unit=account.unit,
                 publish_transport=publish, subscribe_transport=subscribe,
                 live_meeting=live_meeting, close=close,
                 host_reason=self._chairs.reason(meeting, account))

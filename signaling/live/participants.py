@@ -33,6 +33,8 @@ class Participant:
     username: str
     display_name: str
     send: Send
+    unit: str = ""
+    """The unit of their account (a guest's is part of their display name)."""
     close: Close | None = None
     """Closes this participant's socket; used when the server removes them."""
     publish_transport: TransportId | None = None
@@ -80,7 +82,7 @@ class Participant:
         return p.ParticipantInfo(participant_id=self.id, username=self.username,
                                  display_name=self.display_name,
                                  audio_muted=self.audio_muted, video_muted=self.video_muted,
-                                 host=self.host)
+                                 host=self.host, unit=self.unit)
 
     async def tell(self, message: p.ServerMessage) -> None:
         """Send unless they left; a socket that cannot take it is logged, not raised."""

@@ -219,6 +219,8 @@ class ParticipantInfo:
     video_muted: bool = False
     host: bool = False
     """Chairs the meeting (signaling/accounts/hosts.py)."""
+    unit: str = ""
+    """The unit the person works in, as their account says; empty when none is set."""
 
 
 @dataclass(frozen=True, slots=True)

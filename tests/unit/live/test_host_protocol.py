@@ -63,5 +63,7 @@ def test_server_messages_encode_as_the_page_reads_them() -> None:
         "type": "spotlight", "spotlight": {"participant_id": "pa-1", "source": "screen"}}
     assert json.loads(p.encode(hp.HostAction(action="muted", by="Minh"))) == {
         "type": "host_action", "action": "muted", "by": "Minh"}
-    info = p.ParticipantInfo("pa-1", "minh", "Minh", host=True)
-    assert json.loads(p.encode(p.ParticipantJoined(participant=info)))["participant"]["host"]
+    info = p.ParticipantInfo("pa-1", "minh", "Minh", host=True, unit="Vụ Tổ chức cán bộ")
+    assert json.loads(p.encode(p.ParticipantJoined(participant=info)))["participant"] == {
+        "participant_id": "pa-1", "username": "minh", "display_name": "Minh",
+        "audio_muted": False, "video_muted": False, "host": True, "unit": "Vụ Tổ chức cán bộ"}

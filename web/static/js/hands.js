@@ -1,6 +1,6 @@
 // Raised hands on the page: the queue the server keeps (first raised first, with the
 // time raised), shown to everyone at the top of the participant list, and this page's
-// own raise-hand button.
+// own raise-hand button (its H shortcut is the toolbar's, meeting_controls.js).
 
 function timeFormat(lang) {
   return new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "vi-VN", {
@@ -29,11 +29,6 @@ export class HandQueue {
     this.ownId = ownId;
     this.queue = [];
     button.addEventListener("click", () => send(!this.raised(this.ownId())));
-    document.addEventListener("keydown", (event) => {
-      const typing = event.target.closest && event.target.closest("input, textarea, select, [contenteditable]");
-      if (typing || event.ctrlKey || event.metaKey || event.altKey || event.key.toLowerCase() !== "h") return;
-      if (!button.closest("[hidden]")) send(!this.raised(this.ownId()));
-    });
   }
 
   set(queue) {
@@ -65,6 +60,6 @@ export class HandQueue {
     this.button.setAttribute("aria-pressed", String(mine));
     this.button.textContent = mine ? this.t("lower_own_hand") : this.t("raise_hand");
     const count = this.queue.length;
-    this.button.title = count ? this.t("hands_count", { count }) : "";
+    this.button.dataset.note = count ? this.t("hands_count", { count }) : ""; // in its title
   }
 }

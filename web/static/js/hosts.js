@@ -8,6 +8,7 @@
 // through the few functions meeting.js hands it.
 
 import { HandQueue } from "./hands.js";
+import { TileMenu } from "./tile_menu.js";
 
 /** The tile of a participant's camera or screen, if the page shows one. */
 function tileOf(stage, keys, participantId, source) {
@@ -73,6 +74,7 @@ export class Chair {
       send: (raised) => this.call.send({ type: "raise_hand", raised }),
       ownId: () => this.keys.ownId(),
     });
+    this.menu = new TileMenu({ menu: $("tile-menu"), controlsFor: (id) => this._controlsOf(id) });
     this.el.panelButton.addEventListener("click", () => this.togglePanel());
     $("participants-close").addEventListener("click", () => this.togglePanel(false));
     this.el.muteAll.addEventListener("click", () => this.call.send({ type: "mute_all" }));
@@ -87,6 +89,7 @@ export class Chair {
   togglePanel(open = this.el.panel.hidden) {
     this.el.panel.hidden = !open;
     this.el.panelButton.setAttribute("aria-expanded", String(open));
+    this.el.panelButton.setAttribute("aria-pressed", String(open));
   }
 
   /** The server's `joined`: everyone in the meeting, their tracks, hands and spotlight. */
@@ -212,12 +215,28 @@ export class Chair {
     this.el.list.replaceChildren(...entries.map((p) => this._entry(p)));
   }
 
-  _entry(person) {
+  /** What `person` sends and the state of their microphone and camera ("on", "off", "none"). */
+  _states(person) {
     const id = person.participant_id;
     const own = id === this.keys.ownId();
     const sent = own ? { audio: this.local.hasMic(), camera: this.local.hasCamera(),
       screen: this.local.sharing() } : this._published(id);
-    const hasMic = sent.audio;
+    const mic = !sent.audio ? "none" : person.audio_muted ? "off" : "on";
+    const camera = !sent.camera ? "none" : person.video_muted ? "off" : "on";
+    return { own, sent, mic, camera };
+  }
+
+  /** A host's controls for participant `id` (the tile menu's), or null. */
+  _controlsOf(id) {
+    const person = this.people.get(id);
+    if (!this.host || !person || id === this.keys.ownId()) return null;
+    const { sent, mic, camera } = this._states(person);
+    return this._controls(person, sent, mic, camera);
+  }
+
+  _entry(person) {
+    const id = person.participant_id;
+    const { own, sent, mic, camera } = this._states(person);
     const item = document.createElement("li");
     item.className = "participant-entry";
     item.dataset.testid = "participant-entry";
@@ -228,6 +247,13 @@ export class Chair {
     const name = document.createElement("span");
     name.className = "entry-name";
     name.textContent = own ? this.t("you", { name: person.display_name }) : person.display_name;
+    if (person.unit) {
+      const unit = document.createElement("span");
+      unit.className = "entry-unit";
+      unit.dataset.testid = "entry-unit";
+      unit.textContent = person.unit;
+      name.append(unit);
+    }
     line.append(name);
     const state = (testid, value, text) => {
       const badge = document.createElement("span");
@@ -238,9 +264,7 @@ export class Chair {
       line.append(badge);
     };
     if (person.host) state("host-mark", "host", this.t("host"));
-    const mic = !hasMic ? "none" : person.audio_muted ? "off" : "on";
     state("entry-mic", mic, this.t(`entry_mic_${mic}`));
-    const camera = !sent.camera ? "none" : person.video_muted ? "off" : "on";
     state("entry-camera", camera, this.t(`entry_camera_${camera}`));
     if (this.hands.raised(id)) state("entry-hand", "raised", this.t("hand_raised"));
     item.append(line);
@@ -301,6 +325,7 @@ export class Chair {
       const noMic = own ? !this.local.hasMic() : !this._published(id).audio;
       show(".indicator-no-mic", noMic);
       if (noMic) show(".indicator-mic", false);
+      this.menu.paint(tile, id, this.host && !own);
     }
     if (this.spotlight) {
       const tile = tileOf(this.stage, this.keys, this.spotlight.participant_id, this.spotlight.source);

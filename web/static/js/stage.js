@@ -53,8 +53,9 @@ export class Stage {
     return tile;
   }
 
-  /** The tile of a participant (or LOCAL_KEY, always first); `name` gives the avatar letter. */
-  person(key, username, label, name = label) {
+  /** The tile of a participant (or LOCAL_KEY, always first); `name` gives the avatar
+   * letter, `unit` the unit shown under the name (none when empty). */
+  person(key, username, label, name = label, unit = "") {
     let tile = this.find(key);
     if (!tile) {
       tile = this._make(key, username, label, "participant-tile", name);
@@ -69,6 +70,9 @@ export class Stage {
       tile.querySelector(".tile-name").textContent = label;
       tile.querySelector(".tile-avatar").textContent = initial(name);
     }
+    const unitLine = tile.querySelector(".tile-unit");
+    if (unitLine.textContent !== unit) unitLine.textContent = unit;
+    unitLine.hidden = !unit;
     return tile;
   }
 
@@ -97,8 +101,9 @@ export class Stage {
     if (!tile) {
       tile = this._make(key, username, label, "screen-tile");
       tile.classList.add("tile-screen", "has-video");
-      tile.querySelector(".indicator-mic").remove();
-      tile.querySelector(".indicator-camera").remove();
+      for (const selector of [".indicator-mic", ".indicator-camera", ".indicator-mic-on", ".indicator-speaking"]) {
+        tile.querySelector(selector).remove();
+      }
       this.screens.append(tile);
     }
     this.screens.hidden = false;
