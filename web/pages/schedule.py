@@ -142,7 +142,8 @@ async def today_page(request: web.Request) -> web.StreamResponse:
         rows.append(TodayRow(
             meeting=meeting, room_name=rooms.get(meeting.room_id or "", ""),
             opens_in_ms=max(0, int((opens - now).total_seconds() * 1000)),
-            open=meetings.may_join(meeting, account), ended=meeting.end <= now))
+            open=meetings.may_join(meeting, account),
+            ended=meeting.end <= now or meeting.state == "ended"))
     return render(request, "today.html", rows=rows, today_date=local_time(now, tz),
                   window_minutes=int(meetings.join_window.total_seconds() // 60))
 
