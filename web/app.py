@@ -126,7 +126,7 @@ def create_app(config: Config) -> web.Application:
         sfu, app[ATTENDANCE], ice_servers, recording=recording,
         secretaries_of=app[ACCOUNTS].secretaries_of,
         mute_on_entry_above=config.meetings.mute_on_entry_above,
-        tiles_per_page=config.meetings.tiles_per_page)
+        tiles_per_page=config.meetings.tiles_per_page, ended=app[SCHEDULE].end_now)
     live = app[LIVE_MEETINGS].live
     app[LOBBY] = Lobby(lambda meeting_id: meeting_id in live,
                        guests_wait=config.meetings.guests_wait_in_lobby)

@@ -15,7 +15,7 @@ from signaling.live import protocol_chat_lobby as cl
 from signaling.live.guest_links import OTHER_MEETING, Guest
 from signaling.live.lobby import LobbyEntry
 from signaling.live.participants import Participant, live_meeting_of
-from signaling.schedule.meetings import JoinWindowClosed, Meeting
+from signaling.schedule.meetings import ENDED_BY_HOST, JoinWindowClosed, Meeting, MeetingEnded
 from web.keys import CHAT, GUESTS, LIVE_MEETINGS, LOBBY, MEETINGS
 from web.origin import public_base
 
@@ -53,6 +53,8 @@ def meeting_for(app: web.Application, account: Account, guest: Guest | None,
     if meeting_id != guest.meeting_id:
         raise Forbidden(OTHER_MEETING, rule="other_meeting")
     meeting = meetings.get(meeting_id)
+    if meeting.state == "ended":
+        raise MeetingEnded(ENDED_BY_HOST)
     if not meetings.is_open(meeting):
         raise JoinWindowClosed(MEETING_OVER)
     return meeting

@@ -83,6 +83,8 @@ ROUTES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", "/meetings/{meeting_id}/edit"): SCHEDULERS,
     ("POST", "/meetings/{meeting_id}/edit"): SCHEDULERS,
     ("POST", "/meetings/{meeting_id}/cancel"): SCHEDULERS,
+    ("POST", "/meetings/{meeting_id}/guest-links"): SCHEDULERS,
+    ("POST", "/meetings/{meeting_id}/guest-links/{link_id}/revoke"): SCHEDULERS,
     ("GET", "/api/directory"): SCHEDULERS,
     ("GET", "/groups"): BOOKERS,
     ("POST", "/groups"): BOOKERS,

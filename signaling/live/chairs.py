@@ -1,6 +1,7 @@
 """Who chairs each meeting while it runs, and what its hosts decided that outlives a
 live meeting: the co-hosts named or dropped live, the people removed (who may not join
-again) and whether a host ended it (then only a host opens it again).
+again) and whether a host ended it (then nobody joins it again: the stored meeting is
+marked ended too, signaling/schedule/service.py `end_now`).
 
 The rule itself is signaling/accounts/hosts.py; this reads its inputs (the meeting,
 the secretaries, the live co-hosts) and keeps the state in memory on this node.
@@ -15,7 +16,7 @@ from signaling.accounts.accounts import Account
 from signaling.accounts.hosts import HostReason, MeetingHosts, host_reason
 from signaling.errors import Forbidden, NotFound
 from signaling.ids import MeetingId
-from signaling.schedule.meetings import Meeting
+from signaling.schedule.meetings import ENDED_BY_HOST, Meeting, MeetingEnded
 
 SecretariesOf = Callable[[str], Sequence[str]]
 """The secretaries of a leader, by username."""
@@ -41,10 +42,6 @@ class Removed(Forbidden):
     title, code = "Removed from the meeting", "removed"
 
 
-class MeetingEnded(Forbidden):
-    title, code = "The meeting has ended", "meeting_ended"
-
-
 @dataclass
 class ChairState:
     """What the hosts of one meeting decided while it ran."""
@@ -56,7 +53,7 @@ class ChairState:
     removed: set[str] = field(default_factory=set)
     """Usernames a host removed: their joins are refused."""
     ended: bool = False
-    """A host ended the meeting: joins are refused until a host joins again."""
+    """A host ended the meeting: every join is refused (the stored meeting says so too)."""
 
 
 class Chairs:
@@ -86,7 +83,5 @@ class Chairs:
         if account.username in state.removed:
             raise Removed("A host removed you from this meeting; you cannot join it again.")
         if state.ended:
-            if reason is None:
-                raise MeetingEnded("A host ended this meeting for everyone.")
-            state.ended = False  # a host opens it again
+            raise MeetingEnded(ENDED_BY_HOST)
         return reason

@@ -18,12 +18,11 @@ from collections.abc import Awaitable, Callable
 from sfu.ids import ProducerId
 from signaling.accounts.permissions import may_control
 from signaling.errors import BadRequest, Forbidden
-from signaling.ids import ParticipantId
+from signaling.ids import MeetingId, ParticipantId
 from signaling.live import host_protocol as hp
 from signaling.live import protocol as p
 from signaling.live.chairs import (
     Chairs,
-    MeetingEnded,
     MutedByHost,
     NotHost,
     NotOwner,
@@ -34,16 +33,20 @@ from signaling.live.hands import Hands
 from signaling.live.participants import LiveMeeting, Participant, live_meeting_of
 from signaling.live.publishing import Publishing
 from signaling.live.registry import LiveRegistry
+from signaling.schedule.meetings import MeetingEnded
 
 logger = logging.getLogger(__name__)
 
 Leave = Callable[[Participant, str], Awaitable[None]]
+Ended = Callable[[MeetingId], object]
+"""Stores that a host ended the meeting (signaling/schedule/service.py `end_now`)."""
 
 
 class HostControls:
     def __init__(self, registry: LiveRegistry, chairs: Chairs, publishing: Publishing,
-                 hands: Hands, leave: Leave) -> None:
+                 hands: Hands, leave: Leave, ended: Ended | None = None) -> None:
         self._registry = registry
+        self._ended = ended
         self._chairs = chairs
         self._publishing = publishing
         self._hands = hands
@@ -189,6 +192,12 @@ class HostControls:
     async def _end(self, host: Participant, live_meeting: LiveMeeting) -> None:
         self._chairs.state(host.meeting_id).ended = True
         logger.info("meeting %s: ended for everyone by %s", host.meeting_id, host.username)
+        if self._ended is not None:
+            # Stored before anyone is told, so a rejoin is refused even after a restart.
+            try:
+                self._ended(host.meeting_id)
+            except Exception:  # the live meeting ends all the same
+                logger.exception("meeting %s: could not store its end", host.meeting_id)
         exc = MeetingEnded("A host ended the meeting for everyone")
         for other in list(live_meeting.participants.values()):
             await other.tell(p.Error(code=exc.code, title=exc.title, detail=exc.detail,

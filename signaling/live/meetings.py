@@ -35,7 +35,7 @@ from signaling.live.background import BackgroundTasks
 from signaling.live.chairs import Chairs, SecretariesOf
 from signaling.live.events import SfuEventRouting
 from signaling.live.hands import Hands
-from signaling.live.hosts import HostControls
+from signaling.live.hosts import Ended, HostControls
 from signaling.live.ice_servers import IceServers
 from signaling.live.losses import MediaLoss
 from signaling.live.membership import Membership
@@ -59,7 +59,8 @@ class LiveMeetings:
                  ice_servers: IceServers,
                  recording: RecordingControl | None = None,
                  secretaries_of: SecretariesOf | None = None,
-                 mute_on_entry_above: int = 8, tiles_per_page: int = 9) -> None:
+                 mute_on_entry_above: int = 8, tiles_per_page: int = 9,
+                 ended: Ended | None = None) -> None:
         self._registry = LiveRegistry()
         self._tasks = BackgroundTasks()
         self._recording = recording_for(recording)
@@ -69,7 +70,7 @@ class LiveMeetings:
         self._chairs = Chairs(secretaries_of)
         self._hands = Hands()
         self._hosts = HostControls(self._registry, self._chairs, self._publishing, self._hands,
-                                   lambda part, reason: self.leave(part, reason))
+                                   lambda part, reason: self.leave(part, reason), ended)
         self._membership = Membership(sfu, self._registry, attendance, ice_servers,
                                       self._recording, self._negotiation, self._publishing,
                                       self._tasks, self._chairs, self._hosts.participant_left,

@@ -39,6 +39,13 @@ NOT_INVITED = "You are not invited to this meeting"
 class JoinWindowClosed(GiaobanError):
     status, title, code = 403, "Not open for joining", "join_window_closed"
 
+
+class MeetingEnded(Forbidden):
+    title, code = "The meeting has ended", "meeting_ended"
+
+
+ENDED_BY_HOST = "A host ended this meeting for everyone."
+
 TITLE_MAX = 200
 EARLIEST_YEAR, LATEST_YEAR = 1970, 9998
 """Dates accepted anywhere: far enough from the ends of the calendar that every time zone
@@ -361,7 +368,7 @@ class MeetingService:
     def is_open(self, meeting: Meeting, now: datetime | None = None) -> bool:
         """Whether the join window is open: from join_window before the start to the end,
         or while the meeting is live."""
-        if meeting.state == "cancelled":
+        if meeting.state in ("cancelled", "ended"):
             return False
         if meeting.state == "live":
             return True
@@ -374,7 +381,7 @@ class MeetingService:
         if not self.may_attend(meeting, account):
             return False
         if account.role == "admin" and account.kind == "staff":
-            return meeting.state != "cancelled"
+            return meeting.state not in ("cancelled", "ended")
         return self.is_open(meeting)
 
     def open_for(self, meeting_id: str, account: Account) -> Meeting:
@@ -383,6 +390,8 @@ class MeetingService:
         meeting = self.get(meeting_id)
         if not self.may_attend(meeting, account):
             raise Forbidden(NOT_INVITED)
+        if meeting.state == "ended":
+            raise MeetingEnded(ENDED_BY_HOST)
         if self.may_join(meeting, account):
             return meeting
         if meeting.state == "cancelled":

@@ -357,6 +357,23 @@ class ScheduleService:
         log.info("%s cancelled %d meeting(s) from %s", actor.username, len(targets), meeting_id)
         return [self.meetings.get(t.id) for t in targets]
 
+    def end_now(self, meeting_id: str) -> Meeting:
+        """A host ended the meeting for everyone: it is stored as ended, ending now (its
+        planned end is kept when it ends before its planned start), and its room is
+        freed from now on. Ending it again changes nothing."""
+        meeting = self.meetings.get(meeting_id)
+        if meeting.state in ("ended", "cancelled"):
+            return meeting
+        now = self.meetings.now()
+        end = now if now > meeting.start else meeting.end
+        with self._store.transaction() as db:
+            db.execute("UPDATE meetings SET state = 'ended', end_at = ?, revision = revision + 1"
+                       " WHERE id = ?", (to_db(end), meeting.id))
+            if end < meeting.end:
+                self.rooms.follow(db, meeting.id, Span(meeting.start, end), None)
+        log.info("meeting %s ended by a host at %s", meeting.id, end.isoformat())
+        return self.meetings.get(meeting.id)
+
     def series_rule(self, series_id: str) -> tuple[Recurrence, datetime, str]:
         """The series' rule, its first start (UTC) and its RRULE text."""
         row = self._store.fetch_one(

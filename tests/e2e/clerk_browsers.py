@@ -6,7 +6,8 @@ Run it inside a private network namespace (see test_clerk_browsers.py):
 
 The clerk saves the unit "Văn phòng Bộ" as a group by picking its people by name
 (typed without diacritics), schedules the weekly briefing in Room 1 for the leader
-with that group and the whole unit "Vụ Tổ chức cán bộ" (found by typing "to chuc"),
+with that group and the whole unit "Vụ Tổ chức cán bộ" (found by typing "to chuc")
+and a link for guests (shown once, copied with its button),
 moves the second occurrence to the afternoon,
 cancels the third, and downloads the updated invitation: the moved occurrence and
 the cancelled one are in it, with a higher SEQUENCE.
@@ -96,6 +97,7 @@ async def scenario(work: Path, base: str) -> dict[str, Any]:
             await page.select_option('[data-testid="field-repeat"]', "weekly")
             await page.check('input[name="weekdays"][value="0"]')
             await page.fill('[data-testid="field-count"]', "3")
+            await page.check('[data-testid="field-guest-link"]')
             await page.click('[data-testid="schedule-submit"]')
             await page.wait_for_selector('[data-testid="schedule-done"]')
             ids = await page.eval_on_selector_all(
@@ -106,6 +108,17 @@ async def scenario(work: Path, base: str) -> dict[str, Any]:
             checks["room_named"] = len(rooms) == 3 and all("room-1" not in r for r in rooms)
             checks["join_links_shown"] = await page.locator(
                 '[data-testid="scheduled-join-link"]').count() == 3
+            # A link for guests to each meeting, shown this once, with its copy button.
+            urls = await page.eval_on_selector_all(
+                '[data-testid="guest-link-url"]', "els => els.map(e => e.value)")
+            checks["guest_links_shown"] = len(urls) == 3 and all(
+                re.fullmatch(r"https?://[^/]+/g/gl_[\w-]+", u) for u in urls)
+            copy = page.locator('[data-testid="copy-guest-link"]').first
+            await copy.click()
+            await page.wait_for_function(
+                "() => document.querySelector('[data-testid=\"copy-guest-link\"]')"
+                ".textContent === 'Đã sao chép'", timeout=10_000)
+            checks["guest_link_copied"] = True
             await page.screenshot(path=str(work / "scheduled.png"))
 
             # Move the second occurrence to the afternoon.

@@ -1,6 +1,6 @@
 """The clerk's whole path in headless Chromium inside a private network namespace:
 pick people by name into a saved group, schedule the weekly briefing with it and a
-whole unit, move
+whole unit and a link for guests (copied with its button), move
 one occurrence, cancel another, and read the updated invitation. The scenario is
 tests/e2e/clerk_browsers.py."""
 
@@ -20,3 +20,4 @@ def test_clerk_schedules_moves_and_cancels_the_weekly_briefing(tmp_path: Path) -
     assert result["checks"]["moved_one_overrides"]
     assert result["checks"]["cancelled_one_excluded"]
     assert result["checks"]["group_and_unit_add_their_members"]
+    assert result["checks"]["guest_links_shown"] and result["checks"]["guest_link_copied"]

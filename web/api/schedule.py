@@ -24,6 +24,7 @@ from signaling.schedule.meetings import Meeting
 from signaling.schedule.recurrence import expand
 from signaling.schedule.service import ENDED, Outcome
 from signaling.spans import Span
+from web.api.guest_links import create_scheduled_links, guest_link_wish
 from web.api.private import (
     may_see,
     private_clashes_hidden,
@@ -93,6 +94,7 @@ async def create_meeting(request: web.Request) -> web.StreamResponse:
     tz = request.app[CONFIG].tz
     data = await json_body(request)
     draft = draft_from(data, tz)
+    wish = guest_link_wish(data, draft, tz, datetime.now(UTC))
     schedule = request.app[SCHEDULE]
     if data.get("dry_run"):
         preview = schedule.preview(account, draft)
@@ -106,8 +108,11 @@ async def create_meeting(request: web.Request) -> web.StreamResponse:
     policy = text_field(data, "room_policy") or "all"
     with private_clashes_hidden(request, account):
         outcome = schedule.schedule(account, draft, room_policy=policy)
-    return web.json_response(outcome_json(shown_outcome(request, account, outcome), tz),
-                             status=201)
+    links = create_scheduled_links(request, outcome.meetings, wish, account)
+    body = outcome_json(shown_outcome(request, account, outcome), tz)
+    if links:
+        body["guest_links"] = list(links.values())
+    return web.json_response(body, status=201)
 
 
 async def get_meeting(request: web.Request) -> web.StreamResponse:

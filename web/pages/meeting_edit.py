@@ -1,20 +1,25 @@
 """Changing a scheduled meeting in the browser: edit or move it (this occurrence or this
 and the following ones of its series), add or remove invitees, or cancel it. Each
-result page links the updated invitations; the room booking follows the meeting."""
+result page links the updated invitations; the room booking follows the meeting. The
+page also lists the meeting's guest links, withdraws one or creates a new one (whose
+address it shows that once)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from aiohttp import web
 
 from signaling.errors import BadRequest, GiaobanError
+from signaling.live.guest_links import GuestLink
 from signaling.schedule.access import check_may_manage
 from signaling.schedule.meetings import Meeting, parse_when
 from signaling.schedule.service import MeetingChanges, Outcome
 from web import i18n
+from web.api.guest_links import new_link, revoke_meeting_link
 from web.auth import request_language, require_account
-from web.keys import ACCOUNTS, BOOKINGS, CONFIG, MEETINGS, SCHEDULE
+from web.keys import ACCOUNTS, BOOKINGS, CONFIG, GUESTS, MEETINGS, SCHEDULE
 from web.origin import public_base
 from web.pages.forms import form_fields
 from web.pages.views import local_time, render
@@ -53,12 +58,23 @@ def _values(request: web.Request, meeting: Meeting) -> dict[str, str]:
             "scope": "this"}
 
 
+def link_rows(request: web.Request, meeting: Meeting) -> list[tuple[GuestLink, str]]:
+    """The meeting's guest links, each with its state: active, revoked or expired."""
+    now = dt.datetime.now(dt.UTC)
+    return [(link, "revoked" if link.revoked_at else
+             "expired" if link.expires_at <= now else "active")
+            for link in request.app[GUESTS].for_meeting(meeting.id)]
+
+
 def _page(request: web.Request, meeting: Meeting, values: dict[str, str],
-          status: int = 200, error: str = "", past: bool = False) -> web.Response:
+          status: int = 200, error: str = "", past: bool = False, new_link_url: str = "",
+          notice: str = "") -> web.Response:
     series = (request.app[MEETINGS].list_series(meeting.series_id)
               if meeting.series_id else [])
     return render(request, "meeting_edit.html", status=status, meeting=meeting,
                   values=values, error=error, series=series, past=past,
+                  guest_links=link_rows(request, meeting), new_link_url=new_link_url,
+                  notice=notice,
                   chips=invitee_chips(request, values.get("invitees", "").split(",")),
                   room_names=done_context(request)["room_names"])
 
@@ -120,9 +136,30 @@ async def cancel_submit(request: web.Request) -> web.StreamResponse:
                   **done_context(request))
 
 
+async def guest_link_submit(request: web.Request) -> web.StreamResponse:
+    """A new guest link, its address shown on the page this once."""
+    meeting = _managed(request)
+    form = await form_fields(request)
+    try:
+        _, url = new_link(request, meeting, require_account(request),
+                          form.get("expires", "").strip() or None)
+    except GiaobanError as exc:
+        return _page(request, meeting, _values(request, meeting), exc.status,
+                     i18n.describe_error(request_language(request), exc))
+    return _page(request, meeting, _values(request, meeting), new_link_url=url)
+
+
+async def guest_link_revoke(request: web.Request) -> web.StreamResponse:
+    meeting = _managed(request)
+    revoke_meeting_link(request, meeting, request.match_info["link_id"])
+    return _page(request, meeting, _values(request, meeting), notice=i18n.translate(
+        request_language(request), "guest_links.revoked_notice"))
 
 
 def setup_meeting_edit_pages(app: web.Application) -> None:
     app.router.add_get("/meetings/{meeting_id}/edit", edit_page, name="meeting_edit")
     app.router.add_post("/meetings/{meeting_id}/edit", edit_submit)
     app.router.add_post("/meetings/{meeting_id}/cancel", cancel_submit)
+    app.router.add_post("/meetings/{meeting_id}/guest-links", guest_link_submit)
+    app.router.add_post("/meetings/{meeting_id}/guest-links/{link_id}/revoke",
+                        guest_link_revoke)

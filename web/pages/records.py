@@ -152,6 +152,7 @@ async def record_page(request: web.Request) -> web.StreamResponse:
     return render(
         request, "record.html",
         meeting=meeting,
+        ended=app[MEETINGS].has_ended(meeting),
         organizer_name=organizer_name(request, meeting),
         presence=presence,
         duration=format_duration,

@@ -23,6 +23,7 @@ from signaling.schedule.invitations import (
 from signaling.schedule.meetings import EARLIEST_YEAR, LATEST_YEAR, Meeting
 from signaling.schedule.service import Outcome, Preview
 from web import i18n
+from web.api.guest_links import create_scheduled_links, guest_link_wish
 from web.api.private import private_clashes_hidden, shown_clashes, shown_warnings
 from web.api.schedule import shown_outcome, visible_meeting
 from web.api.schedule_json import draft_from
@@ -142,7 +143,8 @@ async def today_page(request: web.Request) -> web.StreamResponse:
         rows.append(TodayRow(
             meeting=meeting, room_name=rooms.get(meeting.room_id or "", ""),
             opens_in_ms=max(0, int((opens - now).total_seconds() * 1000)),
-            open=meetings.may_join(meeting, account), ended=meeting.end <= now))
+            open=meetings.may_join(meeting, account),
+            ended=meeting.end <= now or meeting.state == "ended"))
     return render(request, "today.html", rows=rows, today_date=local_time(now, tz),
                   window_minutes=int(meetings.join_window.total_seconds() // 60))
 
@@ -163,6 +165,7 @@ def form_values(form: Any) -> dict[str, Any]:
         "invitees": get("invitees"), "cohosts": get("cohosts"),
         "on_behalf_of": get("on_behalf_of"), "chair": get("chair"),
         "recording_policy": get("recording_policy"), "room_id": get("room_id"),
+        "guest_link": get("guest_link") == "1", "guest_link_expires": get("guest_link_expires"),
     }
     if get("repeat") in ("daily", "weekly", "monthly"):
         data["recurrence"] = {
@@ -215,7 +218,9 @@ async def schedule_submit(request: web.Request) -> web.StreamResponse:
     schedule = request.app[SCHEDULE]
     confirm = str(form.get("confirm", ""))
     try:
-        draft = draft_from(form_values(form), tz)
+        data = form_values(form)
+        draft = draft_from(data, tz)
+        wish = guest_link_wish(data, draft, tz, dt.datetime.now(dt.UTC))
         if draft.start < dt.datetime.now(dt.UTC) and form.get("confirm_past") != "yes":
             # A meeting in the past is scheduled only when the clerk says so.
             context["past"] = True
@@ -233,6 +238,7 @@ async def schedule_submit(request: web.Request) -> web.StreamResponse:
         context["error"] = i18n.describe_error(request_language(request), exc)
         return render(request, "schedule_form.html", status=exc.status, **context)
     context["outcome"] = shown_outcome(request, account, outcome)
+    context["guest_links"] = create_scheduled_links(request, outcome.meetings, wish, account)
     return render(request, "schedule_done.html", **context)
 
 

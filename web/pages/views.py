@@ -15,6 +15,7 @@ from aiohttp import web
 
 from signaling.errors import Forbidden, GiaobanError, TooManyRequests, Unauthorized
 from signaling.schedule.access import may_manage
+from signaling.schedule.meetings import MeetingEnded
 from web import i18n
 from web.auth import (
     clear_session_cookie,
@@ -254,7 +255,8 @@ def split_by_day(
         waiting = opens is not None and now < opens
         row = MeetingRow(
             meeting=meeting, start=start, end=end, organizer_name=name_of(meeting),
-            live=start <= local_now < end, ended=end <= local_now,
+            live=start <= local_now < end and meeting.state != "ended",
+            ended=end <= local_now or meeting.state == "ended",
             opens_at=local_time(opens, tz) if waiting and opens else None,
             opens_in_ms=int((opens - now).total_seconds() * 1000) if waiting and opens else 0,
         )
@@ -267,6 +269,8 @@ async def meeting_page(request: web.Request) -> web.StreamResponse:
     meeting_id = request.match_info["meeting_id"]
     try:
         meeting = request.app[MEETINGS].open_for(meeting_id, account)
+    except MeetingEnded:
+        raise
     except Forbidden:
         raise Forbidden(NOT_INVITED) from None
     lang = request_language(request)
