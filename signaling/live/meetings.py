@@ -76,7 +76,7 @@ class LiveMeetings:
                                       self._tasks, self._chairs, self._hosts.participant_left,
                                       mute_on_entry_above)
         self._tiles = TileOrdering(tiles_per_page)
-        self._hosts.on_spotlight = self._tiles.refresh
+        self._hosts.on_spotlight = self._spotlight_changed
         events = SfuEventRouting(self._registry, losses, self._recording, self._tasks,
                                  self._tiles)
         self._remove_listener = sfu.add_listener(events.on_event)
@@ -133,6 +133,12 @@ class LiveMeetings:
         await self._hosts.handle(participant, message)
 
     # ------------------------------------------------------------ tiles
+
+    async def _spotlight_changed(self, live_meeting: LiveMeeting) -> None:
+        """Everyone is forwarded the spotlit camera (and no longer the one released);
+        the tile order puts the spotlight first."""
+        await self._negotiation.visibility.spotlight_changed(live_meeting)
+        await self._tiles.refresh(live_meeting)
 
     async def show(self, participant: Participant, message: Visible) -> None:
         """The participant's page shows these cameras: forward only those."""

@@ -2,8 +2,10 @@
 the SFU forwards it only those. Every other camera consumer of that participant is
 paused (nothing sent, no renegotiation) and resumed, from a keyframe, once shown.
 
-Screen shares (always in the large view) and microphones are always forwarded. A page
-that has not said yet gets the cameras of the first page of the tile order.
+Screen shares (always in the large view) and microphones are always forwarded, and so
+is the camera a host put in the spotlight: every page shows it large, whichever page of
+tiles it is on. A page that has not said yet gets the cameras of the first page of the
+tile order.
 """
 
 from __future__ import annotations
@@ -19,10 +21,18 @@ from signaling.live.tiles_protocol import Visible
 logger = logging.getLogger(__name__)
 
 
-def forwarded(track: p.TrackInfo, shown: frozenset[str] | None) -> bool:
-    """Whether a participant whose page shows `shown` receives `track`."""
+def forwarded(track: p.TrackInfo, shown: frozenset[str] | None,
+              spotlight: str | None = None) -> bool:
+    """Whether a participant whose page shows `shown` receives `track`, while
+    `spotlight` has their camera in the spotlight."""
     return (track.kind == "audio" or track.source == "screen" or shown is None
-            or track.participant_id in shown)
+            or track.participant_id in shown or track.participant_id == spotlight)
+
+
+def spotlit_camera(live_meeting: LiveMeeting) -> str | None:
+    """The participant whose camera is in the spotlight, when one is."""
+    spot = live_meeting.spotlight
+    return spot.participant_id if spot is not None and spot.source == "camera" else None
 
 
 def first_page(live_meeting: LiveMeeting, participant: Participant,
@@ -50,6 +60,12 @@ class Visibility:
             await self.consumer_added(live_meeting, participant, producer_id)
         participant.hidden &= set(participant.consumers)
 
+    async def spotlight_changed(self, live_meeting: LiveMeeting) -> None:
+        """The spotlight moved: bring every participant's consumers in line with it
+        (called with the meeting's lock held)."""
+        for participant in list(live_meeting.participants.values()):
+            await self.apply(live_meeting, participant)
+
     async def consumer_added(self, live_meeting: LiveMeeting, participant: Participant,
                              producer_id: ProducerId) -> None:
         """Bring one consumer in line with what the page shows (a new one starts
@@ -61,7 +77,7 @@ class Visibility:
         shown = participant.shown
         if shown is None:
             shown = first_page(live_meeting, participant, self.per_page)
-        hide = not forwarded(track, shown)
+        hide = not forwarded(track, shown, spotlit_camera(live_meeting))
         if hide == (producer_id in participant.hidden):
             return
         try:
