@@ -28,7 +28,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpreceiver import NackGenerator, StreamStatistics
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtpPacket, pack_remb_fci, unwrap_rtx
 
-from .aiortc_rtp import CONNECTED, DirectSrtp
+from .aiortc_rtp import CONNECTED, DirectSrtp, RtpParser
 from .clock import ms_now
 
 logger = logging.getLogger(__name__)
@@ -236,7 +236,8 @@ def install_fast_receive(dtls: RTCDtlsTransport) -> None:
     aiortc queues every datagram and a task takes it through four nested coroutines
     before it reaches the receiver. For RTP that reaches a `ReceiveTap` this does the
     same work (SRTP unprotect, parse, route) synchronously. Everything else (STUN,
-    DTLS, RTCP, packets for other receivers) keeps aiortc's path. Call it once the
+    DTLS, RTCP, packets for other receivers) keeps aiortc's path. RTP is parsed by an
+    `RtpParser`, which gives what aiortc's parser gives. Call it once the
     transport is connected; calling it again does nothing.
     """
     connection = dtls.transport._connection
@@ -245,7 +246,7 @@ def install_fast_receive(dtls: RTCDtlsTransport) -> None:
     connection._giaoban_fast_receive = True  # type: ignore[attr-defined]
     queued = connection.data_received
     router = dtls._rtp_router
-    ext_map = dtls._rtp_header_extensions_map
+    parser = RtpParser(dtls._rtp_header_extensions_map)
     direct: list[DirectSrtp] = []
 
     def data_received(data: bytes, component: int) -> None:
@@ -258,7 +259,7 @@ def install_fast_receive(dtls: RTCDtlsTransport) -> None:
             direct[:] = [DirectSrtp(srtp)]
         try:
             plain = direct[0].unprotect(data)
-            packet = RtpPacket.parse(plain, ext_map)
+            packet = parser.parse(plain)
         except (pylibsrtp.Error, ValueError):
             return
         dtls._RTCDtlsTransport__rx_bytes += len(data)  # type: ignore[attr-defined]

@@ -1,19 +1,32 @@
-"""The receive tap does less per packet than aiortc's receiver and still tells the
-publisher what aiortc would: the same bandwidth estimate, the same NACKs."""
+"""The receive path does less per packet than aiortc's receiver and still gets what
+aiortc would: the same parsed packets, bandwidth estimate and NACKs."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+import pytest
 from aiortc import RTCPeerConnection
 from aiortc.rate import RemoteBitrateEstimator
-from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtcrtpparameters import (
+    RTCRtpCodecParameters,
+    RTCRtpHeaderExtensionParameters,
+    RTCRtpParameters,
+)
 from aiortc.rtcrtpreceiver import NackGenerator
-from aiortc.rtp import RtpPacket
+from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
 from sfu.aiortc_receive import BurstEstimator, ReceiveTap
+from sfu.aiortc_rtp import RtpParser
 
+EXTENSION_URIS = {
+    "mid": "urn:ietf:params:rtp-hdrext:sdes:mid",
+    "abs": "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+    "level": "urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+    "toffset": "urn:ietf:params:rtp-hdrext:toffset",
+    "rid": "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id",
+}
 FRAME_MS = 33
 PACKETS_PER_FRAME = 5
 PACKET_BYTES = 1100
@@ -106,3 +119,97 @@ async def test_nack_state_is_aiortcs_after_every_packet() -> None:
     assert tap.nacks_sent == 0  # no NACK is due before the loop runs its timer
     tap.close()
     await pc.close()
+
+
+def _outcome(parse: Callable[[bytes], RtpPacket], data: bytes) -> object:
+    """What parsing `data` gives: the packet's fields, or the type of the error."""
+    try:
+        packet = parse(data)
+    except Exception as exc:  # noqa: BLE001 - the type is what is compared
+        return type(exc)
+    return {**vars(packet), "extensions": vars(packet.extensions)}
+
+
+def test_the_lean_parser_gives_what_aiortcs_gives() -> None:
+    """Browser-like packets, other extensions, CSRCs, padding, two-byte extensions, and
+    packets cut or corrupted anywhere: each gives the same packet as
+    `RtpPacket.parse`, or the same error."""
+    rng = random.Random(5)
+    ids = {"mid": 3, "abs": 2, "level": 1, "toffset": 5, "rid": 10}
+    extensions = HeaderExtensionsMap()
+    extensions.configure(RTCRtpParameters(headerExtensions=[
+        RTCRtpHeaderExtensionParameters(id=i, uri=EXTENSION_URIS[name])
+        for name, i in ids.items()]))
+    parser = RtpParser(extensions)
+    lean_parsed = 0
+    for n in range(4000):
+        packet = RtpPacket(payload_type=rng.choice([96, 111]), marker=rng.randint(0, 1),
+                           sequence_number=rng.randrange(1 << 16),
+                           timestamp=rng.randrange(1 << 32), ssrc=rng.randrange(1 << 32),
+                           payload=rng.randbytes(rng.randrange(0, 300)))
+        if rng.random() < 0.8:
+            packet.extensions.mid = rng.choice(["0", "1", "12", "video"])
+        if rng.random() < 0.8:
+            packet.extensions.abs_send_time = rng.randrange(1 << 24)
+        if rng.random() < 0.5:
+            packet.extensions.audio_level = (rng.random() < 0.5, rng.randrange(128))
+        if rng.random() < 0.05:
+            packet.extensions.transmission_offset = rng.randrange(1 << 20)
+        if rng.random() < 0.05:
+            packet.extensions.rtp_stream_id = "hi"
+        if rng.random() < 0.05:
+            packet.csrc = [rng.randrange(1 << 32)]
+        data = bytearray(packet.serialize(extensions))
+        if rng.random() < 0.05:  # padding
+            data[0] |= 0x20
+            data += bytes(rng.randrange(1, 4)) + bytes([rng.randrange(0, 8)])
+        if n % 3 == 1:  # corrupted: a byte of the header or extension block changed
+            data[rng.randrange(min(len(data), 24))] = rng.randrange(256)
+        elif n % 3 == 2:  # cut short
+            data = data[:rng.randrange(len(data) + 1)]
+        wire = bytes(data)
+        expected = _outcome(lambda d: RtpPacket.parse(d, extensions), wire)
+        assert _outcome(parser.parse, wire) == expected, wire.hex()
+        lean_parsed += isinstance(expected, dict) and wire[0] == 0x90
+    assert lean_parsed >= 1500  # most took the lean path, not aiortc's
+
+
+def test_the_lean_parser_follows_a_renegotiated_map() -> None:
+    extensions = HeaderExtensionsMap()
+    extensions.configure(RTCRtpParameters(headerExtensions=[
+        RTCRtpHeaderExtensionParameters(id=2, uri=EXTENSION_URIS["abs"])]))
+    parser = RtpParser(extensions)
+    packet = RtpPacket(payload_type=96, sequence_number=1, ssrc=9, payload=b"x")
+    packet.extensions.abs_send_time = 12345
+    assert parser.parse(packet.serialize(extensions)).extensions.abs_send_time == 12345
+    extensions.configure(RTCRtpParameters(headerExtensions=[
+        RTCRtpHeaderExtensionParameters(id=2, uri=EXTENSION_URIS["rid"]),
+        RTCRtpHeaderExtensionParameters(id=4, uri=EXTENSION_URIS["abs"])]))
+    packet.extensions.rtp_stream_id = "r0"
+    wire = packet.serialize(extensions)
+    assert _outcome(parser.parse, wire) == _outcome(lambda d: RtpPacket.parse(d, extensions),
+                                                   wire)
+    assert parser.parse(wire).extensions.abs_send_time == 12345
+    assert parser.parse(wire).extensions.rtp_stream_id == "r0"
+
+
+@pytest.mark.parametrize("block", [
+    b"\x23\x00\x01\x02\x03",        # abs-send-time of 4 bytes
+    b"\x21\x00\x01",                # abs-send-time of 2 bytes
+    b"\x11\x80\x05",                # audio level of 2 bytes
+    b"\x31\xff\xfe",                # a MID that is not UTF-8
+    b"\x30\x41\x2f\x01\x02\x03",    # MID "A", then an element running past the block
+    b"\x00\x00\x30\x41\x00\xf0\x07",  # padding, MID, padding, id 15, unknown id 0
+    b"\x72\x01\x02\x03",            # an id nobody negotiated
+    b"",                            # an empty block
+])
+def test_odd_extension_blocks_parse_as_aiortc_parses_them(block: bytes) -> None:
+    extensions = HeaderExtensionsMap()
+    extensions.configure(RTCRtpParameters(headerExtensions=[
+        RTCRtpHeaderExtensionParameters(id=i, uri=EXTENSION_URIS[name])
+        for name, i in {"mid": 3, "abs": 2, "level": 1}.items()]))
+    padded = block + bytes(-len(block) % 4)
+    wire = (bytes([0x90, 96, 0, 1]) + bytes(8) + b"\xbe\xde"
+            + (len(padded) // 4).to_bytes(2, "big") + padded + b"payload")
+    assert _outcome(RtpParser(extensions).parse, wire) == _outcome(
+        lambda d: RtpPacket.parse(d, extensions), wire)
