@@ -213,3 +213,30 @@ def test_odd_extension_blocks_parse_as_aiortc_parses_them(block: bytes) -> None:
             + (len(padded) // 4).to_bytes(2, "big") + padded + b"payload")
     assert _outcome(RtpParser(extensions).parse, wire) == _outcome(
         lambda d: RtpPacket.parse(d, extensions), wire)
+
+
+def test_the_window_rate_counts_what_aiortcs_counter_counts() -> None:
+    """Same rate as aiortc's `RateCounter` at every reading, over packets close
+    together, gaps longer than the window, and resets."""
+    from aiortc.rate import RateCounter
+
+    from sfu.aiortc_receive import WindowRate
+
+    rng = random.Random(9)
+    theirs, ours = RateCounter(1000, 8000), WindowRate(1000, 8000)
+    now = 10_000
+    readings = 0
+    for _ in range(20_000):
+        now += rng.choice([0, 0, 1, 3, 33, 400, 998, 999, 1000, 1500])
+        action = rng.random()
+        if action < 0.6:
+            size = rng.randrange(0, 1400)
+            theirs.add(size, now)
+            ours.add(size, now)
+        elif action < 0.999:
+            assert ours.rate(now) == theirs.rate(now)
+            readings += theirs.rate(now) is not None
+        else:
+            theirs.reset()
+            ours.reset()
+    assert readings > 5000
