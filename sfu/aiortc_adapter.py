@@ -17,7 +17,8 @@ What is hooked, and why:
   unwrapping, NACK generation and the uplink bandwidth estimate, and hands each
   packet to the Producer synchronously. No frame is assembled, no payload parsed,
   nothing decoded. The estimate is aiortc's `RemoteBitrateEstimator`, fed once per
-  burst, with its incoming-rate counter replaced by a lean one of the same figures.
+  burst, with its incoming-rate counter and its frame-period search replaced by lean
+  ones of the same figures.
 - Send side (`aiortc_rtp`): a `PacketWriter` serializes with the sender's
   header-extension map, SRTP-protects with the DTLS transport's context and writes
   the datagram to the nominated ICE pair's socket, synchronously. The sender's own
@@ -84,8 +85,9 @@ _TRANSPORT_ATTRS = (
 _ICE_TRANSPORT_ATTRS = ("_connection",)
 _ICE_CONNECTION_ATTRS = ("_nominated", "data_received", "_protocols")
 _RTP_ROUTER_ATTRS = ("ssrc_table", "route_rtp")
-_ESTIMATOR_ATTRS = ("incoming_bitrate",)
+_ESTIMATOR_ATTRS = ("incoming_bitrate", "estimator")
 _RATE_COUNTER_ATTRS = ("_window_size", "_scale")
+_OVERUSE_ATTRS = ("ts_delta_hist", "update_min_frame_period")
 """What `aiortc_receive.BurstEstimator` reads and replaces of aiortc's estimator."""
 _SRTP_SESSION_ATTRS = ("_srtp", "_cdata", "_buffer")
 """What `aiortc_rtp.DirectSrtp` reads of pylibsrtp, the SRTP binding aiortc brings."""
@@ -126,6 +128,7 @@ async def check_compatibility() -> None:
             (Vp8Encoder(), _PEER_VP8_ENCODER_ATTRS),
             (estimator, _ESTIMATOR_ATTRS),
             (getattr(estimator, "incoming_bitrate", None), _RATE_COUNTER_ATTRS),
+            (getattr(estimator, "estimator", None), _OVERUSE_ATTRS),
         ):
             if obj is None:
                 continue  # its holder's own check names what is missing

@@ -240,3 +240,21 @@ def test_the_window_rate_counts_what_aiortcs_counter_counts() -> None:
             theirs.reset()
             ours.reset()
     assert readings > 5000
+
+
+def test_the_lean_frame_period_keeps_aiortcs_overuse_estimate() -> None:
+    """The overuse estimator of a burst-fed estimate computes exactly what aiortc's
+    own computes from the same deltas (its noise estimate uses the frame period)."""
+    from aiortc.rate import BandwidthUsage, OveruseEstimator
+
+    rng = random.Random(4)
+    theirs = OveruseEstimator()
+    ours = BurstEstimator(RemoteBitrateEstimator()).estimator.estimator
+    for n in range(500):
+        ts_delta = rng.choice([33.0, 33.3, 16.7, 66.6, 5.1 + rng.random()])
+        args = (int(ts_delta) + rng.randint(-3, 3), ts_delta, rng.randint(-3000, 3000),
+                BandwidthUsage.NORMAL, n * 33)
+        theirs.update(*args)
+        ours.update(*args)
+        assert (ours.offset(), ours.var_noise, ours.avg_noise) == (
+            theirs.offset(), theirs.var_noise, theirs.avg_noise)
