@@ -16,7 +16,9 @@ What is hooked, and why:
   instance by a `ReceiveTap`. It keeps the statistics behind receiver reports, RTX
   unwrapping, NACK generation and the uplink bandwidth estimate, and hands each
   packet to the Producer synchronously. No frame is assembled, no payload parsed,
-  nothing decoded.
+  nothing decoded. The estimate is aiortc's `RemoteBitrateEstimator`, fed once per
+  burst, with its incoming-rate counter and its frame-period search replaced by lean
+  ones of the same figures.
 - Send side (`aiortc_rtp`): a `PacketWriter` serializes with the sender's
   header-extension map, SRTP-protects with the DTLS transport's context and writes
   the datagram to the nominated ICE pair's socket, synchronously. The sender's own
@@ -42,6 +44,7 @@ import aiortc
 import pylibsrtp
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender
 from aiortc.codecs.vpx import Vp8Encoder
+from aiortc.rate import RemoteBitrateEstimator
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 from aiortc.rtp import (
@@ -82,6 +85,10 @@ _TRANSPORT_ATTRS = (
 _ICE_TRANSPORT_ATTRS = ("_connection",)
 _ICE_CONNECTION_ATTRS = ("_nominated", "data_received", "_protocols")
 _RTP_ROUTER_ATTRS = ("ssrc_table", "route_rtp")
+_ESTIMATOR_ATTRS = ("incoming_bitrate", "estimator")
+_RATE_COUNTER_ATTRS = ("_window_size", "_scale")
+_OVERUSE_ATTRS = ("ts_delta_hist", "update_min_frame_period")
+"""What `aiortc_receive.BurstEstimator` reads and replaces of aiortc's estimator."""
 _SRTP_SESSION_ATTRS = ("_srtp", "_cdata", "_buffer")
 """What `aiortc_rtp.DirectSrtp` reads of pylibsrtp, the SRTP binding aiortc brings."""
 _PEER_SENDER_ATTRS = ("_rtx_ssrc", "_retransmit")
@@ -108,6 +115,7 @@ async def check_compatibility() -> None:
         problems += aiortc_ports.problems(pc)
         transceiver = pc.addTransceiver("video", direction="sendonly")
         dtls = transceiver.sender.transport
+        estimator = RemoteBitrateEstimator()
         for obj, names in (
             (transceiver.receiver, _RECEIVER_ATTRS),
             (transceiver.sender, _SENDER_ATTRS + _PEER_SENDER_ATTRS),
@@ -118,6 +126,9 @@ async def check_compatibility() -> None:
             (getattr(dtls, "_rtp_router", None), _RTP_ROUTER_ATTRS),
             (getattr(dtls, "_rtp_header_extensions_map", None), _EXTENSIONS_MAP_ATTRS),
             (Vp8Encoder(), _PEER_VP8_ENCODER_ATTRS),
+            (estimator, _ESTIMATOR_ATTRS),
+            (getattr(estimator, "incoming_bitrate", None), _RATE_COUNTER_ATTRS),
+            (getattr(estimator, "estimator", None), _OVERUSE_ATTRS),
         ):
             if obj is None:
                 continue  # its holder's own check names what is missing

@@ -18,17 +18,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+from collections import deque
 from collections.abc import Callable, Collection
 from typing import Any
 
 import pylibsrtp
 from aiortc import RTCDtlsTransport, RTCRtpReceiver
-from aiortc.rate import RemoteBitrateEstimator
+from aiortc.rate import MIN_FRAME_PERIOD_HISTORY_LENGTH, OveruseEstimator, RemoteBitrateEstimator
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpreceiver import NackGenerator, StreamStatistics
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtpPacket, pack_remb_fci, unwrap_rtx
 
-from .aiortc_rtp import CONNECTED, DirectSrtp
+from .aiortc_rtp import CONNECTED, DirectSrtp, RtpParser
 from .clock import ms_now
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,124 @@ PacketSink = Callable[[RtpPacket], None]
 
 NACK_DELAY_S = 0.01
 """How long a receive tap waits after a loss before asking for what is missing."""
+
+
+class WindowRate:
+    """aiortc's `RateCounter` (a rate over a sliding window of 1 ms buckets) with the
+    same figures, without its per-millisecond loop.
+
+    `RateCounter` clears every 1 ms bucket the window slides past, one by one: 33 of
+    them between two frames of a 30 fps stream. This keeps what was added as a queue,
+    oldest first, and drops what has left the window.
+    """
+
+    __slots__ = ("_window", "_scale", "_origin", "_queue", "_value", "_count")
+
+    def __init__(self, window_ms: int, scale: int) -> None:
+        self._window = window_ms
+        self._scale = scale
+        self.reset()
+
+    def reset(self) -> None:
+        self._origin: int | None = None
+        self._queue: deque[tuple[int, int]] = deque()
+        self._value = 0
+        self._count = 0
+
+    def add(self, value: int, now_ms: int) -> None:
+        if self._origin is None:
+            self._origin = now_ms
+        else:
+            self._slide(now_ms)
+        self._queue.append((now_ms, value))
+        self._value += value
+        self._count += 1
+
+    def rate(self, now_ms: int) -> int | None:
+        if self._origin is None:
+            return None
+        self._slide(now_ms)
+        span = now_ms - self._origin + 1
+        if self._count > 0 and span > 1:
+            return round(self._scale * self._value / span)
+        return None
+
+    def _slide(self, now_ms: int) -> None:
+        origin = now_ms - self._window + 1
+        if self._origin is not None and self._origin < origin:
+            self._origin = origin
+            queue = self._queue
+            while queue and queue[0][0] < origin:
+                _, value = queue.popleft()
+                self._value -= value
+                self._count -= 1
+
+
+def _lean_frame_period(overuse: OveruseEstimator) -> None:
+    """Give `overuse` the same shortest frame period of its recent history as aiortc
+    computes, with one call of `min` instead of one per remembered delta."""
+    history = overuse.ts_delta_hist
+
+    def update_min_frame_period(ts_delta: float) -> float:
+        if len(history) >= MIN_FRAME_PERIOD_HISTORY_LENGTH:
+            history.pop(0)
+        shortest = min(history) if history else ts_delta
+        history.append(ts_delta)
+        return ts_delta if ts_delta < shortest else shortest
+
+    overuse.update_min_frame_period = update_min_frame_period  # type: ignore[method-assign]
+
+
+class BurstEstimator:
+    """aiortc's `RemoteBitrateEstimator`, fed once per burst instead of once per packet.
+
+    A burst is the packets of one SSRC read in the same millisecond: the packets of a
+    video frame, which a publisher without a pacer sends back to back. The estimator
+    puts them all in one timestamp group anyway (same arrival time), and compares
+    groups by their last send time, their arrival time and their summed size, so one
+    call with the burst's last send time and summed size gives it the same deltas as
+    one call per packet, for a fraction of its per-packet work. A burst is handed on
+    when the next one starts. Its incoming rate is counted by a `WindowRate`, and its
+    shortest recent frame period found in one pass.
+    """
+
+    __slots__ = ("estimator", "bursts", "_ms", "_ssrc", "_abs_send_time", "_size")
+
+    def __init__(self, estimator: RemoteBitrateEstimator) -> None:
+        self.estimator = estimator
+        counter = estimator.incoming_bitrate
+        estimator.incoming_bitrate = WindowRate(  # type: ignore[assignment]
+            counter._window_size, counter._scale)
+        _lean_frame_period(estimator.estimator)
+        self.bursts = 0
+        """Bursts handed to the estimator."""
+        self._ms = -1
+        self._ssrc = -1
+        self._abs_send_time = 0
+        self._size = 0
+
+    def add(self, abs_send_time: int, arrival_time_ms: int, size: int, ssrc: int
+            ) -> int | None:
+        """Count one packet; return a new estimate in bit/s, when the burst before this
+        packet's gave one."""
+        if arrival_time_ms == self._ms and ssrc == self._ssrc:
+            self._abs_send_time = abs_send_time
+            self._size += size
+            return None
+        remb = self.flush()
+        self._ms, self._ssrc, self._abs_send_time, self._size = (
+            arrival_time_ms, ssrc, abs_send_time, size)
+        return remb
+
+    def flush(self) -> int | None:
+        """Hand the current burst to the estimator."""
+        if self._ssrc < 0:
+            return None
+        ssrc, self._ssrc = self._ssrc, -1
+        self.bursts += 1
+        remb = self.estimator.add(arrival_time_ms=self._ms, abs_send_time=self._abs_send_time,
+                                  payload_size=self._size, ssrc=ssrc)
+        return None if remb is None else int(remb[0])
 
 
 class ReceiveTap:
@@ -58,8 +177,8 @@ class ReceiveTap:
     """
 
     __slots__ = ("receiver", "sink", "ssrcs", "nacks_sent", "uplink_bps", "unknown_payload",
-                 "unknown_ssrc", "_codecs", "_rtx_payload_types", "_rtx_ssrc", "_streams",
-                 "_nack", "_estimator", "_nack_due")
+                 "unknown_ssrc", "estimator", "_codecs", "_rtx_payload_types", "_rtx_ssrc",
+                 "_streams", "_nack", "_nack_due")
 
     def __init__(self, receiver: RTCRtpReceiver, sink: PacketSink,
                  ssrcs: Collection[int] = ()) -> None:
@@ -78,8 +197,10 @@ class ReceiveTap:
         self._rtx_ssrc: dict[int, int] = receiver._RTCRtpReceiver__rtx_ssrc  # type: ignore[attr-defined]
         self._streams: dict[int, StreamStatistics] = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
         self._nack: NackGenerator | None = receiver._RTCRtpReceiver__nack_generator  # type: ignore[attr-defined]
-        self._estimator: RemoteBitrateEstimator | None = (
+        estimator: RemoteBitrateEstimator | None = (
             receiver._RTCRtpReceiver__remote_bitrate_estimator)  # type: ignore[attr-defined]
+        self.estimator = BurstEstimator(estimator) if estimator is not None else None
+        """The uplink estimate, fed once per burst (video only)."""
         self._nack_due: asyncio.TimerHandle | None = None
 
     async def handle(self, packet: RtpPacket, arrival_time_ms: int) -> None:
@@ -89,14 +210,12 @@ class ReceiveTap:
     def receive(self, packet: RtpPacket, arrival_time_ms: int) -> None:
         if not self.receiver._enabled:
             return
-        estimator = self._estimator
+        estimator = self.estimator
         if estimator is not None and packet.extensions.abs_send_time is not None:
-            remb = estimator.add(abs_send_time=packet.extensions.abs_send_time,
-                                 arrival_time_ms=arrival_time_ms,
-                                 payload_size=len(packet.payload) + packet.padding_size,
-                                 ssrc=packet.ssrc)
+            remb = estimator.add(packet.extensions.abs_send_time, arrival_time_ms,
+                                 len(packet.payload) + packet.padding_size, packet.ssrc)
             if remb is not None:
-                self.uplink_bps = int(remb[0])
+                self.uplink_bps = remb
         codec = self._codecs.get(packet.payload_type)
         if codec is None:
             self.unknown_payload += 1
@@ -116,7 +235,14 @@ class ReceiveTap:
                 return
             packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)
         nack = self._nack
-        if nack is not None and nack.add(packet) and self._nack_due is None:
+        if nack is None:
+            pass
+        elif (not nack.missing and nack.max_seq is not None
+                and packet.sequence_number == (nack.max_seq + 1) & 0xFFFF):
+            # The next packet in order with nothing missing, as nearly every packet
+            # is: all `NackGenerator.add` would do is move its highest sequence on.
+            nack.max_seq = packet.sequence_number
+        elif nack.add(packet) and self._nack_due is None:
             # A loss: ask for what is still missing shortly, in one NACK for all the
             # losses of that moment, and not for packets that were only reordered.
             self._nack_due = asyncio.get_running_loop().call_later(
@@ -182,7 +308,8 @@ def install_fast_receive(dtls: RTCDtlsTransport) -> None:
     aiortc queues every datagram and a task takes it through four nested coroutines
     before it reaches the receiver. For RTP that reaches a `ReceiveTap` this does the
     same work (SRTP unprotect, parse, route) synchronously. Everything else (STUN,
-    DTLS, RTCP, packets for other receivers) keeps aiortc's path. Call it once the
+    DTLS, RTCP, packets for other receivers) keeps aiortc's path. RTP is parsed by an
+    `RtpParser`, which gives what aiortc's parser gives. Call it once the
     transport is connected; calling it again does nothing.
     """
     connection = dtls.transport._connection
@@ -191,7 +318,7 @@ def install_fast_receive(dtls: RTCDtlsTransport) -> None:
     connection._giaoban_fast_receive = True  # type: ignore[attr-defined]
     queued = connection.data_received
     router = dtls._rtp_router
-    ext_map = dtls._rtp_header_extensions_map
+    parser = RtpParser(dtls._rtp_header_extensions_map)
     direct: list[DirectSrtp] = []
 
     def data_received(data: bytes, component: int) -> None:
@@ -204,7 +331,7 @@ def install_fast_receive(dtls: RTCDtlsTransport) -> None:
             direct[:] = [DirectSrtp(srtp)]
         try:
             plain = direct[0].unprotect(data)
-            packet = RtpPacket.parse(plain, ext_map)
+            packet = parser.parse(plain)
         except (pylibsrtp.Error, ValueError):
             return
         dtls._RTCDtlsTransport__rx_bytes += len(data)  # type: ignore[attr-defined]

@@ -28,6 +28,8 @@ from .ids import ProducerId, TransportId
 logger = logging.getLogger(__name__)
 
 REMB_INTERVAL_S = 1.0
+KEYFRAME_POLL_S = 0.1
+"""How often the keyframe task looks for the publisher's first packet."""
 REMB_FLOOR_BPS = 150_000
 """A weak subscriber lowers the publisher's bitrate, but never below this."""
 
@@ -73,6 +75,8 @@ class Producer:
         self.keyframes = 0
         """Keyframes that ended at least one consumer's wait."""
         self.last_keyframe_seq: int | None = None
+        self.keyframe_task_wakeups = 0
+        """Times the keyframe task woke: about once a second while nothing is asked."""
         self._retry_s = settings.keyframe_retry_ms / 1000
         self._min_interval_s = settings.pli_min_interval_ms / 1000
         self._keyframe_wanted = False
@@ -194,30 +198,46 @@ class Producer:
         except ConnectionError:
             pass
 
+    def _next_check_s(self, now: float, waiting: bool) -> float:
+        """How long the keyframe task may sleep unless woken: until the next REMB, the
+        end of the coalescing window of a pending request, or a waiting consumer's
+        next retry. An idle producer wakes once a second, not ten times."""
+        due = self._last_remb + REMB_INTERVAL_S
+        if self._keyframe_wanted:
+            due = min(due, self._last_pli + self._min_interval_s)
+        if waiting:
+            due = min(due, self._last_pli + max(self._retry_s, self._min_interval_s))
+        return max(KEYFRAME_POLL_S / 10, due - now)
+
     async def _request_keyframes(self) -> None:
         """Send PLIs: on request (coalesced), and every retry interval while any
         consumer is still waiting for a keyframe, so no waiting consumer is forgotten.
         Once a second, send the publisher the aggregated REMB."""
+        delay = KEYFRAME_POLL_S
         while True:
             try:
                 # Not asyncio.wait_for: on Python 3.11 it drops a cancellation that lands
                 # in the loop turn the wake-up does, and close() would wait forever.
-                async with asyncio.timeout(0.1):
+                async with asyncio.timeout(delay):
                     await self._wake.wait()
             except TimeoutError:
                 pass
             self._wake.clear()
+            self.keyframe_task_wakeups += 1
             if self.media_ssrc is None or self.paused:
+                delay = KEYFRAME_POLL_S if self.media_ssrc is None else REMB_INTERVAL_S
                 continue
             now = time.monotonic()
             await self._send_remb(now)
             since = now - self._last_pli
             waiting = any(c.waiting_for_keyframe for c in self.forwarding if c.active)
+            delay = self._next_check_s(time.monotonic(), waiting)
             if since >= self._min_interval_s and (
                     self._keyframe_wanted or (waiting and since >= self._retry_s)):
                 self._keyframe_wanted = False
                 self._last_pli = now
                 self.keyframe_requests_sent += 1
+                delay = self._next_check_s(now, waiting)
                 try:
                     await send_pli(self.receiver, self.media_ssrc)
                 except ConnectionError:

@@ -4,6 +4,8 @@ change and hide whether the SFU asks and waits) and on the SFU's own counters.""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -139,4 +141,39 @@ async def test_the_publisher_is_told_the_lowest_of_two_subscribers_bitrates(
     finally:
         await thin.close()
         await wide.close()
+        await publisher.pc.close()
+
+
+async def test_an_idle_producer_wakes_once_a_second_and_still_tells_the_publisher(
+        engine: Engine) -> None:
+    """Once every subscriber has its keyframe, the producer's keyframe task wakes only
+    for the REMB (about once a second, not ten times); the publisher is still told
+    its bitrate, from the uplink estimate the tap makes once per burst of packets."""
+    router = await engine.create_router()
+    pub_t = await engine.create_transport(router, "publish")
+    publisher, subscriber = Publisher(index=5), Subscriber()
+    try:
+        result = await engine.publish(pub_t, await publisher.offer())
+        await publisher.accept(result.answer_sdp)
+        video_id = next(p.producer_id for p in result.producers if p.kind == "video")
+        await subscribe(engine, router, subscriber, result.producers, "pub", 5)
+        producer = engine.routers[router].producers[video_id]
+        await wait_until(lambda: frames(subscriber, "pub") >= 30 and producer.tap.uplink_bps
+                         is not None, 30, "30 frames and an uplink estimate")
+        wakeups, packets = producer.keyframe_task_wakeups, producer.packets
+        burst_estimator = producer.tap.estimator
+        assert burst_estimator is not None
+        bursts = burst_estimator.bursts
+        started = time.monotonic()
+        await wait_until(lambda: producer.packets - packets >= 90, 30, "90 more packets")
+        await asyncio.sleep(1)
+        # Polling every 100 ms, as it once did, it would have woken 10 times a second.
+        assert producer.keyframe_task_wakeups - wakeups <= 2 * (time.monotonic() - started) + 2
+        # The estimate is fed as packets come (this publisher's frames are one packet
+        # each, so as many bursts as packets here; the unit tests cover longer ones).
+        assert 0 < burst_estimator.bursts - bursts <= producer.packets - packets
+        await wait_until(lambda: producer.remb_sent_bps is not None, 10, "a REMB sent")
+        assert set(subscriber.video["pub"].indexes) == {5}
+    finally:
+        await subscriber.close()
         await publisher.pc.close()
