@@ -43,6 +43,9 @@ worker's consumers copy across (speaker detection stays on the sending worker)."
 
 Address = tuple[str, int]
 
+RECEIVE_BUFFER_BYTES = 1 << 20
+"""Room for a keyframe's burst of packets while the receiving worker is busy."""
+
 
 def _extensions() -> HeaderExtensionsMap:
     extensions = HeaderExtensionsMap()
@@ -96,6 +99,7 @@ class PipeTransport(asyncio.DatagramProtocol):
                 sock.close()
                 raise
             sock.setblocking(False)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
         pipe = cls(**callbacks)
         loop = asyncio.get_running_loop()
         await loop.create_datagram_endpoint(lambda: pipe, sock=sock)
