@@ -258,3 +258,29 @@ async def test_killing_the_second_worker_moves_only_its_subscribers(
         assert set(late.video["pub"].indexes) == {INDEX}
     finally:
         await meeting.close()
+
+
+async def test_killing_the_home_worker_ends_the_meeting_on_both(pool: WorkerPool) -> None:
+    events = Events(pool)
+    meeting = await spread_meeting(pool, 2)
+    try:
+        home, other = meeting.home, meeting.worker_of(1)
+        assert other is not home
+        assert len(await ends(pool, other, "receiving")) == 2
+
+        os.kill(home.pid, signal.SIGKILL)
+        await wait_until(lambda: [e.router_id for e in events.of(RouterClosed)
+                                  if isinstance(e, RouterClosed)] == [meeting.router], 10,
+                         "the meeting's router lost")
+        failed = {e.transport_id for e in events.of(TransportClosed)
+                  if isinstance(e, TransportClosed) and e.reason == "failed"}
+        assert set(meeting.transports) <= failed
+        # The other worker lives on, and closes what it held of the meeting.
+        for _ in range(100):
+            if not (await pool.pipe_figures()).get(other.index):
+                break
+            await asyncio.sleep(0.05)
+        assert not (await pool.pipe_figures()).get(other.index)
+        assert other.alive and meeting.router not in other.satellites
+    finally:
+        await meeting.close()
