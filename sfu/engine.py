@@ -199,9 +199,9 @@ class Engine:
 
     async def open_pipe_source(self, pipe_id: str, router_id: RouterId,
                                producer_id: ProducerId, kind: Kind, codec: PipeCodec,
-                               remote: PipeAddress) -> PipeAddress:
+                               remote: PipeAddress, paused: bool = False) -> PipeAddress:
         return await self.pipes.open_source(pipe_id, router_id, producer_id, kind, codec,
-                                            remote)
+                                            remote, paused)
 
     async def connect_pipe(self, pipe_id: str, remote: PipeAddress) -> None:
         self.pipes.connect(pipe_id, remote)

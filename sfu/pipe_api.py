@@ -45,6 +45,8 @@ class PipeSinkOpened:
     address: PipeAddress
     kind: Kind
     codec: PipeCodec
+    paused: bool = False
+    """Whether the producer is paused (a muted track): its source starts so too."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +79,7 @@ class PipeControl(Protocol):
 
     async def open_pipe_source(self, pipe_id: str, router_id: RouterId,
                                producer_id: ProducerId, kind: Kind, codec: PipeCodec,
-                               remote: PipeAddress) -> PipeAddress: ...
+                               remote: PipeAddress, paused: bool = False) -> PipeAddress: ...
 
     async def connect_pipe(self, pipe_id: str, remote: PipeAddress) -> None: ...
 

@@ -53,10 +53,11 @@ class WorkerPipes:
         logger.info("pipe %s: sending producer %s from %s:%d", pipe_id, producer_id,
                     *pipe.local)
         return PipeSinkOpened(PipeAddress(*pipe.local), producer.kind,
-                              pipe_codec(producer.codec))
+                              pipe_codec(producer.codec), producer.paused)
 
     async def open_source(self, pipe_id: str, router_id: RouterId, producer_id: ProducerId,
-                          kind: Kind, codec: PipeCodec, remote: PipeAddress) -> PipeAddress:
+                          kind: Kind, codec: PipeCodec, remote: PipeAddress,
+                          paused: bool = False) -> PipeAddress:
         if pipe_id in self.sinks or pipe_id in self.sources:
             raise BadRequestError(f"pipe {pipe_id} is already open")
         router = self._router_of("router", router_id)
@@ -65,6 +66,7 @@ class WorkerPipes:
         pipe = await self._open()
         pipe.connect(remote.host, remote.port)
         source = PipeSource(pipe_id, producer_id, kind, codec, self._settings, pipe)
+        source.paused = paused
         router.add_source(source)
         self.sources[pipe_id] = (source, router)
         logger.info("pipe %s: receiving producer %s on %s:%d", pipe_id, producer_id,

@@ -123,7 +123,7 @@ class Spread:
             address: PipeAddress = await self._call(
                 worker, "open_pipe_source", pipe_id=pipe.pipe_id, router_id=meeting.router_id,
                 producer_id=producer_id, kind=opened.kind, codec=opened.codec,
-                remote=opened.address)
+                remote=opened.address, paused=opened.paused)
             await self._call(meeting.home, "connect_pipe", pipe_id=pipe.pipe_id, remote=address)
         except BaseException:
             await self._close_ends(pipe)

@@ -284,3 +284,27 @@ async def test_killing_the_home_worker_ends_the_meeting_on_both(pool: WorkerPool
         assert other.alive and meeting.router not in other.satellites
     finally:
         await meeting.close()
+
+
+async def test_a_track_muted_before_it_is_piped_stays_muted_until_unmuted(
+        pool: WorkerPool) -> None:
+    meeting = await spread_meeting(pool, 1)
+    try:
+        audio = meeting.producers["audio"]
+        await pool.pause_producer(audio, True)
+        late = await meeting.add_subscriber()
+        assert meeting.worker_of(1) is not meeting.home
+
+        async def far_audio() -> tuple[bool, int]:
+            sample = await pool.stats(meeting.router)
+            stream = next(s for s in sample.streams if s.transport_id == meeting.transports[1]
+                          and s.kind == "audio")
+            return stream.paused, stream.packets
+
+        await wait_until(lambda: decoding(late, audio=0), 30, "video on the second worker")
+        assert await far_audio() == (True, 0)
+        await pool.pause_producer(audio, False)
+        await wait_until(lambda: decoding(late), 30, "audio once unmuted")
+        assert (await far_audio())[0] is False
+    finally:
+        await meeting.close()
