@@ -206,6 +206,9 @@ class Engine:
     async def connect_pipe(self, pipe_id: str, remote: PipeAddress) -> None:
         self.pipes.connect(pipe_id, remote)
 
+    async def pause_pipe(self, pipe_id: str, paused: bool) -> None:
+        self.pipes.pause(pipe_id, paused)
+
     async def close_pipe(self, pipe_id: str) -> None:
         await self.pipes.close(pipe_id)
 

@@ -29,7 +29,7 @@ REMOTE_METHODS = (
 """Every SfuClient method but the local ones (start, add_listener, close)."""
 
 PIPE_METHODS = ("open_router", "open_pipe_sink", "open_pipe_source", "connect_pipe",
-                "close_pipe", "pipe_figures")
+                "pause_pipe", "close_pipe", "pipe_figures")
 """The `sfu.pipe_api.PipeControl` methods, which only the worker pool calls."""
 
 REQUIRED = inspect.Parameter.empty

@@ -67,6 +67,8 @@ class PipeFigures:
     """The last bitrate the receiving worker's subscribers can take, as sent up."""
     consumers: int
     """Receiving end: the consumers fed from it."""
+    paused: bool = False
+    """Sending end: paused, because every consumer it feeds is."""
 
 
 class PipeControl(Protocol):
@@ -82,6 +84,10 @@ class PipeControl(Protocol):
                                remote: PipeAddress, paused: bool = False) -> PipeAddress: ...
 
     async def connect_pipe(self, pipe_id: str, remote: PipeAddress) -> None: ...
+
+    async def pause_pipe(self, pipe_id: str, paused: bool) -> None:
+        """Stop (or resume) writing into the pipe: every consumer it feeds is paused."""
+        ...
 
     async def close_pipe(self, pipe_id: str) -> None:
         """Close this worker's end of the pipe; the source's consumers close with it."""

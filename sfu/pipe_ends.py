@@ -95,7 +95,7 @@ class PipeSink:
                            packets=self.packets,
                            keyframe_requests=self.pipe.keyframe_requests_received,
                            bitrate_reports=self.pipe.remb_received, remb_bps=self.remb_bps,
-                           consumers=0)
+                           consumers=0, paused=self.paused)
 
     def close(self) -> None:
         self.active = False

@@ -79,6 +79,13 @@ class WorkerPipes:
             raise UnknownIdError.of("pipe", pipe_id)
         entry[0].connect(remote.host, remote.port)
 
+    def pause(self, pipe_id: str, paused: bool) -> None:
+        entry = self.sinks.get(pipe_id)
+        if entry is None:
+            raise UnknownIdError.of("pipe", pipe_id)
+        sink, producer, _ = entry
+        producer.pause_consumer(sink, paused)
+
     async def close(self, pipe_id: str) -> None:
         sink = self.sinks.pop(pipe_id, None)
         if sink is not None:

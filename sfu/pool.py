@@ -10,9 +10,8 @@ producer or consumer goes to the worker that holds it.
 
 When a worker dies, the pool fails its pending requests, emits `TransportClosed`
 ('failed') for each of its transports and `RouterClosed` ('worker_lost') for each
-router whose home it was, so signaling can move the participants, and starts it again.
-Of a meeting homed elsewhere, only the transports it held fail. A new router asked for
-while no worker runs waits for the restart (`worker_wait_seconds`).
+router whose home it was (of a meeting homed elsewhere, only the transports it held
+fail) and starts it again. A new router waits for a restart (`worker_wait_seconds`).
 """
 
 from __future__ import annotations
@@ -275,7 +274,6 @@ class WorkerPool:
     def status(self) -> list[WorkerLoad]:
         return [w.status() for w in self.workers]
 
-    # ------------------------------------------------------------ requests
 
     async def _call(self, worker: Worker, method: str, **params: Any) -> Any:
         return await worker.call(method, **params)
@@ -418,7 +416,11 @@ class WorkerPool:
         if router_id is not None:
             await self._spread.consumers_closed(router_id, {consumer_id})
 
-    pause_consumer = forwarded(SfuClient.pause_consumer)
+    async def pause_consumer(self, consumer_id: ConsumerId, paused: bool) -> None:
+        worker = self._worker_of("consumer", consumer_id)
+        await self._spread.pause_consumer(consumer_id, paused, functools.partial(
+            self._call, worker, "pause_consumer", consumer_id=consumer_id, paused=paused))
+
     create_offer = forwarded(SfuClient.create_offer)
     apply_answer = forwarded(SfuClient.apply_answer)
     add_ice_candidate = forwarded(SfuClient.add_ice_candidate)

@@ -41,6 +41,10 @@ class Pipe:
     receiving: Worker
     consumers: dict[ConsumerId, TransportId] = field(default_factory=dict)
     """The receiving worker's consumers fed from it, and their transports."""
+    paused: set[ConsumerId] = field(default_factory=set)
+    """Those of them paused (their subscriber does not show them)."""
+    sink_paused: bool = False
+    """Whether the sending end is paused: while every consumer is, nothing is written."""
 
 
 @dataclass(eq=False)
@@ -111,7 +115,32 @@ class Spread:
             consumer_id = await create()
             pipe.consumers[consumer_id] = transport_id
             self._pipe_of[consumer_id] = pipe
+            await self._pause_sink(pipe, False)
             return consumer_id
+
+    async def pause_consumer(self, consumer_id: ConsumerId, paused: bool,
+                             pause: Callable[[], Awaitable[Any]]) -> None:
+        """Pause or resume a consumer (`pause`); a pipe whose every consumer is paused
+        is paused at its sending end, and resumed before one of them resumes."""
+        pipe = self._pipe_of.get(consumer_id)
+        meeting = self.meetings.get(pipe.router_id) if pipe is not None else None
+        if pipe is None or meeting is None:
+            await pause()
+            return
+        async with meeting.lock:
+            if not paused:
+                await self._pause_sink(pipe, False)
+            await pause()
+            if paused:
+                pipe.paused.add(consumer_id)
+            else:
+                pipe.paused.discard(consumer_id)
+            await self._pause_sink(pipe, set(pipe.consumers) <= pipe.paused)
+
+    async def _pause_sink(self, pipe: Pipe, paused: bool) -> None:
+        if paused != pipe.sink_paused and pipe.consumers:
+            await self._call(pipe.sending, "pause_pipe", pipe_id=pipe.pipe_id, paused=paused)
+            pipe.sink_paused = paused
 
     async def _open(self, meeting: Meeting, producer_id: ProducerId,
                     worker: Worker) -> Pipe:
@@ -172,6 +201,7 @@ class Spread:
                         or (transport_id is not None and t == transport_id)]
                 for consumer_id in gone:
                     del pipe.consumers[consumer_id]
+                    pipe.paused.discard(consumer_id)
                     self._pipe_of.pop(consumer_id, None)
                 if gone and not pipe.consumers:
                     await self._close(meeting, pipe)

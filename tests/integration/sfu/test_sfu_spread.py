@@ -22,7 +22,7 @@ from sfu.aiortc_peer import receiver_streams
 from sfu.aiortc_receive import send_pli
 from sfu.api import RouterClosed, StatsSample, TransportClosed
 from sfu.config import SfuSettings
-from sfu.ids import ProducerId, RouterId, TransportId
+from sfu.ids import ConsumerId, ProducerId, RouterId, TransportId
 from sfu.pipe_api import PipeFigures
 from sfu.pool import WorkerPool
 from sfu.pool_worker import Worker
@@ -306,5 +306,37 @@ async def test_a_track_muted_before_it_is_piped_stays_muted_until_unmuted(
         await pool.pause_producer(audio, False)
         await wait_until(lambda: decoding(late), 30, "audio once unmuted")
         assert (await far_audio())[0] is False
+    finally:
+        await meeting.close()
+
+
+async def test_a_pipe_whose_consumers_are_all_paused_carries_nothing(
+        pool: WorkerPool) -> None:
+    meeting = await spread_meeting(pool, 2)
+    try:
+        home, far = meeting.home, meeting.subscribers[1]
+        await wait_until(lambda: decoding(far), 30, "the second worker's subscriber decoding")
+        video = meeting.producers["video"]
+        sample = await pool.stats(meeting.router)
+        consumer = ConsumerId(next(s.stream_id for s in sample.streams if s.kind == "video"
+                                   and s.transport_id == meeting.transports[1]))
+
+        async def sink() -> PipeFigures:
+            return next(f for f in await ends(pool, home, "sending") if f.producer_id == video)
+
+        await pool.pause_consumer(consumer, True)
+        assert (await sink()).paused
+        written = (await sink()).packets
+        near = meeting.subscribers[0].video["pub"].frames
+        await wait_until(lambda: meeting.subscribers[0].video["pub"].frames >= near + 15, 10,
+                         "the home subscriber still decoding")
+        assert (await sink()).packets == written
+
+        frames = far.video["pub"].frames
+        await pool.pause_consumer(consumer, False)
+        assert not (await sink()).paused
+        await wait_until(lambda: far.video["pub"].frames >= frames + 15, 15,
+                         "video again once resumed")
+        assert (await sink()).packets > written
     finally:
         await meeting.close()
