@@ -13,6 +13,7 @@ this process's CPU time and how many RTP packets it has sent to subscribers so f
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -108,6 +109,9 @@ class PoolSfu(GiaobanSfu):
         super().__init__(options)
         from sfu.pool import WorkerPool
 
+        if options.get("consumer_limit"):
+            self.settings = dataclasses.replace(
+                self.settings, worker_consumer_limit=int(options["consumer_limit"]))
         self.run_dir = Path(tempfile.mkdtemp(prefix="giaoban-bench-"))
         self.pool = WorkerPool(self.settings, int(options["workers"]), self.run_dir,
                                log_level="WARNING")
@@ -117,10 +121,12 @@ class PoolSfu(GiaobanSfu):
         return self.pool
 
     async def op_placement(self) -> dict[str, Any]:
-        """Which worker holds each room, and the workers' process ids."""
+        """Which worker is each room's home, the workers' process ids, and how many
+        consumers each worker serves."""
         return {"rooms": [next(w.index for w in self.pool.workers if room in w.routers)
                           for room in self.rooms],
-                "pids": [w.pid for w in self.pool.workers]}
+                "pids": [w.pid for w in self.pool.workers],
+                "consumers": [w.consumer_count for w in self.pool.workers]}
 
     async def op_mark(self) -> dict[str, Any]:
         samples = [await self.pool.stats(room) for room in self.rooms]

@@ -2,8 +2,11 @@
 
 R rooms (routers), each with one publisher (the replayed test picture, see
 `bench.replay`) and K subscribers (`bench.counting`). New routers go to the least
-loaded worker, so with 2 workers each holds R/2 rooms. The SFU's CPU time is the sum
-over the worker processes, read from /proc/<pid>/stat.
+loaded worker, so with 2 workers each holds R/2 rooms. With fewer rooms than workers
+(`--rooms 1`) each room is spread instead: `worker_consumer_limit` is set to the
+room's consumers over the workers, so each worker serves its share of the
+subscribers, the others from the publisher's streams piped to them (`sfu.spread`).
+The SFU's CPU time is the sum over the worker processes, read from /proc/<pid>/stat.
 
 A run has two phases:
 
@@ -75,7 +78,10 @@ def run_workers(ctx: Any, workers: int, rooms: int, per_room: int, opts: Options
                         + opts.warmup + opts.seconds + LIFETIME_SLACK_S, opts.bitrate)
     try:
         say("starting processes…")
-        sfu = children.spawn(f"sfu-pool-{workers}", SFUS["pool"], opts.loop, workers=workers)
+        # Two consumers (camera, microphone) per subscriber, shared out over the workers.
+        limit = 2 * math.ceil(per_room / workers) if rooms < workers else 0
+        sfu = children.spawn(f"sfu-pool-{workers}", SFUS["pool"], opts.loop, workers=workers,
+                             consumer_limit=limit)
         publishers = children.spawn("publishers", "bench.counting:Peers", "uvloop")
         loads = [children.spawn(f"subscribers-{j + 1}", "bench.counting:Peers")
                  for j in range(math.ceil(n / opts.per_process))]
@@ -97,6 +103,8 @@ def run_workers(ctx: Any, workers: int, rooms: int, per_room: int, opts: Options
             answer = load.call("subscribe", STARTUP_TIMEOUT_S, name=f"s{i + 1}",
                                offer=sub["offer"], mids=sub["mids"])
             sfu.call("answer", CALL_TIMEOUT_S, sub=sub["sub"], answer=answer)
+        spread = sfu.call("placement", CALL_TIMEOUT_S)["consumers"]
+        say(f"consumers on each worker: {spread}")
         receiving = wait_for_video(loads, n, video_timeout, say)
         say(f"checking {CHECK_SECONDS:g} s in real time…")
         check0 = mark_all(loads)
@@ -127,7 +135,8 @@ def run_workers(ctx: Any, workers: int, rooms: int, per_room: int, opts: Options
             say("warning: the window ended late; ICE consent may have lapsed")
         row = make_workers_row(workers, rooms, per_room, start, end, drops1 - drops0)
         row.update(check_figures(check))
-        row.update(room_workers=placement["rooms"], receiving=receiving, flood=flood,
+        row.update(room_workers=placement["rooms"], worker_consumers=spread,
+                   receiving=receiving, flood=flood,
                    sink_sockets=len(ports))
         return row
     finally:

@@ -59,6 +59,16 @@ class SfuSettings:
     worker_wait_seconds: int = 10
     """A new meeting router asked for while no worker runs (the supervisor restarting
     the only one) waits this long for a worker before the join is refused."""
+    worker_consumer_limit: int = 400
+    """A meeting's subscribers join its home worker while that worker carries fewer
+    consumers than this; the next ones go to another worker, which the meeting's
+    streams are piped to (see `sfu.spread`).
+
+    Chosen from `bench/forwarding.py`: with real subscribers a worker costs about 30 µs
+    per forwarded packet (`--mode mesh`), so one core forwards about 33,000 packets/s
+    (the 100,000 packets/s of `--mode workers` is its ceiling when no subscriber has
+    to be woken). A consumer carries about 80 packets/s on average (a 640x480 camera at
+    30 fps about 110, Opus 50), so about 400 consumers keep one worker busy."""
 
 
 VIDEO_CODECS = ("VP8", "H264")

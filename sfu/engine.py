@@ -12,6 +12,7 @@ from . import aiortc_adapter as adapter
 from .api import (
     AnswerResult,
     EventListener,
+    Kind,
     PublishResult,
     SfuEvent,
     StatsSample,
@@ -23,13 +24,16 @@ from .api import (
 from .config import RecorderSettings, SfuSettings
 from .events import Listeners
 from .ids import ConsumerId, ProducerId, RouterId, TransportId
+from .pipe_api import PipeAddress, PipeCodec, PipeFigures, PipeSinkOpened
+from .pipe_worker import WorkerPipes
 from .router import Directory, Member, Router, new_id
 
 logger = logging.getLogger(__name__)
 
 
 class Engine:
-    """Implements `sfu.api.SfuClient` for routers living in the current process."""
+    """Implements `sfu.api.SfuClient` for routers living in the current process, and
+    `sfu.pipe_api.PipeControl` for a worker pool that spreads meetings over several."""
 
     def __init__(self, settings: SfuSettings, worker: int = 0,
                  recording: RecorderSettings | None = None) -> None:
@@ -44,6 +48,7 @@ class Engine:
         self._started = False
         self._closed = False
         self._sampling: asyncio.Task[None] | None = None
+        self.pipes = WorkerPipes(settings, self._router)
 
     async def start(self) -> None:
         """Check aiortc's internals, pin the ICE host addresses and the consent timeout;
@@ -110,6 +115,7 @@ class Engine:
         return router.id
 
     async def close_router(self, router_id: RouterId) -> None:
+        await self.pipes.close_router(router_id)
         router = self.routers.pop(router_id, None)
         if router is not None:
             await router.close()
@@ -177,6 +183,37 @@ class Engine:
         router = self.routers.get(router_id)
         if router is not None:
             await router.stop_recording()
+
+    # ------------------------------------------------------------ PipeControl
+
+    async def open_router(self, router_id: RouterId) -> None:
+        await self.start()
+        if router_id not in self.routers:
+            router = Router(router_id, self.settings, self._emit, self._directory, home=False)
+            self.routers[router_id] = router
+            self._directory["router", router_id] = router
+            logger.info("router %s opened for subscribers of another worker", router_id)
+
+    async def open_pipe_sink(self, pipe_id: str, producer_id: ProducerId) -> PipeSinkOpened:
+        return await self.pipes.open_sink(pipe_id, producer_id)
+
+    async def open_pipe_source(self, pipe_id: str, router_id: RouterId,
+                               producer_id: ProducerId, kind: Kind, codec: PipeCodec,
+                               remote: PipeAddress, paused: bool = False) -> PipeAddress:
+        return await self.pipes.open_source(pipe_id, router_id, producer_id, kind, codec,
+                                            remote, paused)
+
+    async def connect_pipe(self, pipe_id: str, remote: PipeAddress) -> None:
+        self.pipes.connect(pipe_id, remote)
+
+    async def pause_pipe(self, pipe_id: str, paused: bool) -> None:
+        self.pipes.pause(pipe_id, paused)
+
+    async def close_pipe(self, pipe_id: str) -> None:
+        await self.pipes.close(pipe_id)
+
+    async def pipe_figures(self) -> list[PipeFigures]:
+        return self.pipes.figures()
 
     async def close(self) -> None:
         if self._closed:

@@ -1,7 +1,8 @@
 """The table of `SfuClient` methods a worker process serves, read off the Protocol.
 
-`REMOTE_METHODS` names them; each row's parameters and result type come from the
-annotations of `sfu.api.SfuClient` itself, so they are written once. The worker wire
+`REMOTE_METHODS` names them, and `PIPE_METHODS` those of `sfu.pipe_api.PipeControl`
+(the pool's own requests); each row's parameters and result type come from the
+annotations of the Protocol itself, so they are written once. The worker wire
 codec (`sfu.wire`) encodes and decodes requests and results by this table, and
 `sfu.pool.WorkerPool` forwards by it.
 
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, get_type_hints
 
 from .api import SfuClient
+from .pipe_api import PipeControl
 
 REMOTE_METHODS = (
     "create_router", "close_router", "create_transport", "close_transport", "publish",
@@ -25,6 +27,10 @@ REMOTE_METHODS = (
     "apply_answer", "add_ice_candidate", "stats", "start_recording", "stop_recording",
 )
 """Every SfuClient method but the local ones (start, add_listener, close)."""
+
+PIPE_METHODS = ("open_router", "open_pipe_sink", "open_pipe_source", "connect_pipe",
+                "pause_pipe", "close_pipe", "pipe_figures")
+"""The `sfu.pipe_api.PipeControl` methods, which only the worker pool calls."""
 
 REQUIRED = inspect.Parameter.empty
 
@@ -65,8 +71,8 @@ class Method:
         return bound
 
 
-def _method(name: str) -> Method:
-    function = getattr(SfuClient, name)
+def _method(name: str, protocol: type[Any] = SfuClient) -> Method:
+    function = getattr(protocol, name)
     hints = get_type_hints(function)
     params = tuple(Param(p.name, hints[p.name], p.default)
                    for p in list(inspect.signature(function).parameters.values())[1:])
@@ -75,5 +81,7 @@ def _method(name: str) -> Method:
     return Method(name, params, None if result is type(None) else result, target)
 
 
-METHODS: dict[str, Method] = {name: _method(name) for name in REMOTE_METHODS}
-"""The SfuClient methods a worker serves, by name."""
+METHODS: dict[str, Method] = {
+    **{name: _method(name) for name in REMOTE_METHODS},
+    **{name: _method(name, PipeControl) for name in PIPE_METHODS}}
+"""The methods a worker serves, by name."""

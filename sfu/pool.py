@@ -1,14 +1,17 @@
 """SFU worker processes behind the `SfuClient` interface, and their supervisor.
 
 `WorkerPool` starts one `sfu.worker` process per configured worker and talks to each
-over a control WebSocket on a Unix socket. A meeting's router lives on exactly one
-worker: each new router goes to the least loaded live worker. Every later request
-about the router's transports, producers and consumers goes to that worker.
+over a control WebSocket on a Unix socket (`sfu.pool_worker`). Each new meeting router
+goes to the least loaded live worker, its home. A meeting whose home carries
+`worker_consumer_limit` consumers takes its next subscribers to another worker, where
+the pool opens a router of the same id and pipes the publishers' streams to it
+(`sfu.spread`); signaling still sees one router. Every request about a transport,
+producer or consumer goes to the worker that holds it.
 
 When a worker dies, the pool fails its pending requests, emits `TransportClosed`
-('failed') for each of its transports and `RouterClosed` ('worker_lost') for each of
-its routers, so signaling can move the participants, and starts it again. A new
-router asked for while no worker runs waits for the restart (`worker_wait_seconds`).
+('failed') for each of its transports and `RouterClosed` ('worker_lost') for each
+router whose home it was (of a meeting homed elsewhere, only the transports it held
+fail) and starts it again. A new router waits for a restart (`worker_wait_seconds`).
 """
 
 from __future__ import annotations
@@ -16,14 +19,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import itertools
 import json
 import logging
 import os
 import sys
 import time
 from collections.abc import Callable, Collection, Coroutine
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -35,12 +37,13 @@ from .api import (
     PublishResult,
     RouterClosed,
     SfuClient,
+    SfuError,
     SfuEvent,
+    StatsSample,
     TrackPublished,
     TransportClosed,
     TransportRole,
     UnknownIdError,
-    WorkerError,
     WorkerLoad,
     WorkerUnavailableError,
 )
@@ -48,20 +51,13 @@ from .config import RecorderSettings, SfuSettings
 from .events import Listeners
 from .ids import ConsumerId, ProducerId, RouterId, TransportId
 from .methods import METHODS
-from .wire import (
-    WireError,
-    decode_error,
-    decode_event,
-    decode_result,
-    encode_params,
-    encode_settings,
-    to_json,
-)
+from .pipe_api import PipeFigures
+from .pool_worker import START_TIMEOUT_S, Worker
+from .spread import Spread
+from .wire import encode_settings, to_json
 
 logger = logging.getLogger(__name__)
 
-START_TIMEOUT_S = 30.0
-CALL_TIMEOUT_S = 30.0
 RESTART_BACKOFF_S = (0.2, 1.0, 2.0, 5.0)
 STABLE_AFTER_S = 30.0
 """A worker that ran this long before dying is restarted without backoff."""
@@ -88,32 +84,6 @@ def forwarded(method: Callable[Concatenate[SfuClient, P], Coroutine[Any, Any, R]
     return forward
 
 
-@dataclass(eq=False)
-class Worker:
-    index: int
-    socket_path: Path
-    process: asyncio.subprocess.Process | None = None
-    session: aiohttp.ClientSession | None = None
-    ws: aiohttp.ClientWebSocketResponse | None = None
-    alive: bool = False
-    started_at: float = 0.0
-    restarts: int = 0
-    load: WorkerLoad | None = None
-    pending: dict[int, tuple[str, asyncio.Future[Any]]] = field(default_factory=dict)
-    routers: set[RouterId] = field(default_factory=set)
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid if self.process is not None else 0
-
-    def status(self) -> WorkerLoad:
-        load = self.load or WorkerLoad(worker=self.index, pid=self.pid, alive=self.alive,
-                                       routers=0, streams=0, packets_per_s=0.0,
-                                       cpu_percent=0.0)
-        return replace(load, pid=self.pid, alive=self.alive, routers=len(self.routers))
-
-
 class WorkerPool:
     """Implements `sfu.api.SfuClient` with routers spread over worker processes.
 
@@ -132,10 +102,13 @@ class WorkerPool:
         self._log_level = log_level
         self._recording = recording or RecorderSettings()
         self._listeners = Listeners()
-        self._ids = itertools.count(1)
         self._owner: dict[str, Worker] = {}
         """Which worker holds each router, transport, producer and consumer id."""
         self._transports_of: dict[RouterId, set[TransportId]] = {}
+        self._router_of: dict[str, RouterId] = {}
+        """The router (meeting) of each transport and producer."""
+        self._spread = Spread(settings.worker_consumer_limit, self._call)
+        self._tasks: set[asyncio.Task[None]] = set()
         self._supervisors: list[asyncio.Task[None]] = []
         self._started = False
         self._closed = False
@@ -167,7 +140,7 @@ class WorkerPool:
             except (OSError, aiohttp.ClientError, TimeoutError) as exc:
                 logger.error("SFU worker %d did not start: %s", worker.index, exc)
             else:
-                reader = asyncio.create_task(self._read(worker))
+                reader = asyncio.create_task(worker.read(self._on_event))
                 assert worker.process is not None
                 try:
                     await worker.process.wait()
@@ -186,114 +159,68 @@ class WorkerPool:
             worker.restarts += 1
 
     async def _launch(self, worker: Worker) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            worker.socket_path.unlink()
-        worker.process = await asyncio.create_subprocess_exec(
+        await worker.launch([
             sys.executable, "-m", "sfu.worker", "--socket", str(worker.socket_path),
             "--index", str(worker.index), "--settings", json.dumps(encode_settings(self.settings)),
             "--recording", json.dumps(to_json(self._recording)), "--log-level", self._log_level,
-            "--parent", str(os.getpid()))
-        worker.started_at = time.monotonic()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + START_TIMEOUT_S
-        while True:
-            if worker.process.returncode is not None:
-                raise OSError(f"exited with {worker.process.returncode} while starting")
-            try:
-                worker.session = aiohttp.ClientSession(
-                    connector=aiohttp.UnixConnector(path=str(worker.socket_path)))
-                worker.ws = await worker.session.ws_connect(
-                    "http://sfu-worker/control", heartbeat=None, max_msg_size=16 * 1024 * 1024)
-                break
-            except (aiohttp.ClientError, OSError):
-                if worker.session is not None:
-                    await worker.session.close()
-                if loop.time() > deadline:
-                    worker.process.kill()
-                    raise TimeoutError("no control socket") from None
-                await asyncio.sleep(0.05)
-        worker.alive = True
-        worker.ready.set()
-        logger.info("SFU worker %d started (pid %d)", worker.index, worker.pid)
-
-    async def _read(self, worker: Worker) -> None:
-        assert worker.ws is not None
-        try:
-            async for message in worker.ws:
-                if message.type != aiohttp.WSMsgType.TEXT:
-                    continue
-                try:
-                    self._receive(worker, json.loads(message.data))
-                except (ValueError, WireError) as exc:
-                    logger.warning("SFU worker %d sent a malformed message: %s", worker.index,
-                                   exc)
-        finally:
-            # A control channel that ends means the worker is gone or unusable.
-            if worker.process is not None and worker.process.returncode is None:
-                worker.process.kill()
-
-    def _receive(self, worker: Worker, message: dict[str, Any]) -> None:
-        if "event" in message:
-            self._on_event(worker, decode_event(message))
-            return
-        entry = worker.pending.pop(message.get("id", -1), None)
-        if entry is None:
-            return
-        method, future = entry
-        if future.done():
-            return
-        if "error" in message:
-            future.set_exception(decode_error(message["error"]))
-        else:
-            try:
-                future.set_result(decode_result(method, message.get("result")))
-            except WireError as exc:
-                future.set_exception(WorkerError(str(exc)))
+            "--parent", str(os.getpid())])
 
     async def _lost(self, worker: Worker) -> None:
-        worker.alive = False
-        worker.ready.clear()
-        worker.load = None
-        for _, future in worker.pending.values():
-            if not future.done():
-                future.set_exception(WorkerUnavailableError(f"SFU worker {worker.index} died"))
-        worker.pending.clear()
-        if worker.session is not None:
-            await worker.session.close()
-        worker.ws = worker.session = None
+        await worker.lost()
         routers, worker.routers = worker.routers, set()
         for router_id in routers:
             for transport_id in self._transports_of.pop(router_id, set()):
                 self._emit(TransportClosed(router_id, transport_id, reason="failed"))
             self._emit(RouterClosed(router_id, reason="worker_lost"))
+            self._close_elsewhere(router_id)
+        # Of a spread meeting homed elsewhere, only the participants it served move.
+        satellites, worker.satellites = worker.satellites, set()
+        for router_id in satellites:
+            transports = self._transports_of.get(router_id, set())
+            for transport_id in [t for t in transports if self._owner.get(t) is worker]:
+                transports.discard(transport_id)
+                self._emit(TransportClosed(router_id, transport_id, reason="failed"))
+        worker.consumers.clear()
         self._owner = {k: w for k, w in self._owner.items() if w is not worker}
+        self._spawn(self._spread.worker_lost(worker))
         self._emit(worker.status())
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Carry out bookkeeping requests to workers in the background."""
+        async def run() -> None:
+            try:
+                await work
+            except SfuError as exc:
+                logger.warning("SFU pool: %s", exc)
+
+        if self._closed:
+            work.close()
+            return
+        task = asyncio.create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda _: work.close())  # when cancelled before it ran
+
+    def _close_elsewhere(self, router_id: RouterId) -> None:
+        """Close the routers other workers opened for the meeting and forget it."""
+        meeting = self._spread.forget(router_id)
+        for other in meeting.others if meeting is not None else ():
+            other.satellites.discard(router_id)
+            for consumer_id in [c for c, (t, _) in other.consumers.items()
+                                if self._router_of.get(t) == router_id]:
+                del other.consumers[consumer_id]
+            if other.alive:
+                self._spawn(self._call(other, "close_router", router_id=router_id))
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        for task in self._supervisors:
+        for task in [*self._supervisors, *self._tasks]:
             task.cancel()
-        await asyncio.gather(*self._supervisors, return_exceptions=True)
-        await asyncio.gather(*(self._stop(w) for w in self.workers))
+        await asyncio.gather(*self._supervisors, *self._tasks, return_exceptions=True)
+        await asyncio.gather(*(w.stop() for w in self.workers))
         self._listeners.clear()
-
-    async def _stop(self, worker: Worker) -> None:
-        """Close the control channel (the worker then shuts down), then reap it."""
-        if worker.ws is not None:
-            await worker.ws.close()
-        if worker.session is not None:
-            await worker.session.close()
-        process = worker.process
-        if process is None or process.returncode is not None:
-            return
-        try:
-            await asyncio.wait_for(process.wait(), 5)
-        except TimeoutError:
-            logger.warning("SFU worker %d did not stop in 5 s; killing it", worker.index)
-            process.kill()
-            await process.wait()
 
     # ------------------------------------------------------------ events
 
@@ -307,38 +234,49 @@ class WorkerPool:
         if isinstance(event, WorkerLoad):
             worker.load = event
             event = worker.status()
+        elif isinstance(event, StatsSample):
+            meeting = self._spread.meetings.get(event.router_id)
+            if meeting is not None and worker is not meeting.home:
+                # Part of the home worker's next sample: the meeting is one router.
+                meeting.outbound[worker.index] = (event.at, tuple(
+                    s for s in event.streams if s.direction == "outbound"))
+                return
+            if meeting is not None and meeting.others:
+                stale_s = 2 * self.settings.stats_interval_ms / 1000
+                event = replace(event, streams=self._spread.merged(
+                    event.router_id, event.streams, event.at, stale_s))
         elif isinstance(event, TrackPublished):
             self._owner[event.producer.producer_id] = worker
+            self._router_of[event.producer.producer_id] = event.router_id
         elif isinstance(event, ProducerClosed):
             self._owner.pop(event.producer_id, None)
+            self._router_of.pop(event.producer_id, None)
+            for w in self.workers:  # its consumers closed with it, here and down its pipes
+                for consumer_id in [c for c, (_, p) in w.consumers.items()
+                                    if p == event.producer_id]:
+                    del w.consumers[consumer_id]
+            if self._spread.has_pipes(event.router_id):
+                self._spawn(self._spread.producer_closed(event.router_id, event.producer_id))
         elif isinstance(event, TransportClosed):
+            if event.router_id not in self._transports_of:
+                return  # its meeting was closed or lost: already said
             self._owner.pop(event.transport_id, None)
-            self._transports_of.get(event.router_id, set()).discard(event.transport_id)
+            self._router_of.pop(event.transport_id, None)
+            self._transports_of[event.router_id].discard(event.transport_id)
+            for consumer_id in [c for c, (t, _) in worker.consumers.items()
+                                if t == event.transport_id]:
+                del worker.consumers[consumer_id]
+            if self._spread.has_pipes(event.router_id):
+                self._spawn(self._spread.consumers_closed(event.router_id,
+                                                          transport_id=event.transport_id))
         self._emit(event)
 
     def status(self) -> list[WorkerLoad]:
         return [w.status() for w in self.workers]
 
-    # ------------------------------------------------------------ requests
 
     async def _call(self, worker: Worker, method: str, **params: Any) -> Any:
-        if not worker.alive or worker.ws is None:
-            raise WorkerUnavailableError(f"SFU worker {worker.index} is restarting")
-        request_id = next(self._ids)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        worker.pending[request_id] = (method, future)
-        try:
-            await worker.ws.send_str(json.dumps({"id": request_id, "method": method,
-                                                 "params": encode_params(method, params)}))
-            async with asyncio.timeout(CALL_TIMEOUT_S):
-                return await future
-        except (ConnectionError, aiohttp.ClientError) as exc:
-            raise WorkerUnavailableError(f"SFU worker {worker.index}: {exc}") from exc
-        except TimeoutError:
-            raise WorkerUnavailableError(
-                f"SFU worker {worker.index} did not answer {method} in time") from None
-        finally:
-            worker.pending.pop(request_id, None)
+        return await worker.call(method, **params)
 
     def _worker_of(self, what: str, ident: str) -> Worker:
         worker = self._owner.get(ident)
@@ -374,6 +312,7 @@ class WorkerPool:
         self._owner[router_id] = worker
         worker.routers.add(router_id)
         self._transports_of[router_id] = set()
+        self._spread.add(router_id, worker)
         return router_id
 
     async def close_router(self, router_id: RouterId) -> None:
@@ -383,15 +322,29 @@ class WorkerPool:
         with contextlib.suppress(WorkerUnavailableError):
             await self._call(worker, "close_router", router_id=router_id)
         worker.routers.discard(router_id)
+        self._close_elsewhere(router_id)
         for transport_id in self._transports_of.pop(router_id, set()):
             self._owner.pop(transport_id, None)
+            self._router_of.pop(transport_id, None)
         self._owner.pop(router_id, None)
 
     async def create_transport(self, router_id: RouterId, role: TransportRole) -> TransportId:
-        worker = self._worker_of("router", router_id)
+        """A publish transport goes to the meeting's home worker; a subscribe transport
+        too while that worker is below `worker_consumer_limit` (see `sfu.spread`)."""
+        home = self._worker_of("router", router_id)
+        worker = home
+        if role == "subscribe" and router_id in self._spread.meetings:
+            chosen = self._spread.subscriber_worker(router_id, list(self.workers))
+            if chosen is not home:
+                try:
+                    await self._spread.open_on(router_id, chosen)
+                    worker = chosen
+                except WorkerUnavailableError as exc:
+                    logger.warning("router %s: subscriber stays home: %s", router_id, exc)
         transport_id = TransportId(await self._call(worker, "create_transport",
                                                     router_id=router_id, role=role))
         self._owner[transport_id] = worker
+        self._router_of[transport_id] = router_id
         self._transports_of.setdefault(router_id, set()).add(transport_id)
         return transport_id
 
@@ -410,6 +363,7 @@ class WorkerPool:
             worker, "publish", transport_id=transport_id, offer_sdp=offer_sdp, mids=mids)
         for producer in result.producers:
             self._owner[producer.producer_id] = worker
+            self._router_of[producer.producer_id] = self._router_of[transport_id]
         return result
 
     async def close_producer(self, producer_id: ProducerId) -> None:
@@ -420,13 +374,36 @@ class WorkerPool:
             await self._call(worker, "close_producer", producer_id=producer_id)
         self._owner.pop(producer_id, None)
 
-    pause_producer = forwarded(SfuClient.pause_producer)
+    async def pause_producer(self, producer_id: ProducerId, paused: bool) -> None:
+        """At home, and at the source of each pipe it feeds (whose consumers wait for
+        a keyframe again when it resumes)."""
+        worker = self._worker_of("producer", producer_id)
+        await self._call(worker, "pause_producer", producer_id=producer_id, paused=paused)
+        for other in self._spread.piped_to(producer_id):
+            with contextlib.suppress(WorkerUnavailableError, UnknownIdError):
+                await self._call(other, "pause_producer", producer_id=producer_id,
+                                 paused=paused)
 
     async def consume(self, transport_id: TransportId, producer_id: ProducerId) -> ConsumerId:
+        """A consumer on the transport's worker; from the producer's pipe to that worker
+        when the producer lives on another."""
         worker = self._worker_of("transport", transport_id)
-        consumer_id = ConsumerId(await self._call(worker, "consume", transport_id=transport_id,
-                                                  producer_id=producer_id))
+        home = self._owner.get(producer_id)
+        router_id = self._router_of.get(transport_id)
+
+        async def create() -> ConsumerId:
+            return ConsumerId(await self._call(worker, "consume", transport_id=transport_id,
+                                               producer_id=producer_id))
+
+        if home is None or home is worker or router_id is None:
+            consumer_id = await create()
+        elif self._router_of.get(producer_id) != router_id:
+            raise UnknownIdError.of("producer", producer_id)
+        else:
+            consumer_id = await self._spread.consume(router_id, worker, transport_id,
+                                                     producer_id, create)
         self._owner[consumer_id] = worker
+        worker.consumers[consumer_id] = (transport_id, producer_id)
         return consumer_id
 
     async def close_consumer(self, consumer_id: ConsumerId) -> None:
@@ -434,12 +411,35 @@ class WorkerPool:
         if worker is not None:
             with contextlib.suppress(WorkerUnavailableError):
                 await self._call(worker, "close_consumer", consumer_id=consumer_id)
+            worker.consumers.pop(consumer_id, None)
+        router_id = self._spread.router_of_consumer(consumer_id)
+        if router_id is not None:
+            await self._spread.consumers_closed(router_id, {consumer_id})
 
-    pause_consumer = forwarded(SfuClient.pause_consumer)
+    async def pause_consumer(self, consumer_id: ConsumerId, paused: bool) -> None:
+        worker = self._worker_of("consumer", consumer_id)
+        await self._spread.pause_consumer(consumer_id, paused, functools.partial(
+            self._call, worker, "pause_consumer", consumer_id=consumer_id, paused=paused))
+
     create_offer = forwarded(SfuClient.create_offer)
     apply_answer = forwarded(SfuClient.apply_answer)
     add_ice_candidate = forwarded(SfuClient.add_ice_candidate)
-    stats = forwarded(SfuClient.stats)
+
+    async def stats(self, router_id: RouterId) -> StatsSample:
+        """The home worker's figures, and the consumers on the meeting's other workers."""
+        sample: StatsSample = await self._call(self._worker_of("router", router_id), "stats",
+                                               router_id=router_id)
+        meeting = self._spread.meetings.get(router_id)
+        for other in list(meeting.others) if meeting is not None else ():
+            with contextlib.suppress(WorkerUnavailableError, UnknownIdError):
+                part: StatsSample = await self._call(other, "stats", router_id=router_id)
+                sample = replace(sample, streams=sample.streams + tuple(
+                    s for s in part.streams if s.direction == "outbound"))
+        return sample
+
+    async def pipe_figures(self) -> dict[int, list[PipeFigures]]:
+        """Every live worker's pipe ends, by worker index."""
+        return {w.index: await self._call(w, "pipe_figures") for w in self.workers if w.alive}
     start_recording = forwarded(SfuClient.start_recording)
 
     async def stop_recording(self, router_id: RouterId) -> None:

@@ -34,6 +34,24 @@ REMB_FLOOR_BPS = 150_000
 """A weak subscriber lowers the publisher's bitrate, but never below this."""
 
 
+class Inlet(Protocol):
+    """Where a producer's packets come in: what its figures and bitrate read of it."""
+
+    @property
+    def uplink_bps(self) -> int | None:
+        """The bitrate estimated for the publisher's uplink, when known."""
+        ...
+
+    @property
+    def nacks_sent(self) -> int: ...
+
+    def stream_counts(self, ssrc: int) -> tuple[int, int, float] | None:
+        """(packets expected, packets received, jitter in seconds) of one source."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class PacketSink(Protocol):
     """Anything besides consumers that takes a producer's packets (e.g. a recorder).
 
@@ -50,12 +68,19 @@ class Producer:
                  settings: SfuSettings, ssrcs: Collection[int] = ()) -> None:
         """`ssrcs` are the SSRCs the publisher announced for this track; packets of
         any other SSRC are dropped (none announced: the first one seen is taken)."""
+        self._start(producer_id, transport_id, str(transceiver.mid),
+                    "video" if transceiver.kind == "video" else "audio", codec, settings)
+        self.receiver = transceiver.receiver
+        self.tap: Inlet = install_receive_tap(self.receiver, self._on_packet, ssrcs)
+
+    def _start(self, producer_id: ProducerId, transport_id: TransportId, mid: str, kind: Kind,
+               codec: RTCRtpCodecParameters, settings: SfuSettings) -> None:
+        """What every producer has, whatever its packets come from."""
         self.id = producer_id
         self.transport_id = transport_id
-        self.mid = str(transceiver.mid)
-        self.kind: Kind = "video" if transceiver.kind == "video" else "audio"
+        self.mid = mid
+        self.kind = kind
         self.codec = codec
-        self.receiver = transceiver.receiver
         self.consumers: tuple[Downstream, ...] = ()
         self.forwarding: tuple[Downstream, ...] = ()
         """The consumers not paused: those each packet is handed to."""
@@ -87,7 +112,6 @@ class Producer:
         if self.kind == "video":
             self._keyframe_task = asyncio.create_task(self._request_keyframes(),
                                                       name=f"keyframes-{producer_id}")
-        self.tap = install_receive_tap(self.receiver, self._on_packet, ssrcs)
 
     @property
     def info(self) -> ProducerInfo:
@@ -194,7 +218,7 @@ class Producer:
             return
         self.remb_sent_bps = bitrate
         try:
-            await send_remb(self.receiver, bitrate, [self.media_ssrc])
+            await self._send_bitrate(bitrate, self.media_ssrc)
         except ConnectionError:
             pass
 
@@ -208,6 +232,14 @@ class Producer:
         if waiting:
             due = min(due, self._last_pli + max(self._retry_s, self._min_interval_s))
         return max(KEYFRAME_POLL_S / 10, due - now)
+
+    async def _send_bitrate(self, bitrate: int, media_ssrc: int) -> None:
+        """Tell the publisher the bitrate it may send at (REMB)."""
+        await send_remb(self.receiver, bitrate, [media_ssrc])
+
+    async def _send_keyframe_request(self, media_ssrc: int) -> None:
+        """Ask the publisher for a keyframe (PLI)."""
+        await send_pli(self.receiver, media_ssrc)
 
     async def _request_keyframes(self) -> None:
         """Send PLIs: on request (coalesced), and every retry interval while any
@@ -239,7 +271,7 @@ class Producer:
                 self.keyframe_requests_sent += 1
                 delay = self._next_check_s(now, waiting)
                 try:
-                    await send_pli(self.receiver, self.media_ssrc)
+                    await self._send_keyframe_request(self.media_ssrc)
                 except ConnectionError:
                     pass
 

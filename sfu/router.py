@@ -60,10 +60,14 @@ consumers."""
 class Router:
     def __init__(self, router_id: RouterId, settings: SfuSettings,
                  emit: Callable[[SfuEvent], None],
-                 directory: Directory | None = None) -> None:
+                 directory: Directory | None = None, home: bool = True) -> None:
         """`directory` is shared with the engine: the router enters each of its
         transports, producers and consumers as it creates them and takes them out as
-        they close, so the engine finds any of them in one lookup."""
+        they close, so the engine finds any of them in one lookup.
+
+        A router that is not its meeting's `home` serves subscribers on another worker
+        than the meeting's publishers: its producers are pipe sources, and speaker
+        detection and recording stay at home."""
         self.id = router_id
         self.settings = settings
         self._emit = emit
@@ -74,8 +78,10 @@ class Router:
         self._activators: dict[TransportId, asyncio.Task[None]] = {}
         self._sampler = StatsSampler(router_id)
         self._speaker = SpeakerDetector()
-        self._speaker_task = asyncio.create_task(self._detect_speaker(),
-                                                 name=f"speaker-{router_id}")
+        self.home = home
+        self._speaker_task = (asyncio.create_task(self._detect_speaker(),
+                                                  name=f"speaker-{router_id}")
+                              if home else None)
         self.closed = False
         self.recorder: Recorder | None = None
         self._recorder_stops: set[asyncio.Task[None]] = set()
@@ -204,7 +210,13 @@ class Router:
             raise UnknownIdError.of("producer", producer_id)
         return producer
 
-    async def close_producer(self, producer_id: ProducerId) -> None:
+    def add_source(self, source: Producer) -> None:
+        """A producer of another worker, fed by a pipe: consumed like one of this
+        router's own, but announced by its home router, not here."""
+        self.producers[source.id] = source
+        self._directory["producer", source.id] = self
+
+    async def close_producer(self, producer_id: ProducerId, announce: bool = True) -> None:
         producer = self.producers.get(producer_id)
         if producer is None:
             return
@@ -215,7 +227,8 @@ class Router:
         if self.recorder is not None:
             self.recorder.detach(producer)
         await producer.close()
-        self._emit(ProducerClosed(self.id, producer_id))
+        if announce:
+            self._emit(ProducerClosed(self.id, producer_id))
 
     # ------------------------------------------------------------ consumers
 
@@ -352,13 +365,16 @@ class Router:
         if self.closed:
             return
         self.closed = True
-        self._speaker_task.cancel()
-        await asyncio.gather(self._speaker_task, return_exceptions=True)
+        if self._speaker_task is not None:
+            self._speaker_task.cancel()
+            await asyncio.gather(self._speaker_task, return_exceptions=True)
         await self.stop_recording()
         await asyncio.gather(*self._recorder_stops, *self._cleanups.values(),
                              return_exceptions=True)
         for transport_id in list(self.transports):
             await self.close_transport(transport_id)
+        for producer_id in list(self.producers):  # pipe sources: no transport of theirs
+            await self.close_producer(producer_id, announce=False)
         for task in self._activators.values():
             task.cancel()
         await asyncio.gather(*self._activators.values(), return_exceptions=True)

@@ -348,6 +348,8 @@ def _validate_sfu(sfu: SfuSettings) -> None:
         raise ConfigError("'sfu.consent_timeout_seconds' must be between 5 and 300")
     if not 0 <= sfu.worker_wait_seconds <= 120:
         raise ConfigError("'sfu.worker_wait_seconds' must be between 0 and 120")
+    if sfu.worker_consumer_limit < 1:
+        raise ConfigError("'sfu.worker_consumer_limit' must be at least 1")
     known = ", ".join(VIDEO_CODECS)
     if not sfu.video_codecs or len(set(sfu.video_codecs)) != len(sfu.video_codecs) \
             or any(name not in VIDEO_CODECS for name in sfu.video_codecs):

@@ -129,6 +129,7 @@ def test_wrong_type_is_named(tmp_path: Path, text: str, message: str) -> None:
         ('[[sfu.ice_servers]]\nurls = ["http://x"]\n', "'sfu.ice_servers[0].urls'"),
         ("[sfu]\nconsent_timeout_seconds = 4\n", "'sfu.consent_timeout_seconds'"),
         ("[sfu]\nworker_wait_seconds = -1\n", "'sfu.worker_wait_seconds'"),
+        ("[sfu]\nworker_consumer_limit = 0\n", "'sfu.worker_consumer_limit'"),
         ("[meetings]\nmute_on_entry_above = -1\n", "'meetings.mute_on_entry_above'"),
         ('[sfu]\nturn_secret = "s"\n', "'sfu.turn_secret'"),
         ('[sfu]\nturn_secret = "s"\n[[sfu.ice_servers]]\nurls = ["stun:10.0.0.9"]\n',
