@@ -79,8 +79,10 @@ def run_briefing(ctx: Any, spec: Briefing, opts: Options, say: Progress) -> dict
     started = time.monotonic()
     try:
         say("starting processes…")
+        # The meeting's process only relays (the workers run uvloop themselves); on
+        # asyncio's loop, its pipe stays blocking, so a long SDP is read whole.
         sfu = children.spawn(f"sfu-pool-{spec.workers}", "bench.briefing_sfu:BriefingSfu",
-                             opts.loop, workers=spec.workers, per_page=spec.per_page,
+                             workers=spec.workers, per_page=spec.per_page,
                              visibility=spec.visibility, consumer_limit=consumer_limit(spec))
         pubs = [children.spawn(f"publishers-{j + 1}", PEERS, "uvloop",
                                thumbnail_bitrate=spec.thumbnail_bitrate)
@@ -91,6 +93,11 @@ def run_briefing(ctx: Any, spec: Briefing, opts: Options, say: Progress) -> dict
         pub_of = {name: pubs[i % len(pubs)] for i, name in enumerate(everyone)}
         index = {name: (2 + speakers.index(name) if name in speakers else 1 + i % 5)
                  for i, name in enumerate(everyone)}
+        for pub in pubs:
+            mine = [name for name in everyone if pub_of[name] is pub]
+            pub.call("prepare", STARTUP_TIMEOUT_S * 3,
+                     thumbnails=sorted({index[w] for w in mine if w not in speakers}),
+                     speakers=sorted({index[w] for w in mine if w in speakers}))
         say(f"{n} participants join ({len(speakers)} speakers)…")
         for name in everyone:
             pub = pub_of[name]

@@ -73,9 +73,23 @@ class BriefingPeers(Peers):
     """Publishers, or subscribers, of the briefing."""
 
     def __init__(self, options: dict[str, Any]) -> None:
+        from sfu.aiortc_adapter import use_consent_timeout
+
         super().__init__(options)
+        # Many connections in one process on a busy machine answer consent checks late;
+        # the SFU, not this side, is the one whose consent is under test.
+        use_consent_timeout(60)
         self.thumbnail_bitrate = int(options.get("thumbnail_bitrate", 150_000))
         self.microphones: dict[str, Microphone] = {}
+
+    async def op_prepare(self, thumbnails: list[int], speakers: list[int]) -> None:
+        """Encode every picture this process will replay, before any connection exists:
+        encoding takes seconds, in which no connection's ICE or DTLS would be served."""
+        for index in thumbnails:
+            encoded_thumbnail(index, self.thumbnail_bitrate)
+        for index in speakers:
+            encoded_cycle(index, self.bitrate)
+            encoded_keyframes(index, self.bitrate)
 
     async def op_publish(self, name: str, index: int, speaker: bool = False) -> str:
         from sfu.transport import SilentTrack

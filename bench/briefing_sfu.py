@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sfu.api import ActiveSpeaker, SfuEvent
+from sfu.api import ActiveSpeaker, SfuEvent, StatsSample
 from sfu.config import SfuSettings
 from sfu.ids import ProducerId
 from signaling.ids import MeetingId, ParticipantId, Username
@@ -82,6 +82,8 @@ class BriefingSfu(PoolSfu):
         self.speaker_log: list[tuple[float, str | None]] = []
         """(monotonic time, participant) of every ActiveSpeaker event."""
         self.tasks: set[asyncio.Task[None]] = set()
+        self.latest: dict[str, Any] = {}
+        self.samples = 0
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -100,6 +102,8 @@ class BriefingSfu(PoolSfu):
         self.pool.add_listener(self._on_event)
 
     def _on_event(self, event: SfuEvent) -> None:
+        if isinstance(event, StatsSample):
+            self._sampled(event)
         if not isinstance(event, ActiveSpeaker) or self.live is None:
             return
         name = self.names.get(event.producer_id) if event.producer_id else None
@@ -185,18 +189,30 @@ class BriefingSfu(PoolSfu):
                 "spread": sum(1 for w in status if w.streams > 0) > 1,
                 "can_spread": spreads()}
 
-    async def op_mark(self) -> dict[str, Any]:
-        live = self._meeting()
-        sample = await self.pool.stats(live.router_id)
-        t = time.monotonic()
+    def _sampled(self, sample: StatsSample) -> None:
+        """Keep the router's latest figures, with the workers' CPU time as they arrive.
+
+        The pool emits them every `stats_interval_ms`: a saturated worker answers a
+        stats request late, but its own samples still come, each a consistent mark."""
         worker_cpu = [process_cpu_seconds(w.pid) for w in self.pool.workers]
-        return {
-            "t": t, "cpu": sum(worker_cpu), "worker_cpu": worker_cpu,
+        self.latest = {
+            "t": time.monotonic(), "cpu": sum(worker_cpu), "worker_cpu": worker_cpu,
             "control_cpu": cpu_seconds(),
             "sent": sum(s.packets for s in sample.streams if s.direction == "outbound"),
             "received": sum(s.packets for s in sample.streams if s.direction == "inbound"),
             "speaker_ticks": sample.speaker.ticks,
         }
+        self.samples += 1
+
+    async def op_mark(self) -> dict[str, Any]:
+        """The next sample's figures (within a stats interval)."""
+        seen = self.samples
+        deadline = time.monotonic() + 10 * self.settings.stats_interval_ms / 1000
+        while self.samples == seen and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        if self.samples == seen:
+            raise RuntimeError("the pool sent no stats sample")
+        return dict(self.latest)
 
     async def close(self) -> None:
         for task in list(self.tasks):
