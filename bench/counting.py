@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
@@ -55,6 +55,16 @@ class StreamCount:
     packets_missing: int = 0
     """Sequence numbers skipped between consecutive packets counted at the socket."""
     last_seq: int | None = None
+    step: int = 0
+    """RTP ticks per frame; 0: the kind's usual (30 fps video, 20 ms audio)."""
+    timed: bool = False
+    """Note when the stream starts flowing (`starts`), for the briefing mode."""
+    last_at: float = 0.0
+    starts: list[float] = field(default_factory=list)
+    """Monotonic times of the first frame after a pause of at least `FLOW_GAP_S`."""
+
+
+FLOW_GAP_S = 0.5
 
 
 def count_packet(count: StreamCount, seq: int) -> None:
@@ -70,16 +80,30 @@ def count_packet(count: StreamCount, seq: int) -> None:
 def count_frame(count: StreamCount, timestamp: int) -> None:
     """Account one RTP packet's timestamp: a new frame, and how many were skipped."""
     if count.last_timestamp is None:
+        if count.timed:
+            _note_flow(count)
         count.frames += 1
         count.last_timestamp = timestamp
         return
     delta = (timestamp - count.last_timestamp) & 0xFFFFFFFF
     if delta == 0 or delta >= 1 << 31:  # same frame, or an older packet
         return
-    step = TICKS_PER_FRAME if count.kind == "video" else AUDIO_TICKS_PER_FRAME
+    step = count.step or (TICKS_PER_FRAME if count.kind == "video" else AUDIO_TICKS_PER_FRAME)
+    resumed = count.timed and _note_flow(count)
     count.frames += 1
-    count.gaps += max(0, round(delta / step) - 1)
+    if not resumed:  # a paused stream resumes at a later timestamp: nothing was lost
+        count.gaps += max(0, round(delta / step) - 1)
     count.last_timestamp = timestamp
+
+
+def _note_flow(count: StreamCount) -> bool:
+    """Note a frame's arrival; True when it starts the stream again after a pause."""
+    now = time.monotonic()
+    started = now - count.last_at >= FLOW_GAP_S
+    if started:
+        count.starts.append(now)
+    count.last_at = now
+    return started
 
 
 def count_instead_of_decoding(receiver: RTCRtpReceiver, count: StreamCount,

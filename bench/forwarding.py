@@ -1,8 +1,8 @@
 """Forwarding benchmark: Giao Ban's SFU against aiortc's MediaRelay, in the same run.
 
-Three modes: `fanout` (the default, described here), `mesh` (bench/mesh.py: M
-participants who all publish and receive each other) and `workers` (bench/workers.py:
-fan-out rooms on WorkerPool with 1 worker, then 2).
+Four modes: `fanout` (the default, described here), `mesh` (bench/mesh.py: M
+participants who all publish and receive each other), `workers` (bench/workers.py:
+fan-out rooms on WorkerPool with 1 worker, then 2) and `briefing` (bench/briefing.py).
 
 In `fanout`, one publisher (640x480 VP8 at 30 fps, plus Opus) and N subscribers. The SFU, the
 publisher and the subscribers' load generators each run in their own process, on
@@ -34,6 +34,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `bench` and `sfu` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import briefing, briefing_report  # noqa: E402
 from bench.control import HOST_ENV, BenchError, bench_host  # noqa: E402
 from bench.janus import BENCH_ADDRESS, NETNS_MARK, janus_problem, netns_command  # noqa: E402
 from bench.measure import (  # noqa: E402
@@ -70,7 +71,7 @@ IMPL_SETS = {"both": ["giaoban", "mediarelay"], "all": list(IMPLS)}
 """`--impl` names for several SFUs; any other value is one SFU."""
 DEFAULT_SUBSCRIBERS = (1, 2, 4, 8, 16)
 PUBLISHER_INDEX = 1
-MODES = ("fanout", "mesh", "workers")
+MODES = ("fanout", "mesh", "workers", "briefing")
 DEFAULT_BITRATE = 1_500_000
 
 
@@ -235,11 +236,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="fanout: one publisher, N subscribers, Giao Ban against "
                              "MediaRelay (default); mesh: M participants who all publish "
                              "and receive each other; workers: fan-out rooms on WorkerPool "
-                             "with 1 worker, then 2")
+                             "with 1 worker, then 2; briefing: one large meeting")
     parser.add_argument("--subscribers", default=",".join(map(str, DEFAULT_SUBSCRIBERS)),
                         help="fanout: comma-separated subscriber counts (default 1,2,4,8,16)")
-    parser.add_argument("--participants", default=",".join(map(str, DEFAULT_PARTICIPANTS)),
-                        help="mesh: comma-separated participant counts (default 2,4,6,8)")
+    parser.add_argument("--participants", default=None,
+                        help="mesh: comma-separated participant counts (default 2,4,6,8); "
+                             "briefing: (default 150)")
     parser.add_argument("--workers", default=",".join(map(str, DEFAULT_WORKERS)),
                         help="workers: comma-separated worker counts (default 1,2)")
     parser.add_argument("--rooms", type=int, default=DEFAULT_ROOMS,
@@ -277,14 +279,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "or 'none'")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.add_argument("--save", metavar="PATH", help="also write that JSON object to PATH")
+    briefing_report.add_arguments(parser)
     args = parser.parse_args(argv)
     args.counts = _counts(parser, "--subscribers", args.subscribers)
-    args.participant_counts = _counts(parser, "--participants", args.participants)
+    args.participant_counts = _counts(parser, "--participants", args.participants
+                                      or ",".join(map(str, DEFAULT_PARTICIPANTS)))
     args.worker_counts = _counts(parser, "--workers", args.workers)
     if args.mode == "mesh" and min(args.participant_counts) < 2:
         parser.error("--participants: a mesh needs at least 2 participants")
     if args.rooms < 1 or args.room_subscribers < 1:
         parser.error("--rooms and --room-subscribers must be at least 1")
+    if args.mode == "briefing":
+        briefing_report.check_arguments(parser, args)
     if args.per_process is None:
         args.per_process = PER_PROCESS[args.mode]
     if args.seconds is None:
@@ -314,6 +320,8 @@ def plan(ctx: Any, args: argparse.Namespace, opts: Options) -> list[Run]:
         return [(f"M={m} giaoban", {"impl": "giaoban", "participants": m},
                  lambda m=m, label=f"M={m} giaoban": run_mesh(ctx, m, opts, _say(label)))
                 for m in args.participant_counts]
+    if args.mode == "briefing":
+        return briefing.plan(ctx, args, opts, _say)
     if args.mode == "workers":
         return [(f"workers={w}", {"impl": "giaoban", "workers": w},
                  lambda w=w: run_workers(ctx, w, args.rooms, args.room_subscribers, opts,
@@ -341,6 +349,9 @@ def config(args: argparse.Namespace, interrupted: bool) -> dict[str, Any]:
     if args.mode == "mesh":
         return {**common, "participants": args.participant_counts, "impls": ["giaoban"],
                 "publisher": "replayed pre-encoded VP8 (bench/replay.py)"}
+    if args.mode == "briefing":
+        return {**common, **briefing_report.config(args), "workers": args.worker_counts,
+                "participants": args.participant_counts}
     if args.mode == "workers":
         return {**common, "workers": args.worker_counts, "rooms": args.rooms,
                 "room_subscribers": args.room_subscribers, "impls": ["giaoban"],
@@ -409,6 +420,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.mode == "workers":
         report["scaling"] = ratio = scaling(rows)
         text = workers_table(rows, ratio)
+    elif args.mode == "briefing":
+        report["comparison"] = comparison = briefing_report.compare(rows)
+        text = briefing_report.briefing_table(rows, comparison)
     else:
         text = render(rows, MESH_COLUMNS)
     report["config"] = config(args, interrupted)

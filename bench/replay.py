@@ -13,6 +13,11 @@ next periodic keyframe, at most `GOP` frames (1 s) later.
 
 `ReplaySender.fps` can be raised while it runs, for the workers mode's capacity
 window: frames then leave faster than real time, with the same RTP timestamps.
+
+The briefing mode's senders take their own frames and frame rate (thumbnails at
+15 fps), and a speaker's sender answers keyframe requests, as a camera's encoder
+does: the next frame leaves in its keyframe version (`encoded_keyframes`), so a
+subscriber shown the speaker again need not wait for the next periodic keyframe.
 """
 
 from __future__ import annotations
@@ -49,6 +54,23 @@ def encoded_cycle(index: int, bitrate: int) -> tuple[bytes, ...]:
     return tuple(frames)
 
 
+@cache
+def encoded_keyframes(index: int, bitrate: int) -> tuple[bytes, ...]:
+    """Frames 0 .. CYCLE-1 of publisher `index`'s picture, each encoded as a keyframe:
+    what a sender sends instead of the next frame when asked for a keyframe."""
+    from aiortc.codecs.vpx import Vp8Encoder, VpxPayloadDescriptor
+
+    source = PatternSource(index)
+    frames = []
+    for number in range(CYCLE):
+        encoder = Vp8Encoder()
+        if bitrate:
+            encoder.target_bitrate = bitrate
+        payloads, _ = encoder.encode(source.frame(number), force_keyframe=True)
+        frames.append(b"".join(VpxPayloadDescriptor.parse(p)[1] for p in payloads))
+    return tuple(frames)
+
+
 def _packet(data: bytes) -> Packet:
     packet = Packet(data)
     packet.pts = 0
@@ -67,12 +89,20 @@ class ReplaySender:
     would use, and the history aiortc answers NACKs from.
     """
 
-    def __init__(self, index: int, bitrate: int) -> None:
-        self.frames = encoded_cycle(index, bitrate)
+    def __init__(self, index: int, bitrate: int, frames: tuple[bytes, ...] | None = None,
+                 fps: int = FPS, keyframes: tuple[bytes, ...] | None = None) -> None:
+        self.frames = encoded_cycle(index, bitrate) if frames is None else frames
+        self.keyframes = keyframes
+        """Each frame as a keyframe, sent instead of the next one when a subscriber asks
+        for a keyframe; None: keyframe requests are ignored."""
+        self.keyframe_asked = False
+        self.keyframes_sent = 0
         self.sent = 0
         """Frames sent."""
-        self.fps: float = FPS
-        """Frames sent per second; more than 30 sends faster than real time."""
+        self.real_fps = fps
+        """The stream's own frame rate (its RTP timestamps' step)."""
+        self.fps: float = fps
+        """Frames sent per second; more than `real_fps` sends faster than real time."""
         self.task: asyncio.Task[None] | None = None
 
     def start(self, transceiver: RTCRtpTransceiver) -> None:
@@ -92,8 +122,12 @@ class ReplaySender:
         writer = PacketWriter(sender)
         payload_type = int(adapter.negotiated_codecs(transceiver)[0].payloadType or 0)
         ignore_nacks(sender)  # a replayed stream does not retransmit
+        if self.keyframes is not None:
+            adapter.on_keyframe_request(sender, self._ask_keyframe)
         packetizer = Vp8Encoder()
         cycle = [packetizer.pack(_packet(frame))[0] for frame in self.frames]
+        keys = [packetizer.pack(_packet(frame))[0] for frame in self.keyframes or ()]
+        ticks_per_frame = VIDEO_CLOCK // self.real_fps
         seq = random.randrange(1 << 15)
         origin = random.randrange(1 << 32)
         due = time.monotonic()
@@ -102,15 +136,19 @@ class ReplaySender:
             if due > now:
                 # Above real time, wake at most every TICK_S and send every frame due:
                 # a flood must not cost the machine a wakeup per frame.
-                await asyncio.sleep(max(due - now, TICK_S if self.fps > FPS else 0))
+                await asyncio.sleep(max(due - now, TICK_S if self.fps > self.real_fps else 0))
                 now = time.monotonic()
             # The schedule may slip behind real time (a busy machine) but does not
             # build up a backlog that would then leave in one burst.
             due = max(due, now - 1.0)
             while due <= now:
                 due += 1 / self.fps
-                payloads = cycle[self.sent % CYCLE]
-                timestamp = (origin + self.sent * TICKS_PER_FRAME) & 0xFFFFFFFF
+                payloads = cycle[self.sent % len(cycle)]
+                if self.keyframe_asked and keys:
+                    payloads = keys[self.sent % len(keys)]
+                    self.keyframe_asked = False
+                    self.keyframes_sent += 1
+                timestamp = (origin + self.sent * ticks_per_frame) & 0xFFFFFFFF
                 ntp = ntp_now()
                 for i, payload in enumerate(payloads):
                     try:
@@ -122,6 +160,9 @@ class ReplaySender:
                     seq = (seq + 1) & 0xFFFF
                 else:
                     self.sent += 1
+
+    def _ask_keyframe(self) -> None:
+        self.keyframe_asked = True
 
     async def stop(self) -> None:
         if self.task is not None:
