@@ -51,7 +51,8 @@ def test_scheduling_pages_render(lang: str) -> None:
         "kiosk.html": {"room": Config().rooms[0], "state": state, "auto_join": True,
                        "kiosk_strings": i18n.strings_with_prefix(lang, "kiosk.js.")},
         "calendar_feed.html": {"feed_url": "/feeds/x.ics", "has_feed": True},
-        "meeting_edit.html": {**form, "meeting": MEETING, "series": [MEETING]},
+        "meeting_edit.html": {**form, "meeting": MEETING, "series": [MEETING], "notice": "",
+                              "new_link_url": "", "guest_links": []},
         "groups.html": {"groups": [], "error": "bad", "done": "ok", "values": {}},
     }
     for name, extra in pages.items():
