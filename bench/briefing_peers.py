@@ -18,41 +18,21 @@ process decodes and verifies a speaker's camera.
 from __future__ import annotations
 
 import asyncio
-from functools import cache
 from typing import Any
 
 from aiortc import MediaStreamTrack, RTCSessionDescription
 from av import AudioFrame
 
 from .counting import Peers, StreamCount, count_at_socket, count_instead_of_decoding
-from .pattern import VIDEO_CLOCK, PatternSource
+from .pattern import VIDEO_CLOCK
 from .peers import Received, ToneTrack, drain_video
-from .replay import CYCLE, ReplaySender, encoded_cycle, encoded_keyframes
+from .replay import ReplaySender, encoded_cycle, encoded_keyframes
 
 THUMBNAIL = (320, 240)
 THUMBNAIL_FPS = 15
 SPEAKER_FPS = 30
 THUMBNAIL_GOP = 15
 """A thumbnail's keyframe every second, like the speaker's."""
-
-
-@cache
-def encoded_thumbnail(index: int, bitrate: int) -> tuple[bytes, ...]:
-    """CYCLE frames of publisher `index`'s picture scaled to a 320×240 thumbnail."""
-    from aiortc.codecs.vpx import Vp8Encoder, VpxPayloadDescriptor
-
-    source = PatternSource(index)
-    encoder = Vp8Encoder()
-    if bitrate:
-        encoder.target_bitrate = bitrate
-    frames = []
-    for number in range(CYCLE):
-        picture = source.frame(number)
-        small = picture.reformat(width=THUMBNAIL[0], height=THUMBNAIL[1])
-        small.pts, small.time_base = picture.pts, picture.time_base
-        payloads, _ = encoder.encode(small, force_keyframe=number % THUMBNAIL_GOP == 0)
-        frames.append(b"".join(VpxPayloadDescriptor.parse(p)[1] for p in payloads))
-    return tuple(frames)
 
 
 class Microphone(ToneTrack):
@@ -86,7 +66,7 @@ class BriefingPeers(Peers):
         """Encode every picture this process will replay, before any connection exists:
         encoding takes seconds, in which no connection's ICE or DTLS would be served."""
         for index in thumbnails:
-            encoded_thumbnail(index, self.thumbnail_bitrate)
+            encoded_cycle(index, self.thumbnail_bitrate, THUMBNAIL, THUMBNAIL_GOP)
         for index in speakers:
             encoded_cycle(index, self.bitrate)
             encoded_keyframes(index, self.bitrate)
@@ -101,7 +81,8 @@ class BriefingPeers(Peers):
             microphone: MediaStreamTrack = self.microphones.setdefault(name, Microphone())
         else:
             video = ReplaySender(index, self.bitrate,
-                                 encoded_thumbnail(index, self.thumbnail_bitrate), THUMBNAIL_FPS)
+                                 encoded_cycle(index, self.thumbnail_bitrate, THUMBNAIL,
+                                               THUMBNAIL_GOP), THUMBNAIL_FPS)
             microphone = SilentTrack("audio")
         self.publishers[name] = (pc, video)
         pc.addTransceiver(microphone, direction="sendonly")

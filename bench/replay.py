@@ -39,8 +39,10 @@ TICKS_PER_FRAME = VIDEO_CLOCK // FPS
 
 
 @cache
-def encoded_cycle(index: int, bitrate: int) -> tuple[bytes, ...]:
-    """VP8 frames 0 .. CYCLE-1 of publisher `index`'s picture, each a whole frame."""
+def encoded_cycle(index: int, bitrate: int, size: tuple[int, int] | None = None,
+                  gop: int = GOP) -> tuple[bytes, ...]:
+    """VP8 frames 0 .. CYCLE-1 of publisher `index`'s picture, each a whole frame,
+    scaled to `size` when one is given, with a keyframe every `gop` frames."""
     from aiortc.codecs.vpx import Vp8Encoder, VpxPayloadDescriptor
 
     source = PatternSource(index)
@@ -49,7 +51,12 @@ def encoded_cycle(index: int, bitrate: int) -> tuple[bytes, ...]:
         encoder.target_bitrate = bitrate
     frames = []
     for number in range(CYCLE):
-        payloads, _ = encoder.encode(source.frame(number), force_keyframe=number % GOP == 0)
+        picture = source.frame(number)
+        if size is not None:
+            scaled = picture.reformat(width=size[0], height=size[1])
+            scaled.pts, scaled.time_base = picture.pts, picture.time_base
+            picture = scaled
+        payloads, _ = encoder.encode(picture, force_keyframe=number % gop == 0)
         frames.append(b"".join(VpxPayloadDescriptor.parse(p)[1] for p in payloads))
     return tuple(frames)
 

@@ -14,7 +14,6 @@ failure.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import time
@@ -30,7 +29,7 @@ from tests.e2e.two_browsers import (
     open_browser,
     poll,
     prepare,
-    serve_and_run,
+    run_meeting_scenario,
     sign_in_and_join,
 )
 
@@ -126,20 +125,7 @@ async def scenario(work: Path, base: str, meeting_id: str, media_s: float) -> di
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True, help="directory for results and logs")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for media")
-    args = parser.parse_args()
-    work: Path = args.out.resolve()
-    work.mkdir(parents=True, exist_ok=True)
-    prepared: dict[str, str] = {}
-
-    def prepare_server(port: int) -> Path:
-        config, prepared["meeting"] = prepare(work, port)
-        return config
-
-    return serve_and_run(work, {"server_log": str(work / "server.log")}, prepare_server,
-                         lambda base, _: scenario(work, base, prepared["meeting"], args.timeout))
+    return run_meeting_scenario(__doc__.splitlines()[0], prepare, scenario)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ DIR/result.json, next to screenshots and the server log) and exits 1 on failure.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import sys
@@ -27,7 +26,7 @@ from tests.e2e.two_browsers import (
     Browser,
     cli,
     open_browser,
-    serve_and_run,
+    run_meeting_scenario,
     sign_in_and_join,
 )
 
@@ -141,21 +140,7 @@ async def scenario(work: Path, base: str, meeting_id: str, media_s: float) -> di
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True, help="directory for results and logs")
-    parser.add_argument("--timeout", type=float, default=40.0, help="seconds to wait for media")
-    args = parser.parse_args()
-    work: Path = args.out.resolve()
-    work.mkdir(parents=True, exist_ok=True)
-    prepared: dict[str, str] = {}
-
-    def prepare_server(port: int) -> Path:
-        config, prepared["meeting"] = prepare(work, port)
-        return config
-
-    return serve_and_run(
-        work, {"server_log": str(work / "server.log")}, prepare_server,
-        lambda base, _: scenario(work, base, prepared["meeting"], args.timeout))
+    return run_meeting_scenario(__doc__.splitlines()[0], prepare, scenario, timeout=40.0)
 
 
 if __name__ == "__main__":

@@ -331,6 +331,31 @@ async def scenario(
     return result
 
 
+def run_meeting_scenario(description: str, prepare_meeting: Callable[[Path, int], tuple[Path, str]],
+                         scenario: Callable[[Path, str, str, float],
+                                            Awaitable[dict[str, Any]]],
+                         timeout: float = 30.0) -> int:
+    """The command line of a scenario in one prepared meeting: `--out` and `--timeout`,
+    the server started with `prepare_meeting(work, port)`'s config, and
+    `scenario(work, base, meeting, timeout)` run against it."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", type=Path, required=True, help="directory for results and logs")
+    parser.add_argument("--timeout", type=float, default=timeout,
+                        help="seconds to wait for media")
+    args = parser.parse_args()
+    work: Path = args.out.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    prepared: dict[str, str] = {}
+
+    def prepare_server(port: int) -> Path:
+        config, prepared["meeting"] = prepare_meeting(work, port)
+        return config
+
+    return serve_and_run(
+        work, {"server_log": str(work / "server.log")}, prepare_server,
+        lambda base, _: scenario(work, base, prepared["meeting"], args.timeout))
+
+
 def serve_and_run(work: Path, result: dict[str, Any], prepare: Callable[[int], Path],
                   run: Callable[[str, Path], Awaitable[dict[str, Any]]]) -> int:
     """Start `giaoban serve` with the config `prepare(port)` writes, run the scenario
